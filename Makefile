@@ -1,0 +1,45 @@
+# One command runner. `make run` and `make test` are the README's Quickstart.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install lint format typecheck test bench run chat lock clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv with the pinned dependencies and newsbot itself
+
+lint: install  ## ruff lint and format check
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+format: install
+	$(VENV)/bin/ruff format src tests benchmarks
+	$(VENV)/bin/ruff check --fix src tests benchmarks
+
+typecheck: install  ## mypy (strict on the pure core and the service)
+	$(VENV)/bin/mypy src/newsbot
+
+test: install  ## the whole test suite (PostgreSQL tests run when NEWSBOT_TEST_POSTGRES_URL is set)
+	$(PY) -m pytest -q
+
+bench: install  ## every benchmark, one after another
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+run: install  ## the bot on the offline demo: SQLite, the bundled sample portal, the console channel
+	$(VENV)/bin/newsbot --config config/demo.toml run
+
+chat: install  ## talk to the bot in the terminal
+	$(VENV)/bin/newsbot --config config/demo.toml chat
+
+lock:  ## re-pin requirements.lock from the current venv
+	$(PY) -m pip freeze --exclude-editable | grep -v '^newsbot' > requirements.lock
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,329 @@
+"""Settings: one TOML file plus NEWSBOT_* environment overrides, validated once at start.
+
+Every leaf setting `section.key` can be overridden by the environment variable
+`NEWSBOT_SECTION_KEY` (e.g. `storage.database_url` <- `NEWSBOT_STORAGE_DATABASE_URL`, with the
+short aliases in `ENV_ALIASES` such as `NEWSBOT_DATABASE_URL`). Secrets (SecretStr fields) may only
+come from the environment: a secret written into the file is a configuration error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from newsbot.errors import ConfigError
+
+DEFAULT_CONFIG = Path("config/newsbot.toml")
+
+# Short, documented names for the settings operators touch most.
+ENV_ALIASES = {
+    "NEWSBOT_DATABASE_URL": ("storage", "database_url"),
+    "NEWSBOT_TELEGRAM_TOKEN": ("telegram", "token"),
+    "NEWSBOT_TELEGRAM_BASE_URL": ("telegram", "base_url"),
+    "NEWSBOT_LOG_LEVEL": ("logging", "level"),
+}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StorageSettings(_Section):
+    database_url: str = "sqlite:///var/newsbot.db"
+    echo_sql: bool = False
+
+
+class PollingSettings(_Section):
+    interval_seconds: int = Field(900, ge=10)
+    per_host_concurrency: int = Field(2, ge=1, le=64)
+    global_concurrency: int = Field(16, ge=1, le=512)
+    connect_timeout: float = Field(10.0, gt=0)
+    read_timeout: float = Field(20.0, gt=0)
+    total_timeout: float = Field(60.0, gt=0)
+    max_redirects: int = Field(5, ge=0, le=20)
+    max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    backoff_base_seconds: float = Field(60.0, gt=0)
+    backoff_max_seconds: float = Field(6 * 3600.0, gt=0)
+    jitter: float = Field(0.1, ge=0, le=1)
+    user_agent: str = "newsbot/0.1 (+https://github.com/newsbot)"
+    max_articles_per_poll: int = Field(200, ge=1)
+    max_updates_per_article: int = Field(5, ge=0)
+
+
+class SelectorSettings(_Section):
+    """CSS selectors that turn an HTML section page into items (like an RSSHub route)."""
+
+    item: str
+    link: str = "a"
+    title: str | None = None
+    date: str | None = None
+    date_format: str | None = None
+
+
+class SourceSettings(_Section):
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    name: str
+    kind: Literal["feed", "html"]
+    url: str
+    section: str = ""
+    interval_seconds: int | None = Field(None, ge=10)
+    selectors: SelectorSettings | None = None
+    enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _url_scheme(cls, value: str) -> str:
+        if "://" in value and not value.startswith(("http://", "https://", "file://")):
+            raise ValueError("must be an http(s):// or file:// URL, or a local path")
+        return value
+
+
+class ExtractionProfile(_Section):
+    """Per-site selectors; the generic extractor is used for anything not given."""
+
+    title: str | None = None
+    body: str | None = None
+    published: str | None = None
+    byline: str | None = None
+    remove: list[str] = Field(default_factory=list)
+
+
+class ExtractionSettings(_Section):
+    profiles: dict[str, ExtractionProfile] = Field(default_factory=dict)
+
+
+class SummarySettings(_Section):
+    min_points: int = Field(3, ge=1, le=10)
+    max_points: int = Field(5, ge=1, le=10)
+    max_point_chars: int = Field(90, ge=20, le=500)
+    headline_figures: int = Field(4, ge=0, le=10)
+    user_dictionary: str | None = None
+
+
+class SearchSettings(_Section):
+    page_size: int = Field(5, ge=1, le=50)
+    recency_half_life_days: float = Field(30.0, gt=0)
+    max_query_chars: int = Field(200, ge=10)
+
+
+class DeliverySettings(_Section):
+    default_time: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    default_timezone: str = "Asia/Shanghai"
+    default_language: Literal["zh", "en"] = "zh"
+    grace_hours: float = Field(6.0, ge=0)
+    window_hours: float = Field(24.0, gt=0)
+    max_items: int = Field(10, ge=1, le=50)
+    empty_day: Literal["skip", "notice"] = "skip"
+    rate_per_second: float = Field(25.0, gt=0)
+    per_chat_per_second: float = Field(1.0, gt=0)
+    per_group_per_minute: float = Field(20.0, gt=0)
+    max_keywords: int = Field(50, ge=1)
+    alert_cap_per_day: int = Field(10, ge=0)
+    max_attempts: int = Field(8, ge=1)
+    allow_paid_broadcast: bool = False
+
+
+class TelegramSettings(_Section):
+    token: SecretStr | None = None
+    base_url: str = "https://api.telegram.org/bot"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    admins: list[str] = Field(default_factory=list)
+
+
+class WeChatSettings(_Section):
+    enabled: bool = False
+    token: SecretStr | None = None
+    app_id: str = ""
+    app_secret: SecretStr | None = None
+    encoding_aes_key: SecretStr | None = None
+    api_base_url: str = "https://api.weixin.qq.com"
+    listen: str = "127.0.0.1"
+    port: int = Field(8081, ge=1, le=65535)
+
+
+class WeComSettings(_Section):
+    enabled: bool = False
+    webhook_key: SecretStr | None = None
+    api_base_url: str = "https://qyapi.weixin.qq.com"
+    per_robot_per_minute: float = Field(20.0, gt=0)
+
+
+class ConsoleSettings(_Section):
+    enabled: bool = True
+    chat_id: str = "console"
+
+
+class SchedulerSettings(_Section):
+    enabled: bool = True
+    delivery_tick_seconds: int = Field(60, ge=1)
+    poll_tick_seconds: int = Field(60, ge=1)
+
+
+class HealthSettings(_Section):
+    enabled: bool = False
+    listen: str = "127.0.0.1"
+    port: int = Field(9108, ge=1, le=65535)
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    json_format: bool = False
+
+
+class Settings(_Section):
+    storage: StorageSettings = StorageSettings()
+    polling: PollingSettings = PollingSettings()
+    sources: list[SourceSettings] = Field(default_factory=list)
+    extraction: ExtractionSettings = ExtractionSettings()
+    summary: SummarySettings = SummarySettings()
+    search: SearchSettings = SearchSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    telegram: TelegramSettings = TelegramSettings()
+    wechat: WeChatSettings = WeChatSettings()
+    wecom: WeComSettings = WeComSettings()
+    console: ConsoleSettings = ConsoleSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    health: HealthSettings = HealthSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_keys(cls, sources: list[SourceSettings]) -> list[SourceSettings]:
+        seen: set[str] = set()
+        for source in sources:
+            if source.key in seen:
+                raise ValueError(f"duplicate source key {source.key!r}")
+            seen.add(source.key)
+            if source.kind == "html" and source.selectors is None:
+                raise ValueError(f"source {source.key!r} is kind 'html' and needs [selectors]")
+        return sources
+
+
+def config_path(explicit: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path:
+    """The config file to read: --config, else NEWSBOT_CONFIG, else config/newsbot.toml."""
+    if explicit:
+        return Path(explicit)
+    if environ.get("NEWSBOT_CONFIG"):
+        return Path(environ["NEWSBOT_CONFIG"])
+    return DEFAULT_CONFIG
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Read, overlay and validate the configuration; raise ConfigError naming the key."""
+    env = os.environ if environ is None else environ
+    file = config_path(path, env)
+    raw = _read_toml(file)
+    _reject_secrets_in_file(raw)
+    _overlay_environment(raw, env)
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise ConfigError(key, first["msg"]) from None
+    return _resolve_relative_paths(settings, file)
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
+    try:
+        with file.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError("NEWSBOT_CONFIG", f"config file {file} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(file), f"not valid TOML: {exc}") from None
+
+
+def _secret_paths(model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths: list[tuple[str, ...]] = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        args = getattr(annotation, "__args__", ())
+        if annotation is SecretStr or SecretStr in args:
+            paths.append((*prefix, name))
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            paths.extend(_secret_paths(annotation, (*prefix, name)))
+    return paths
+
+
+def _leaf_paths(model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths: list[tuple[str, ...]] = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            paths.extend(_leaf_paths(annotation, (*prefix, name)))
+        elif prefix:  # top-level lists such as [[sources]] come from the file only
+            paths.append((*prefix, name))
+    return paths
+
+
+def env_name(path: tuple[str, ...]) -> str:
+    return "NEWSBOT_" + "_".join(path).upper()
+
+
+def _reject_secrets_in_file(raw: dict[str, Any]) -> None:
+    for path in _secret_paths():
+        node: Any = raw
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node:
+            key = ".".join(path)
+            raise ConfigError(key, f"secrets are read only from the environment; set {env_name(path)}")
+
+
+def _overlay_environment(raw: dict[str, Any], env: Mapping[str, str]) -> None:
+    names = {env_name(path): path for path in _leaf_paths()}
+    names.update(ENV_ALIASES)
+    for name, path in names.items():
+        if name in env:
+            section = raw.setdefault(path[0], {})
+            if not isinstance(section, dict):
+                raise ConfigError(path[0], "must be a table")
+            section[path[1]] = _env_value(env[name])
+
+
+def _env_value(text: str) -> Any:
+    """Environment values are strings; JSON lists are accepted for list settings."""
+    stripped = text.strip()
+    if stripped.startswith("["):
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError:
+            return text
+    return text
+
+
+def _resolve_relative_paths(settings: Settings, file: Path) -> Settings:
+    """Local source paths in the file are relative to the config file's folder."""
+    base = file.resolve().parent
+    sources = []
+    for source in settings.sources:
+        url = source.url
+        if "://" not in url and not Path(url).is_absolute():
+            url = str((base / url).resolve())
+        sources.append(source.model_copy(update={"url": url}))
+    return settings.model_copy(update={"sources": sources})
+
+
+def masked_dump(settings: Settings) -> dict[str, Any]:
+    """The effective configuration as plain data with every secret masked."""
+    data = settings.model_dump(mode="json")
+    for path in _secret_paths():
+        node: Any = data
+        for part in path[:-1]:
+            node = node[part]
+        if node.get(path[-1]):
+            node[path[-1]] = "********"
+    return data

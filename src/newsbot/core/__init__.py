@@ -1,0 +1,1 @@
+"""The pure core: no network, no database, no asyncio, no clock reads."""

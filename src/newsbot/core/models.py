@@ -1,0 +1,132 @@
+"""Value objects shared across the pipeline. Frozen, I/O-free, easy to compare in tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One entry found in a feed or on a section page: enough to decide whether to fetch it."""
+
+    url: str
+    title: str = ""
+    guid: str | None = None
+    published: datetime | None = None
+    summary: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedPage:
+    """What the extractor got out of one article page."""
+
+    url: str
+    title: str
+    paragraphs: tuple[str, ...]
+    published: datetime | None = None
+    byline: str | None = None
+    lead_image: str | None = None
+    image_captions: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.paragraphs)
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A quantity found in the text: 需化解债务3029.56万元 -> value 30295600, unit 元."""
+
+    text: str
+    value: float
+    unit: str
+    label: str
+    approx: bool = False
+    sentence: int = 0
+    value_max: float | None = None  # upper end of a range such as 3至5个
+
+    def as_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "text": self.text,
+            "value": self.value,
+            "unit": self.unit,
+            "label": self.label,
+            "approx": self.approx,
+            "sentence": self.sentence,
+        }
+        if self.value_max is not None:
+            data["value_max"] = self.value_max
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Key points (sentences of the article, in article order) and its figures."""
+
+    key_points: tuple[str, ...]
+    figures: tuple[Figure, ...] = ()
+    headline_figures: tuple[Figure, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "key_points": list(self.key_points),
+            "figures": [f.as_dict() for f in self.figures],
+            "headline_figures": [f.as_dict() for f in self.headline_figures],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Summary:
+        def figures(name: str) -> tuple[Figure, ...]:
+            items = data.get(name) or []
+            assert isinstance(items, list)
+            return tuple(Figure(**item) for item in items)
+
+        points = data.get("key_points") or []
+        assert isinstance(points, list)
+        return cls(tuple(str(p) for p in points), figures("figures"), figures("headline_figures"))
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A stored article as every reader (digest, alert, search) sees it."""
+
+    id: int
+    source_key: str
+    section: str
+    url: str
+    title: str
+    text: str
+    published_at: datetime | None
+    fetched_at: datetime
+    byline: str | None = None
+    lead_image: str | None = None
+    summary: Summary | None = None
+    duplicate_of: int | None = None
+
+    @property
+    def paragraphs(self) -> tuple[str, ...]:
+        return tuple(p for p in self.text.split("\n") if p)
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """A chat that receives digests and alerts; settings live in the database."""
+
+    id: int
+    channel: str
+    chat_id: str
+    chat_type: str = "private"
+    language: str = "zh"
+    timezone: str = "Asia/Shanghai"
+    digest_time: str = "08:00"
+    digest_enabled: bool = True
+    sections: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    alert_mode: str = "push"  # "push" right after ingest, or "digest" to fold into the next digest
+    quiet_start: str | None = None
+    quiet_end: str | None = None
+    active: bool = True
+    last_digest_at: datetime | None = None
+    created_at: datetime | None = None
+    extra: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,90 @@
+"""The exception tree of newsbot.
+
+    NewsbotError                 root: everything we raise on purpose
+    ├── ConfigError              bad configuration (key + problem); the CLI exits with status 2
+    ├── FetchError               a source or article could not be fetched (url, status, reason)
+    │   ├── BodyTooLarge         the streamed body passed the size cap
+    │   └── RetryLater           the origin asked us to wait (retry_after seconds)
+    ├── ParseError               a feed or page could not be understood (url, reason)
+    ├── StorageError             the database refused or failed (translated at the storage boundary)
+    ├── QueryError               a search query that cannot be run (message meant for the user)
+    └── SendError                a channel could not deliver (chat, retry_after, permanent)
+
+Errors carry data as attributes so callers can decide without parsing messages.
+"""
+
+from __future__ import annotations
+
+
+class NewsbotError(Exception):
+    """Root of every error newsbot raises on purpose."""
+
+
+class ConfigError(NewsbotError):
+    """A configuration value is missing or invalid."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"config error: {key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+class FetchError(NewsbotError):
+    """A URL could not be fetched."""
+
+    def __init__(self, url: str, reason: str, status: int | None = None) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+        self.status = status
+
+
+class BodyTooLarge(FetchError):
+    """The response body passed the configured size cap; the download was aborted."""
+
+
+class RetryLater(FetchError):
+    """The origin asked us to come back later (429/503 with Retry-After)."""
+
+    def __init__(self, url: str, reason: str, retry_after: float, status: int | None = None) -> None:
+        super().__init__(url, reason, status)
+        self.retry_after = retry_after
+
+
+class ParseError(NewsbotError):
+    """A feed or page could not be parsed."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
+class StorageError(NewsbotError):
+    """The database failed; the original error is chained."""
+
+
+class QueryError(NewsbotError):
+    """A search query that cannot be run; str(error) is safe to show to a user."""
+
+
+class SendError(NewsbotError):
+    """A channel could not deliver a message."""
+
+    def __init__(
+        self,
+        chat_id: str,
+        reason: str,
+        *,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        migrate_to: str | None = None,
+        bad_markup: bool = False,
+    ) -> None:
+        super().__init__(f"chat {chat_id}: {reason}")
+        self.chat_id = chat_id
+        self.reason = reason
+        self.retry_after = retry_after
+        self.permanent = permanent
+        self.migrate_to = migrate_to
+        self.bad_markup = bad_markup

@@ -1,0 +1,191 @@
+"""All tables, as SQLAlchemy Core metadata. Migrations in migrations/versions mirror this file.
+
+Timestamps are stored as naive UTC and come back as aware UTC datetimes (UTCDateTime), so SQLite
+and PostgreSQL behave the same.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, naive UTC on disk."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass an aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# --- ingest (migration 0001) -------------------------------------------------------------------
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("kind", String(16), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("section", String(100), nullable=False, default=""),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_status", String(32)),
+    Column("last_error", Text),
+    Column("last_polled_at", UTCDateTime),
+    Column("last_success_at", UTCDateTime),
+    Column("next_poll_at", UTCDateTime),
+    Column("failures", Integer, nullable=False, default=0),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    Column("dedupe_key", String(512), nullable=False, unique=True),
+    Column("url", Text, nullable=False),
+    Column("guid", Text),
+    Column("section", String(100), nullable=False, default=""),
+    Column("title", Text, nullable=False, default=""),
+    Column("byline", Text),
+    Column("text", Text, nullable=False, default=""),
+    Column("lead_image", Text),
+    Column("published_at", UTCDateTime),
+    Column("fetched_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime),
+    Column("content_hash", String(64), nullable=False),
+    Column("update_count", Integer, nullable=False, default=0),
+    Column("simhash", BigInteger),
+    Column("duplicate_of", Integer, ForeignKey("articles.id", ondelete="SET NULL")),
+    Column("summary_json", Text),
+    Index("ix_articles_published_at", "published_at"),
+    Index("ix_articles_fetched_at", "fetched_at"),
+    Index("ix_articles_source_id", "source_id"),
+)
+
+# --- subscribers (migration 0003) --------------------------------------------------------------
+
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String(16), nullable=False),
+    Column("chat_id", String(128), nullable=False),
+    Column("chat_type", String(16), nullable=False, default="private"),
+    Column("display_name", String(200)),
+    Column("language", String(8), nullable=False, default="zh"),
+    Column("timezone", String(64), nullable=False, default="Asia/Shanghai"),
+    Column("digest_time", String(5), nullable=False, default="08:00"),
+    Column("digest_enabled", Boolean, nullable=False, default=True),
+    Column("sections", Text, nullable=False, default=""),
+    Column("alert_mode", String(8), nullable=False, default="push"),
+    Column("quiet_start", String(5)),
+    Column("quiet_end", String(5)),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("last_digest_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime),
+    UniqueConstraint("channel", "chat_id"),
+)
+
+keywords = Table(
+    "keywords",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subscriber_id", Integer, ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False),
+    Column("keyword", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("subscriber_id", "keyword"),
+)
+
+# --- delivery (migration 0004) -----------------------------------------------------------------
+
+digests = Table(
+    "digests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subscriber_id", Integer, ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False),
+    Column("local_date", String(10), nullable=False),
+    Column("status", String(16), nullable=False),  # claimed, queued, sent, empty, skipped
+    Column("article_count", Integer, nullable=False, default=0),
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    UniqueConstraint("subscriber_id", "local_date"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dedupe_key", String(200), nullable=False, unique=True),
+    Column("subscriber_id", Integer, ForeignKey("subscribers.id", ondelete="CASCADE")),
+    Column("channel", String(16), nullable=False),
+    Column("chat_id", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),  # digest, alert, reply, broadcast
+    Column("payload", Text, nullable=False),  # JSON: text, format, buttons, preview
+    Column("state", String(16), nullable=False, default="pending"),  # pending, sending, sent, failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("not_before", UTCDateTime, nullable=False),
+    Column("last_error", Text),
+    Column("remote_id", String(64)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Index("ix_outbox_state_not_before", "state", "not_before"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subscriber_id", Integer, ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("outbox_id", Integer, ForeignKey("outbox.id", ondelete="SET NULL")),
+    Column("kind", String(16), nullable=False),  # digest or alert
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("subscriber_id", "article_id", "kind"),
+)
