@@ -1,0 +1,166 @@
+"""Health and metrics for operators: GET /healthz (JSON) and GET /metrics (Prometheus text).
+
+Figures are read from the database at request time rather than counted in memory, so they are
+right after a restart and agree across several `newsbot run` processes on one PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine, func, select
+
+from newsbot.ports import Clock
+from newsbot.storage import db
+from newsbot.storage.schema import articles, outbox, sources, subscribers
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Status:
+    ok: bool
+    database: str
+    schema_revision: str | None
+    schema_head: str | None
+    sources: int
+    sources_failing: int
+    last_poll_success: str | None
+    articles: int
+    subscribers_active: int
+    outbox: dict[str, int]
+    outbox_oldest_pending_seconds: float | None
+
+
+def collect_status(engine: Engine, clock: Clock) -> Status:
+    """Read the service's state; never raises (a broken database is reported as not ok)."""
+    try:
+        with engine.connect() as conn:
+            source_count = conn.scalar(select(func.count()).select_from(sources)) or 0
+            failing = conn.scalar(select(func.count()).where(sources.c.failures > 0)) or 0
+            last_ok = conn.scalar(select(func.max(sources.c.last_success_at)))
+            article_count = conn.scalar(select(func.count()).select_from(articles)) or 0
+            active = conn.scalar(select(func.count()).where(subscribers.c.active.is_(True))) or 0
+            states = dict(
+                conn.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state)).all()
+            )
+            oldest = conn.scalar(
+                select(func.min(outbox.c.created_at)).where(outbox.c.state == "pending")
+            )
+        revision, head = db.current_revision(engine), db.head_revision()
+    except Exception as exc:  # the health endpoint must answer even when the database does not
+        log.warning("health check: database unavailable: %s", type(exc).__name__)
+        return Status(False, f"error: {type(exc).__name__}", None, None, 0, 0, None, 0, 0, {}, None)
+    age = _age_seconds(oldest, clock.now())
+    return Status(
+        ok=revision == head,
+        database=engine.dialect.name,
+        schema_revision=revision,
+        schema_head=head,
+        sources=source_count,
+        sources_failing=failing,
+        last_poll_success=last_ok.isoformat() if last_ok else None,
+        articles=article_count,
+        subscribers_active=active,
+        outbox={str(k): int(v) for k, v in states.items()},
+        outbox_oldest_pending_seconds=age,
+    )
+
+
+def _age_seconds(moment: datetime | None, now: datetime) -> float | None:
+    return None if moment is None else max(0.0, (now - moment).total_seconds())
+
+
+class StatusCollector(Collector):
+    """Prometheus view of collect_status()."""
+
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self._engine, self._clock = engine, clock
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        status = collect_status(self._engine, self._clock)
+        yield GaugeMetricFamily(
+            "newsbot_up", "1 when the database answers at the schema head", value=float(status.ok)
+        )
+        yield GaugeMetricFamily("newsbot_sources", "configured sources", value=status.sources)
+        yield GaugeMetricFamily(
+            "newsbot_sources_failing",
+            "sources whose last poll failed",
+            value=status.sources_failing,
+        )
+        yield GaugeMetricFamily("newsbot_articles", "stored articles", value=status.articles)
+        yield GaugeMetricFamily(
+            "newsbot_subscribers_active", "active subscribers", value=status.subscribers_active
+        )
+        by_state = GaugeMetricFamily(
+            "newsbot_outbox_messages", "outbox messages by state", labels=["state"]
+        )
+        for state, count in sorted(status.outbox.items()):
+            by_state.add_metric([state], count)
+        yield by_state
+        age = status.outbox_oldest_pending_seconds
+        yield GaugeMetricFamily(
+            "newsbot_outbox_oldest_pending_seconds",
+            "age of the oldest pending message",
+            value=age or 0.0,
+        )
+
+
+class HealthServer:
+    """A small threaded HTTP server; started by `newsbot run` when [health] enabled = true."""
+
+    def __init__(self, engine: Engine, clock: Clock, host: str, port: int) -> None:
+        registry = CollectorRegistry()
+        registry.register(StatusCollector(engine, clock))
+        handler = _handler(engine, clock, registry)
+        self._server = ThreadingHTTPServer((host, port), handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="health", daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _handler(
+    engine: Engine, clock: Clock, registry: CollectorRegistry
+) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/healthz":
+                status = collect_status(engine, clock)
+                body = json.dumps(asdict(status), ensure_ascii=False).encode()
+                self._reply(200 if status.ok else 503, "application/json", body)
+            elif self.path == "/metrics":
+                self._reply(200, "text/plain; version=0.0.4", generate_latest(registry))
+            else:
+                self._reply(404, "text/plain", b"not found\n")
+
+        def _reply(self, code: int, content_type: str, body: bytes) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+            log.debug("health: " + format, *args)
+
+    return Handler
