@@ -175,7 +175,10 @@ outbox = Table(
     Column("remote_id", String(64)),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
+    Column("claim_token", String(32)),  # which sender holds the row (lease until claimed_until)
+    Column("claimed_until", UTCDateTime),
     Index("ix_outbox_state_not_before", "state", "not_before"),
+    Index("ix_outbox_chat_id_state", "chat_id", "state"),
 )
 
 deliveries = Table(

@@ -43,8 +43,11 @@ def upgrade() -> None:
         sa.Column("remote_id", sa.String(64)),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("sent_at", UTCDateTime),
+        sa.Column("claim_token", sa.String(32)),
+        sa.Column("claimed_until", UTCDateTime),
     )
     op.create_index("ix_outbox_state_not_before", "outbox", ["state", "not_before"])
+    op.create_index("ix_outbox_chat_id_state", "outbox", ["chat_id", "state"])
     op.create_table(
         "deliveries",
         sa.Column("id", sa.Integer, primary_key=True),
