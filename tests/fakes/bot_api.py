@@ -1,0 +1,699 @@
+"""A fake Telegram Bot API: a real HTTP/1.1 server on 127.0.0.1 for tests and benchmarks.
+
+It speaks the Bot API the way python-telegram-bot uses it (form-encoded or JSON bodies, JSON-encoded
+nested parameters, `{"ok": ..., "result": ...}` answers, dates in seconds) and runs in a background
+thread, so sync tests, async tests and benchmarks can all use it.
+
+    from fakes.bot_api import FakeBotAPI, RateLimits   # tests/ is on sys.path under pytest
+    with FakeBotAPI() as api:                          # or api.start() ... api.stop()
+        app = ApplicationBuilder().token(api.token).base_url(api.base_url).build()
+        api.inject_message(42, "/start")               # a private message from user 42
+        api.wait_for(lambda: len(api.messages(42)) >= 1)
+        api.messages(42)[-1]["text"]                   # the HTML the bot sent
+
+Methods served: getMe, deleteWebhook, setWebhook, getUpdates (offset confirms, limit, long-poll
+`timeout`), sendMessage, editMessageText, answerCallbackQuery, setMyCommands, getMyCommands,
+deleteMyCommands, getChat. Anything else is 404 "Not Found"; a wrong token is 401.
+
+Checks like Telegram's: parse_mode=HTML is validated (tests/fakes/telegram_html.py: allowed
+tags, nesting, entities); text must be non-empty and <= 4096 UTF-16 units after entity parsing;
+editMessageText needs an existing message and a change ("message is not modified").
+Failures -> 400 "Bad Request: can't parse entities: ...", "Bad Request: message is too long", etc.
+
+Injecting updates (each returns the update dict; ids and dates are filled in):
+    inject_message(chat_id, text, *, chat_type="private", user_id=None, first_name="Tester",
+                   language_code="zh-hans", title=None, edited=False)
+    inject_edited_message(...), inject_channel_post(chat_id, text),
+    inject_callback_query(chat_id, data, *, message_id, user_id=None)
+    inject_update(raw_update_dict)
+
+Failures on demand (answer before any validation; counted down, None = forever):
+    fail_next(method, status, description, *, retry_after=None, migrate_to=None, count=1)
+    fail_chat(chat_id, status, description, *, retry_after=None, migrate_to=None, count=None)
+    clear_failures()
+  e.g. fail_chat(7, 403, "Forbidden: bot was blocked by the user"),
+       fail_next("sendMessage", 429, "Too Many Requests: retry after 3", retry_after=3).
+
+Rate-limit enforcement (for the delivery benchmark): FakeBotAPI(rate_limits=RateLimits(
+global_per_second=30, per_chat_per_second=1, group_per_minute=20)) answers sendMessage /
+editMessageText past a limit with 429 and parameters.retry_after; `stats.too_many` counts them.
+`response_delay` (seconds) adds latency to every answer.
+
+Records (thread-safe reads; copies): messages(chat_id) -> list of sent-message records
+{"message_id", "chat_id", "text" (as sent), "plain" (after parsing), "parse_mode",
+"reply_markup", "link_preview_options", "date", "edits": [...]}; all_messages(); edits (list of
+editMessageText params); callback_answers; commands (dict keyed by (scope_type, language_code));
+calls (list of (method, params)); stats (counters). wait_for(predicate, timeout=5) and
+`await async_wait_for(predicate, timeout=5)` poll until the predicate holds (AssertionError after).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+try:  # tests/ is on sys.path under pytest; benchmarks may import tests.fakes.bot_api instead
+    from fakes.telegram_html import MAX_TEXT_UTF16, HtmlParseError, parse_telegram_html, utf16_len
+except ImportError:  # pragma: no cover
+    from tests.fakes.telegram_html import (
+        MAX_TEXT_UTF16,
+        HtmlParseError,
+        parse_telegram_html,
+        utf16_len,
+    )
+
+BOT_ID = 777000111
+# Parameters that PTB JSON-encodes inside form data.
+_JSON_PARAMS = frozenset(
+    {
+        "reply_markup",
+        "link_preview_options",
+        "entities",
+        "commands",
+        "scope",
+        "allowed_updates",
+        "reply_parameters",
+    }
+)
+_INT_PARAMS = frozenset({"offset", "limit", "timeout", "message_id", "cache_time"})
+_RATE_LIMITED = frozenset({"sendMessage", "editMessageText"})
+
+
+class ApiError(Exception):
+    def __init__(
+        self, status: int, description: str, parameters: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(description)
+        self.status, self.description, self.parameters = status, description, parameters
+
+
+@dataclass
+class RateLimits:
+    """Telegram-like flood control: 429 past any of these."""
+
+    global_per_second: float = 30.0
+    per_chat_per_second: float = 1.0
+    group_per_minute: float = 20.0
+
+
+@dataclass
+class _Failure:
+    status: int
+    description: str
+    retry_after: int | None
+    migrate_to: int | None
+    count: int | None
+
+    def answer(self) -> ApiError:
+        params: dict[str, Any] = {}
+        if self.retry_after is not None:
+            params["retry_after"] = self.retry_after
+        if self.migrate_to is not None:
+            params["migrate_to_chat_id"] = self.migrate_to
+        return ApiError(self.status, self.description, params or None)
+
+
+@dataclass
+class Stats:
+    requests: int = 0
+    sent: int = 0
+    too_many: int = 0
+    rejected: int = 0
+    by_method: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+class _RateLimiter:
+    def __init__(self, limits: RateLimits) -> None:
+        self.limits = limits
+        self.global_window: deque[float] = deque()
+        self.chat_last: dict[str, float] = {}
+        self.group_window: dict[str, deque[float]] = defaultdict(deque)
+
+    def check(self, chat_id: str, now: float) -> None:
+        """Raise a 429 ApiError if this send would pass a limit; else record it."""
+        window = self.global_window
+        while window and now - window[0] >= 1.0:
+            window.popleft()
+        if len(window) >= self.limits.global_per_second:
+            raise _too_many(1.0 - (now - window[0]))
+        interval = 1.0 / self.limits.per_chat_per_second
+        last = self.chat_last.get(chat_id)
+        if last is not None and now - last < interval:
+            raise _too_many(interval - (now - last))
+        if chat_id.startswith("-"):
+            group = self.group_window[chat_id]
+            while group and now - group[0] >= 60.0:
+                group.popleft()
+            if len(group) >= self.limits.group_per_minute:
+                raise _too_many(60.0 - (now - group[0]))
+            group.append(now)
+        window.append(now)
+        self.chat_last[chat_id] = now
+
+
+def _too_many(wait: float) -> ApiError:
+    seconds = max(1, math.ceil(wait))
+    return ApiError(429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds})
+
+
+class FakeBotAPI:
+    """The fake server; see the module docstring for its API."""
+
+    def __init__(
+        self,
+        token: str = "123456:TEST-token",
+        *,
+        rate_limits: RateLimits | None = None,
+        response_delay: float = 0.0,
+        username: str = "newsbot_test_bot",
+    ) -> None:
+        self.token = token
+        self.username = username
+        self.response_delay = response_delay
+        self._limiter = _RateLimiter(rate_limits) if rate_limits else None
+        self._lock = threading.Condition()
+        self._updates: list[dict[str, Any]] = []
+        self._next_update_id = 1
+        self._next_message_id: dict[str, int] = defaultdict(lambda: 1000)
+        self._messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._fail_next: dict[str, list[_Failure]] = defaultdict(list)
+        self._fail_chat: dict[str, _Failure] = {}
+        self.edits: list[dict[str, Any]] = []
+        self.callback_answers: list[dict[str, Any]] = []
+        self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.stats = Stats()
+        self.webhook_url = ""
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._closing = False
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> FakeBotAPI:
+        handler = _make_handler(self)
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler, bind_and_activate=False)
+        server.request_queue_size = 1024
+        server.daemon_threads = True
+        server.allow_reuse_address = True
+        server.server_bind()
+        server.server_activate()
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            self._closing = True
+            self._lock.notify_all()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeBotAPI:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "call start() first"
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """What to give ApplicationBuilder().base_url(...) (PTB appends the token)."""
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    # --- injecting updates -----------------------------------------------------------------
+
+    def inject_update(self, update: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            update = {"update_id": self._next_update_id, **update}
+            self._next_update_id = update["update_id"] + 1
+            self._updates.append(update)
+            self._lock.notify_all()
+        return update
+
+    def inject_message(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        chat_type: str = "private",
+        user_id: int | None = None,
+        first_name: str = "Tester",
+        language_code: str | None = "zh-hans",
+        title: str | None = None,
+        edited: bool = False,
+    ) -> dict[str, Any]:
+        user = _user(user_id if user_id is not None else abs(chat_id), first_name, language_code)
+        chat = _chat(chat_id, chat_type, first_name, title)
+        message: dict[str, Any] = {
+            "message_id": self._take_message_id(str(chat_id)),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": user,
+            "text": text,
+        }
+        if edited:
+            message["edit_date"] = int(time.time())
+        entities = _command_entities(text)
+        if entities:
+            message["entities"] = entities
+        return self.inject_update({"edited_message" if edited else "message": message})
+
+    def inject_edited_message(self, chat_id: int, text: str, **kwargs: Any) -> dict[str, Any]:
+        return self.inject_message(chat_id, text, edited=True, **kwargs)
+
+    def inject_channel_post(
+        self, chat_id: int, text: str, *, title: str = "A channel"
+    ) -> dict[str, Any]:
+        post: dict[str, Any] = {
+            "message_id": self._take_message_id(str(chat_id)),
+            "date": int(time.time()),
+            "chat": _chat(chat_id, "channel", "", title),
+            "sender_chat": _chat(chat_id, "channel", "", title),
+            "text": text,
+        }
+        entities = _command_entities(text)
+        if entities:
+            post["entities"] = entities
+        return self.inject_update({"channel_post": post})
+
+    def inject_callback_query(
+        self,
+        chat_id: int,
+        data: str,
+        *,
+        message_id: int,
+        user_id: int | None = None,
+        first_name: str = "Tester",
+    ) -> dict[str, Any]:
+        with self._lock:
+            original = self._find_message(str(chat_id), message_id)
+            text = original["plain"] if original else "..."
+        chat_type = "private" if chat_id > 0 else "supergroup"
+        message = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": _chat(chat_id, chat_type, first_name, None if chat_id > 0 else "A group"),
+            "from": {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "newsbot",
+                "username": self.username,
+            },
+            "text": text,
+        }
+        query = {
+            "id": f"cq{self._next_update_id}",
+            "from": _user(user_id if user_id is not None else abs(chat_id), first_name, "zh-hans"),
+            "message": message,
+            "chat_instance": f"ci{chat_id}",
+            "data": data,
+        }
+        return self.inject_update({"callback_query": query})
+
+    # --- failures on demand ----------------------------------------------------------------
+
+    def fail_next(
+        self,
+        method: str,
+        status: int,
+        description: str,
+        *,
+        retry_after: int | None = None,
+        migrate_to: int | None = None,
+        count: int | None = 1,
+    ) -> None:
+        with self._lock:
+            self._fail_next[method].append(
+                _Failure(status, description, retry_after, migrate_to, count)
+            )
+
+    def fail_chat(
+        self,
+        chat_id: int | str,
+        status: int,
+        description: str,
+        *,
+        retry_after: int | None = None,
+        migrate_to: int | None = None,
+        count: int | None = None,
+    ) -> None:
+        with self._lock:
+            self._fail_chat[str(chat_id)] = _Failure(
+                status, description, retry_after, migrate_to, count
+            )
+
+    def clear_failures(self) -> None:
+        with self._lock:
+            self._fail_next.clear()
+            self._fail_chat.clear()
+
+    # --- records ---------------------------------------------------------------------------
+
+    def messages(self, chat_id: int | str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(m) for m in self._messages.get(str(chat_id), [])]
+
+    def all_messages(self) -> dict[str, list[dict[str, Any]]]:
+        with self._lock:
+            return {chat: [dict(m) for m in msgs] for chat, msgs in self._messages.items()}
+
+    def pending_updates(self) -> int:
+        with self._lock:
+            return len(self._updates)
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError("condition not reached within timeout")
+            time.sleep(0.01)
+
+    async def async_wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError("condition not reached within timeout")
+            await asyncio.sleep(0.01)
+
+    # --- request handling (called from server threads) ------------------------------------
+
+    def handle(self, token: str, method: str, params: dict[str, Any]) -> Any:
+        """Answer one Bot API call; raise ApiError for an error answer."""
+        with self._lock:
+            self.stats.requests += 1
+            self.stats.by_method[method] += 1
+            self.calls.append((method, params))
+        if token != self.token:
+            raise ApiError(401, "Unauthorized")
+        if method == "getUpdates":
+            return self._get_updates(params)
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            raise ApiError(404, "Not Found")
+        with self._lock:
+            self._check_failures(method, params)
+            return handler(params)
+
+    def _check_failures(self, method: str, params: dict[str, Any]) -> None:
+        queue = self._fail_next.get(method)
+        if queue:
+            failure = queue[0]
+            if failure.count is not None:
+                failure.count -= 1
+                if failure.count <= 0:
+                    queue.pop(0)
+            raise failure.answer()
+        chat_id = str(params.get("chat_id", ""))
+        failure = self._fail_chat.get(chat_id)
+        if failure is not None and method not in ("getChat",):
+            if failure.count is not None:
+                failure.count -= 1
+                if failure.count <= 0:
+                    del self._fail_chat[chat_id]
+            raise failure.answer()
+        if self._limiter is not None and method in _RATE_LIMITED:
+            try:
+                self._limiter.check(chat_id, time.monotonic())
+            except ApiError:
+                self.stats.too_many += 1
+                raise
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
+        deadline = time.monotonic() + float(params.get("timeout") or 0)
+        with self._lock:
+            if offset:
+                self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            while not self._updates and not self._closing:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._lock.wait(min(remaining, 0.1))
+            return [dict(u) for u in self._updates[:limit]]
+
+    def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "newsbot",
+            "username": self.username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook_url = ""
+        return True
+
+    def _api_setWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook_url = str(params.get("url", ""))
+        return True
+
+    def _api_getChat(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        return _chat(chat_id, "private" if chat_id > 0 else "supergroup", "Tester", "A group")
+
+    def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = str(params.get("chat_id", ""))
+        if not chat_id:
+            raise ApiError(400, "Bad Request: chat_id is empty")
+        plain = _validated_text(params)
+        record = {
+            "message_id": self._take_message_id(chat_id),
+            "chat_id": chat_id,
+            "text": params["text"],
+            "plain": plain,
+            "parse_mode": params.get("parse_mode"),
+            "reply_markup": params.get("reply_markup"),
+            "link_preview_options": params.get("link_preview_options"),
+            "date": int(time.time()),
+            "edits": [],
+        }
+        self._messages[chat_id].append(record)
+        self.stats.sent += 1
+        return self._message_json(record)
+
+    def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = str(params.get("chat_id", ""))
+        record = self._find_message(chat_id, int(params.get("message_id") or 0))
+        if record is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        plain = _validated_text(params)
+        if (
+            params["text"] == record["text"]
+            and params.get("reply_markup") == record["reply_markup"]
+        ):
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message",
+            )
+        record["edits"].append(dict(record))
+        record.update(
+            text=params["text"],
+            plain=plain,
+            parse_mode=params.get("parse_mode"),
+            reply_markup=params.get("reply_markup"),
+        )
+        self.edits.append(dict(params))
+        return {**self._message_json(record), "edit_date": int(time.time())}
+
+    def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+        self.callback_answers.append(dict(params))
+        return True
+
+    def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
+        commands = params.get("commands") or []
+        for command in commands:
+            if not (1 <= len(command.get("command", "")) <= 32) or not command.get("description"):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+        self.commands[_commands_key(params)] = list(commands)
+        return True
+
+    def _api_getMyCommands(self, params: dict[str, Any]) -> list[dict[str, str]]:
+        return self.commands.get(_commands_key(params), [])
+
+    def _api_deleteMyCommands(self, params: dict[str, Any]) -> bool:
+        self.commands.pop(_commands_key(params), None)
+        return True
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _take_message_id(self, chat_id: str) -> int:
+        with self._lock:
+            self._next_message_id[chat_id] += 1
+            return self._next_message_id[chat_id]
+
+    def _find_message(self, chat_id: str, message_id: int) -> dict[str, Any] | None:
+        for record in self._messages.get(chat_id, []):
+            if record["message_id"] == message_id:
+                return record
+        return None
+
+    def _message_json(self, record: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(record["chat_id"])
+        message: dict[str, Any] = {
+            "message_id": record["message_id"],
+            "date": record["date"],
+            "chat": _chat(chat_id, "private" if chat_id > 0 else "supergroup", "Tester", "A group"),
+            "from": {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "newsbot",
+                "username": self.username,
+            },
+            "text": record["plain"],
+        }
+        if record["reply_markup"]:
+            message["reply_markup"] = record["reply_markup"]
+        return message
+
+
+def _validated_text(params: dict[str, Any]) -> str:
+    text = params.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ApiError(400, "Bad Request: message text is empty")
+    plain = text
+    mode = str(params.get("parse_mode") or "").upper()
+    if mode == "HTML":
+        try:
+            plain = parse_telegram_html(text)
+        except HtmlParseError as exc:
+            raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from None
+    elif mode:
+        raise ApiError(400, f"Bad Request: unsupported parse_mode {mode!r} in this fake")
+    if not plain.strip():
+        raise ApiError(400, "Bad Request: message text is empty")
+    if utf16_len(plain) > MAX_TEXT_UTF16:
+        raise ApiError(400, "Bad Request: message is too long")
+    return plain
+
+
+def _commands_key(params: dict[str, Any]) -> tuple[str, str]:
+    scope = params.get("scope") or {"type": "default"}
+    return str(scope.get("type", "default")), str(params.get("language_code") or "")
+
+
+def _user(user_id: int, first_name: str, language_code: str | None) -> dict[str, Any]:
+    user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+    if language_code:
+        user["language_code"] = language_code
+    return user
+
+
+def _chat(chat_id: int, chat_type: str, first_name: str, title: str | None) -> dict[str, Any]:
+    if chat_type == "private":
+        return {"id": chat_id, "type": "private", "first_name": first_name}
+    return {"id": chat_id, "type": chat_type, "title": title or "A group"}
+
+
+def _command_entities(text: str) -> list[dict[str, Any]]:
+    if not text.startswith("/"):
+        return []
+    word = text.split(maxsplit=1)[0] if text.strip() else text
+    return [{"type": "bot_command", "offset": 0, "length": utf16_len(word)}]
+
+
+def _decode_params(handler: BaseHTTPRequestHandler, body: bytes) -> dict[str, Any]:
+    content_type = handler.headers.get("Content-Type", "")
+    if "json" in content_type:
+        raw: dict[str, Any] = json.loads(body or b"{}")
+        return raw
+    if content_type.startswith("multipart/"):
+        message = BytesParser(policy=HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + body
+        )
+        fields = {
+            part.get_param("name", header="content-disposition"): part.get_content()
+            for part in message.iter_parts()
+        }
+        return _typed({str(k): v if isinstance(v, str) else v.decode() for k, v in fields.items()})
+    query = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+    return _typed({key: values[-1] for key, values in query.items()})
+
+
+def _typed(fields: dict[str, str]) -> dict[str, Any]:
+    params: dict[str, Any] = dict(fields)
+    for key, value in fields.items():
+        if key in _JSON_PARAMS:
+            params[key] = json.loads(value)
+        elif key in _INT_PARAMS and value.lstrip("-").isdigit():
+            params[key] = int(value)
+    return params
+
+
+def _make_handler(api: FakeBotAPI) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self._serve()
+
+        def do_GET(self) -> None:
+            self._serve()
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            parts = self.path.split("?", 1)[0].strip("/").split("/")
+            status, payload = 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+            if len(parts) == 2 and parts[0].startswith("bot"):
+                status, payload = self._answer(parts[0][3:], parts[1], body)
+            if api.response_delay:
+                time.sleep(api.response_delay)
+            data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            try:
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client gave up (e.g. a long poll cut at stop)
+
+        def _answer(self, token: str, method: str, body: bytes) -> tuple[int, dict[str, Any]]:
+            try:
+                params = _decode_params(self, body)
+                return 200, {"ok": True, "result": api.handle(token, method, params)}
+            except ApiError as exc:
+                if exc.status != 429:
+                    with api._lock:
+                        api.stats.rejected += 1
+                payload: dict[str, Any] = {
+                    "ok": False,
+                    "error_code": exc.status,
+                    "description": exc.description,
+                }
+                if exc.parameters:
+                    payload["parameters"] = exc.parameters
+                return exc.status, payload
+            except (ValueError, KeyError) as exc:
+                return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {exc}"}
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # keep test output quiet
+
+    return Handler
