@@ -1,0 +1,337 @@
+"""The persistent outbox: one row per rendered chunk, and the state machine that sends it once.
+
+    pending --claim--> pending+token --mark_sending--> sending --mark_sent--> sent
+                                          |                    \\--retry----> pending (not_before)
+                                          \\--release-------->  pending        \\--fail--> failed
+
+A claim is a lease (claim_token, claimed_until) on pending rows, so two processes never send the
+same row: on PostgreSQL the claim is `SELECT ... FOR UPDATE SKIP LOCKED`; on SQLite (one process)
+a plain `UPDATE ... WHERE state='pending'` under SQLite's single writer does the same job.
+`sending` is written (committed) right before the API call and `sent` right after it, so after a
+crash the rows left in `sending` are the only ones that may have reached the user: `recover`
+puts them back to pending (we choose a possible duplicate over a possible loss) and counts them.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from newsbot.storage import db
+from newsbot.storage.schema import deliveries, outbox
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    dedupe_key: str
+    subscriber_id: int | None
+    channel: str
+    chat_id: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    claim_token: str | None = None
+
+    @property
+    def text(self) -> str:
+        return str(self.payload.get("text", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A chunk to enqueue; `article_ids` go to the delivery ledger with this row."""
+
+    dedupe_key: str
+    subscriber_id: int | None
+    channel: str
+    chat_id: str
+    kind: str
+    payload: dict[str, Any]
+    article_ids: tuple[int, ...] = ()
+    not_before: datetime | None = None  # e.g. the end of the subscriber's quiet hours
+
+
+class OutboxStore:
+    """Enqueue, claim and move outbox rows through their states."""
+
+    def __init__(self, engine: Engine, *, lease: timedelta = timedelta(seconds=120)) -> None:
+        self.engine = engine
+        self.lease = lease
+        self.token = uuid.uuid4().hex  # this process's claims
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def enqueue(self, conn: Any, messages: Sequence[NewMessage], now: datetime) -> list[int]:
+        """Insert rows (inside the caller's transaction); the ledger rows go with them."""
+        ids = []
+        for message in messages:
+            values = {
+                "dedupe_key": message.dedupe_key,
+                "subscriber_id": message.subscriber_id,
+                "channel": message.channel,
+                "chat_id": message.chat_id,
+                "kind": message.kind,
+                "payload": json.dumps(message.payload, ensure_ascii=False),
+                "state": PENDING,
+                "attempts": 0,
+                "not_before": message.not_before or now,
+                "created_at": now,
+            }
+            row_id = int(conn.execute(outbox.insert().values(**values)).inserted_primary_key[0])
+            ids.append(row_id)
+            self._ledger(conn, message, row_id, now)
+        return ids
+
+    def _ledger(self, conn: Any, message: NewMessage, row_id: int, now: datetime) -> None:
+        if message.subscriber_id is None:
+            return
+        for article_id in message.article_ids:
+            conn.execute(
+                deliveries.insert().values(
+                    subscriber_id=message.subscriber_id,
+                    article_id=article_id,
+                    outbox_id=row_id,
+                    kind=message.kind,
+                    created_at=now,
+                )
+            )
+
+    def enqueue_one(self, message: NewMessage, now: datetime) -> int | None:
+        """Insert a single row in its own transaction; None if its dedupe key already exists."""
+        try:
+            with self.engine.begin() as conn:
+                return self.enqueue(conn, [message], now)[0]
+        except IntegrityError:
+            return None
+
+    # --- claiming -----------------------------------------------------------------------------
+
+    def claim(
+        self, now: datetime, limit: int, channels: Sequence[str] | None = None
+    ) -> list[OutboxRow]:
+        """Lease up to `limit` due pending rows to this process, oldest first."""
+        with self.engine.begin() as conn:
+            due = and_(
+                outbox.c.state == PENDING,
+                outbox.c.not_before <= now,
+                or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
+            )
+            if channels is not None:
+                due = and_(due, outbox.c.channel.in_(list(channels)))
+            query = (
+                select(outbox.c.id)
+                .where(due)
+                .order_by(outbox.c.not_before, outbox.c.id)
+                .limit(limit)
+            )
+            if db.is_postgres(self.engine):
+                query = query.with_for_update(skip_locked=True)
+            ids = [row.id for row in conn.execute(query)]
+            if not ids:
+                return []
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(ids), outbox.c.state == PENDING)
+                .values(claim_token=self.token, claimed_until=now + self.lease)
+            )
+            rows = conn.execute(
+                select(outbox)
+                .where(outbox.c.id.in_(ids), outbox.c.claim_token == self.token)
+                .order_by(outbox.c.id)
+            )
+            return [_row(r) for r in rows]
+
+    def mark_sending(self, row_id: int, now: datetime) -> bool:
+        """Committed before the API call; False if the lease was lost (another sender took it)."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.id == row_id,
+                    outbox.c.state == PENDING,
+                    outbox.c.claim_token == self.token,
+                )
+                .values(
+                    state=SENDING, attempts=outbox.c.attempts + 1, claimed_until=now + self.lease
+                )
+            )
+            return result.rowcount == 1
+
+    def mark_sent(self, row_id: int, remote_id: str, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == row_id)
+                .values(
+                    state=SENT,
+                    remote_id=remote_id[:64],
+                    sent_at=now,
+                    claim_token=None,
+                    claimed_until=None,
+                )
+            )
+
+    def retry(
+        self, row_id: int, not_before: datetime, error: str, *, count_attempt: bool = True
+    ) -> None:
+        """Back to pending after a transient failure (a 429 does not count as an attempt)."""
+        values: dict[str, Any] = {
+            "state": PENDING,
+            "not_before": not_before,
+            "last_error": error[:1000],
+            "claim_token": None,
+            "claimed_until": None,
+        }
+        if not count_attempt:
+            values["attempts"] = outbox.c.attempts - 1
+        with self.engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.id == row_id).values(**values))
+
+    def release(self, row_ids: Sequence[int], not_before: datetime | None = None) -> None:
+        """Give claimed, unsent rows back (optionally postponed)."""
+        if not row_ids:
+            return
+        values: dict[str, Any] = {"claim_token": None, "claimed_until": None}
+        if not_before is not None:
+            values["not_before"] = not_before
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(list(row_ids)), outbox.c.state == PENDING)
+                .values(**values)
+            )
+
+    def postpone_chat(self, chat_id: str, after_id: int, not_before: datetime) -> None:
+        """Keep a chat's later chunks behind a postponed one, so chunks arrive in order."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.chat_id == chat_id,
+                    outbox.c.state == PENDING,
+                    outbox.c.id > after_id,
+                    outbox.c.not_before < not_before,
+                )
+                .values(not_before=not_before)
+            )
+
+    def fail(self, row_id: int, error: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == row_id)
+                .values(state=FAILED, last_error=error[:1000], claim_token=None, claimed_until=None)
+            )
+
+    def fail_chat(self, chat_id: str, error: str) -> int:
+        """Fail every unsent row of a chat that can no longer be reached (blocked, deleted)."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(outbox)
+                .where(outbox.c.chat_id == chat_id, outbox.c.state.in_([PENDING, SENDING]))
+                .values(state=FAILED, last_error=error[:1000], claim_token=None, claimed_until=None)
+            )
+            return int(result.rowcount)
+
+    def move_chat(self, old_chat_id: str, new_chat_id: str) -> int:
+        """A group became a supergroup: its unsent rows go to the new chat id."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(outbox)
+                .where(outbox.c.chat_id == old_chat_id, outbox.c.state.in_([PENDING, SENDING]))
+                .values(chat_id=new_chat_id, state=PENDING, claim_token=None, claimed_until=None)
+            )
+            return int(result.rowcount)
+
+    def replace_payload(self, row_id: int, payload: dict[str, Any]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == row_id)
+                .values(payload=json.dumps(payload, ensure_ascii=False))
+            )
+
+    # --- recovery and reading -------------------------------------------------------------------
+
+    def recover(self, now: datetime, *, everything: bool = False) -> int:
+        """Rows stuck in `sending` (a crash between the API call and `sent`) go back to pending.
+
+        With `everything` (a single process on SQLite, at start) all of them; otherwise only those
+        whose lease has expired, so a live sender in another process keeps its rows.
+        Returns how many rows may be duplicates when resent.
+        """
+        stuck = outbox.c.state == SENDING
+        if not everything:
+            stuck = and_(stuck, outbox.c.claimed_until < now)
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(outbox)
+                .where(stuck)
+                .values(
+                    state=PENDING,
+                    claim_token=None,
+                    claimed_until=None,
+                    last_error="recovered from 'sending' after a crash; may be a duplicate",
+                )
+            )
+            if everything:
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.state == PENDING, outbox.c.claim_token.is_not(None))
+                    .values(claim_token=None, claimed_until=None)
+                )
+            return int(result.rowcount)
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state))
+            return {str(state): int(n) for state, n in rows}
+
+    def next_due(self) -> datetime | None:
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(func.min(outbox.c.not_before)).where(outbox.c.state == PENDING)
+            ).scalar()
+            return value if isinstance(value, datetime) else None
+
+    def get(self, row_id: int) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(outbox).where(outbox.c.id == row_id)).mappings().first()
+            return dict(row) if row else None
+
+    def alerts_sent_between(self, subscriber_id: int, start: datetime, end: datetime) -> int:
+        """Pushed alerts counted against today's cap (by ledger time, whatever their state)."""
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(func.count(func.distinct(deliveries.c.outbox_id))).where(
+                    deliveries.c.subscriber_id == subscriber_id,
+                    deliveries.c.kind == "alert",
+                    deliveries.c.created_at >= start,
+                    deliveries.c.created_at < end,
+                )
+            ).scalar()
+            return int(value or 0)
+
+
+def _row(row: Any) -> OutboxRow:
+    return OutboxRow(
+        id=row.id,
+        dedupe_key=row.dedupe_key,
+        subscriber_id=row.subscriber_id,
+        channel=row.channel,
+        chat_id=row.chat_id,
+        kind=row.kind,
+        payload=json.loads(row.payload),
+        attempts=row.attempts,
+        claim_token=row.claim_token,
+    )
