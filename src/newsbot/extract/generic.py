@@ -1,0 +1,153 @@
+"""The generic body extractor: clean the tree, weigh every text block, keep the densest run.
+
+Each block gets a weight: its CJK-aware length scaled by (1 - link density), a bonus per Chinese
+punctuation mark (article prose is full of ，。; navigation and footers are not), minus a fixed cost
+so that short unpunctuated lines (menus, meta lines, tags) count against a region. Boilerplate
+lines weigh strongly negative. The body is the run of consecutive blocks with the largest total
+(maximum-sum subarray), which needs no per-site knowledge and tolerates short subheadings and
+image captions inside the article. Inside that run, furniture lines are removed and captions are
+moved to the image they describe.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lxml import etree
+
+from newsbot.extract import dom
+from newsbot.extract.boilerplate import (
+    NEGATIVE_ATTR,
+    POSITIVE_ATTR,
+    is_boilerplate_line,
+    is_end_marker,
+)
+
+_BLOCK_COST = 20.0
+_PUNCT_BONUS = 8.0
+_NEGATIVE_CAP = 40.0
+_LINK_HEAVY = 0.5
+_CAPTION_MAX = 80
+_SENTENCE_END = re.compile(r"[。！？]")
+_COMMENTS = re.compile(r"comment|reply|pinglun", re.I)
+
+
+@dataclass(frozen=True)
+class Body:
+    paragraphs: tuple[str, ...]
+    images: tuple[etree._Element, ...]
+    captions: tuple[str, ...]
+
+
+def clean(root: etree._Element) -> None:
+    """Drop scripts, form controls, hidden nodes and furniture containers (nav, share, comments)."""
+    for el in list(dom.iter_elements(root, frozenset(dom.DROP_TAGS))):
+        _drop(el)
+    total = max(dom.text_length(root.text_content()), 1)
+    for el in list(root.iterdescendants()):
+        if el.getparent() is None or dom.tag_of(el) in {"body", "html"}:
+            continue
+        if _hidden(el) or _furniture(el, total):
+            _drop(el)
+
+
+def _drop(el: etree._Element) -> None:
+    if el.getparent() is not None:
+        el.drop_tree()
+
+
+def _hidden(el: etree._Element) -> bool:
+    style = (el.get("style") or "").replace(" ", "").lower()
+    return "display:none" in style or "visibility:hidden" in style
+
+
+def _furniture(el: etree._Element, total: int) -> bool:
+    words = dom.attr_words(el)
+    if dom.tag_of(el) in {"nav", "footer", "aside"}:
+        return dom.text_length(el.text_content()) < 0.5 * total
+    if not NEGATIVE_ATTR.search(words) or POSITIVE_ATTR.search(words):
+        return False
+    # A wrapper holding most of the page is layout, not furniture, whatever its name says; so is
+    # one full of unlinked prose (sites do wrap articles in class="nav").
+    text = el.text_content()
+    if dom.text_length(text) >= 0.5 * total:
+        return False
+    return _COMMENTS.search(words) is not None or not _prose(el, text)
+
+
+def _prose(el: etree._Element, text: str) -> bool:
+    if len(_SENTENCE_END.findall(text)) < 6:
+        return False
+    linked = sum(len(a.text_content() or "") for a in el.iter("a"))
+    return linked < 0.3 * len(text)
+
+
+def weight(block: dom.Block) -> float:
+    length = dom.text_length(block.text)
+    if length == 0:
+        return 0.0
+    if is_boilerplate_line(block.text):
+        return -_BLOCK_COST - length
+    if block.link_density > _LINK_HEAVY:
+        return -min(length + _BLOCK_COST / 2, _NEGATIVE_CAP)
+    punct = dom.punctuation(block.text)
+    return length * (1 - block.link_density) + _PUNCT_BONUS * punct - _BLOCK_COST
+
+
+def densest_run(blocks: list[dom.Block]) -> tuple[int, int]:
+    """(start, end) of the maximum-sum run of block weights; end is exclusive."""
+    best, best_span = float("-inf"), (0, 0)
+    running, start = 0.0, 0
+    for i, block in enumerate(blocks):
+        if running <= 0:
+            running, start = 0.0, i
+        running += weight(block)
+        if running > best:
+            best, best_span = running, (start, i + 1)
+    return best_span
+
+
+def extract_body(root: etree._Element) -> Body:
+    """The article body of an already cleaned tree."""
+    blocks = dom.blocks(root)
+    start, end = densest_run(blocks)
+    return assemble(blocks[start:end])
+
+
+def assemble(blocks: list[dom.Block]) -> Body:
+    """Paragraphs, images and captions from a run of blocks, furniture lines removed."""
+    paragraphs: list[str] = []
+    images: list[etree._Element] = []
+    captions: list[str] = []
+    after_image = False
+    remaining = sum(len(b.text) for b in blocks)
+    for block in blocks:
+        text = block.text
+        remaining -= len(text)
+        if paragraphs and is_end_marker(text) and remaining < 0.25 * len("".join(paragraphs)):
+            break
+        if block.images:
+            images.extend(block.images)
+        if text and _is_caption(block, after_image):
+            captions.append(text)
+        elif text and not is_boilerplate_line(text) and not _link_line(block):
+            paragraphs.append(text)
+        after_image = bool(block.images) and (not text or _is_caption(block, False))
+    return Body(tuple(paragraphs), tuple(images), tuple(captions))
+
+
+def _link_line(block: dom.Block) -> bool:
+    return block.link_density > _LINK_HEAVY and dom.punctuation(block.text) < 2
+
+
+def _is_caption(block: dom.Block, after_image: bool) -> bool:
+    """A short line inside a figure, beside an image, or centred right below one."""
+    if dom.text_length(block.text) > _CAPTION_MAX:
+        return False
+    el = block.element
+    if dom.tag_of(el) == "figcaption" or any(dom.tag_of(a) == "figure" for a in el.iterancestors()):
+        return True
+    if block.images:
+        return True
+    return after_image and (block.centered or "图片" in block.text or "摄" in block.text[-12:])
