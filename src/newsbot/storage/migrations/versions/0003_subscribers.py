@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("quiet_end", sa.String(5)),
         sa.Column("active", sa.Boolean, nullable=False),
         sa.Column("last_digest_at", UTCDateTime),
+        sa.Column("last_query", sa.Text),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("updated_at", UTCDateTime),
         sa.UniqueConstraint("channel", "chat_id", name="uq_subscribers_channel_chat_id"),

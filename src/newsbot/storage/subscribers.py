@@ -1,0 +1,310 @@
+"""Subscribers and their keywords, in the database (SQLite or PostgreSQL); nothing in memory.
+
+A subscriber is one chat on one channel (unique channel + chat_id). Sections are stored
+comma-separated (section names never contain commas; the delivery reader splits them the same
+way). Keywords live in their own table, capped per subscriber (settings.delivery.max_keywords).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from newsbot.core.models import Subscriber
+from newsbot.errors import StorageError
+from newsbot.ports import Clock, SystemClock
+from newsbot.storage.schema import keywords, meta, subscribers
+
+MAX_KEYWORD_CHARS = 30
+# Columns a caller may change with update(); the rest are managed here.
+SETTINGS_COLUMNS = frozenset(
+    {
+        "language",
+        "timezone",
+        "digest_time",
+        "digest_enabled",
+        "sections",
+        "alert_mode",
+        "quiet_start",
+        "quiet_end",
+        "active",
+        "chat_type",
+        "display_name",
+        "last_query",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordChange:
+    """What add_keywords did: added, already there, refused over the cap, refused as too long."""
+
+    added: tuple[str, ...] = ()
+    existing: tuple[str, ...] = ()
+    over_limit: tuple[str, ...] = ()
+    too_long: tuple[str, ...] = ()
+    total: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberCounts:
+    total: int = 0
+    active: int = 0
+    digest_enabled: int = 0
+    keywords: int = 0
+    by_channel: dict[str, int] = field(default_factory=dict)
+
+
+def normalize_keyword(word: str) -> str:
+    """Keywords compare case-insensitively and without surrounding space or quotes."""
+    return word.strip().strip("\"'“”‘’「」").strip().casefold()
+
+
+class SubscriberStore:
+    """Create, read and change subscribers; every method is one short transaction."""
+
+    def __init__(
+        self, engine: Engine, *, clock: Clock | None = None, max_keywords: int = 50
+    ) -> None:
+        self.engine = engine
+        self.clock = clock or SystemClock()
+        self.max_keywords = max_keywords
+
+    # --- subscribers -----------------------------------------------------------------------
+
+    def get_or_create(
+        self,
+        channel: str,
+        chat_id: str,
+        chat_type: str = "private",
+        name: str | None = None,
+        **defaults: Any,
+    ) -> tuple[Subscriber, bool]:
+        """The subscriber for this chat, created with `defaults` if new; (subscriber, created)."""
+        found = self.get(channel, chat_id)
+        if found is not None:
+            return found, False
+        now = self.clock.now()
+        values = {
+            "channel": channel,
+            "chat_id": str(chat_id),
+            "chat_type": chat_type,
+            "display_name": (name or "")[:200] or None,
+            "language": "zh",
+            "timezone": "Asia/Shanghai",
+            "digest_time": "08:00",
+            "digest_enabled": True,
+            "sections": "",
+            "alert_mode": "push",
+            "active": True,
+            "created_at": now,
+            "updated_at": now,
+            **_column_values(defaults),
+        }
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(subscribers).values(**values))
+        except IntegrityError:  # another process created it between our read and insert
+            pass
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot create subscriber {channel}:{chat_id}: {exc}") from exc
+        created = self.get(channel, chat_id)
+        assert created is not None
+        return created, created.created_at == now
+
+    def get(self, channel: str, chat_id: str) -> Subscriber | None:
+        query = select(subscribers).where(
+            subscribers.c.channel == channel, subscribers.c.chat_id == str(chat_id)
+        )
+        return self._one(query)
+
+    def get_by_id(self, subscriber_id: int) -> Subscriber | None:
+        return self._one(select(subscribers).where(subscribers.c.id == subscriber_id))
+
+    def update(self, subscriber_id: int, **changes: Any) -> Subscriber:
+        """Change settings (see SETTINGS_COLUMNS); the updated subscriber."""
+        unknown = set(changes) - SETTINGS_COLUMNS
+        if unknown:
+            raise ValueError(f"not a subscriber setting: {sorted(unknown)}")
+        values = {**_column_values(changes), "updated_at": self.clock.now()}
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(subscribers).where(subscribers.c.id == subscriber_id).values(**values)
+            )
+        found = self.get_by_id(subscriber_id)
+        if found is None:
+            raise StorageError(f"subscriber {subscriber_id} does not exist")
+        return found
+
+    def activate(self, subscriber_id: int) -> Subscriber:
+        return self.update(subscriber_id, active=True)
+
+    def deactivate(self, subscriber_id: int) -> Subscriber:
+        return self.update(subscriber_id, active=False)
+
+    def last_query(self, subscriber_id: int) -> str | None:
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(subscribers.c.last_query).where(subscribers.c.id == subscriber_id)
+            ).scalar()
+        return None if value is None else str(value)
+
+    def list(
+        self,
+        *,
+        channel: str | None = None,
+        active_only: bool = True,
+        after_id: int = 0,
+        limit: int = 1000,
+    ) -> list[Subscriber]:
+        """Subscribers in id order, a page at a time (pass the last id as after_id)."""
+        query = (
+            select(subscribers)
+            .where(subscribers.c.id > after_id)
+            .order_by(subscribers.c.id)
+            .limit(limit)
+        )
+        if channel is not None:
+            query = query.where(subscribers.c.channel == channel)
+        if active_only:
+            query = query.where(subscribers.c.active.is_(True))
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(query))
+            words = _keywords_of(conn, [row.id for row in rows])
+        return [_subscriber(row, words.get(row.id, ())) for row in rows]
+
+    def counts(self) -> SubscriberCounts:
+        with self.engine.connect() as conn:
+            total, active, digest = conn.execute(
+                select(
+                    func.count(),
+                    func.count().filter(subscribers.c.active.is_(True)),
+                    func.count().filter(
+                        subscribers.c.active.is_(True), subscribers.c.digest_enabled.is_(True)
+                    ),
+                ).select_from(subscribers)
+            ).one()
+            words = conn.execute(select(func.count()).select_from(keywords)).scalar() or 0
+            channels = conn.execute(
+                select(subscribers.c.channel, func.count()).group_by(subscribers.c.channel)
+            ).all()
+        return SubscriberCounts(
+            int(total), int(active), int(digest), int(words), {str(c): int(n) for c, n in channels}
+        )
+
+    # --- keywords --------------------------------------------------------------------------
+
+    def keywords(self, subscriber_id: int) -> tuple[str, ...]:
+        with self.engine.connect() as conn:
+            return _keywords_of(conn, [subscriber_id]).get(subscriber_id, ())
+
+    def add_keywords(self, subscriber_id: int, words: Iterable[str]) -> KeywordChange:
+        """Add new keywords up to the cap; report what was added and what was not (and why)."""
+        wanted = _unique(normalize_keyword(w) for w in words)
+        too_long = tuple(w for w in wanted if len(w) > MAX_KEYWORD_CHARS)
+        wanted = [w for w in wanted if len(w) <= MAX_KEYWORD_CHARS]
+        now = self.clock.now()
+        with self.engine.begin() as conn:
+            have = _keywords_of(conn, [subscriber_id]).get(subscriber_id, ())
+            new = [w for w in wanted if w not in have]
+            room = max(0, self.max_keywords - len(have))
+            added, over = new[:room], new[room:]
+            if added:
+                rows = [
+                    {"subscriber_id": subscriber_id, "keyword": w, "created_at": now} for w in added
+                ]
+                conn.execute(insert(keywords), rows)
+        existing = tuple(w for w in wanted if w in have)
+        return KeywordChange(tuple(added), existing, tuple(over), too_long, len(have) + len(added))
+
+    def remove_keywords(
+        self, subscriber_id: int, words: Iterable[str]
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Remove keywords; (removed, not found)."""
+        wanted = _unique(normalize_keyword(w) for w in words)
+        with self.engine.begin() as conn:
+            have = set(_keywords_of(conn, [subscriber_id]).get(subscriber_id, ()))
+            gone = [w for w in wanted if w in have]
+            if gone:
+                conn.execute(
+                    delete(keywords).where(
+                        keywords.c.subscriber_id == subscriber_id, keywords.c.keyword.in_(gone)
+                    )
+                )
+        return tuple(gone), tuple(w for w in wanted if w not in have)
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _one(self, query: Any) -> Subscriber | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+            if row is None:
+                return None
+            return _subscriber(row, _keywords_of(conn, [row.id]).get(row.id, ()))
+
+
+def load_or_create_secret(engine: Engine, name: str) -> bytes:
+    """A random secret kept in the meta table (created once, shared by every process)."""
+    key = f"secret:{name}"
+    with engine.begin() as conn:
+        value = conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
+    if value is None:
+        try:
+            with engine.begin() as conn:
+                conn.execute(insert(meta).values(key=key, value=secrets.token_hex(32)))
+        except IntegrityError:
+            pass  # another process won the race; read its value
+        with engine.begin() as conn:
+            value = conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar_one()
+    return bytes.fromhex(str(value))
+
+
+def _column_values(changes: dict[str, Any]) -> dict[str, Any]:
+    values = dict(changes)
+    if "sections" in values:
+        values["sections"] = ",".join(s.strip() for s in values["sections"] if s.strip())
+    return values
+
+
+def _unique(words: Iterable[str]) -> list[str]:
+    return [w for w in dict.fromkeys(words) if w]
+
+
+def _keywords_of(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    found: dict[int, list[str]] = {}
+    if not ids:
+        return {}
+    query = select(keywords.c.subscriber_id, keywords.c.keyword).where(
+        keywords.c.subscriber_id.in_(list(ids))
+    )
+    for subscriber_id, word in conn.execute(query.order_by(keywords.c.id)):
+        found.setdefault(int(subscriber_id), []).append(str(word))
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def _subscriber(row: Any, words: tuple[str, ...]) -> Subscriber:
+    extra = {"display_name": row.display_name} if row.display_name else {}
+    return Subscriber(
+        id=int(row.id),
+        channel=row.channel,
+        chat_id=row.chat_id,
+        chat_type=row.chat_type,
+        language=row.language,
+        timezone=row.timezone,
+        digest_time=row.digest_time,
+        digest_enabled=bool(row.digest_enabled),
+        sections=tuple(s for s in (row.sections or "").split(",") if s.strip()),
+        keywords=words,
+        alert_mode=row.alert_mode,
+        quiet_start=row.quiet_start,
+        quiet_end=row.quiet_end,
+        active=bool(row.active),
+        last_digest_at=row.last_digest_at,
+        created_at=row.created_at,
+        extra=extra,
+    )
