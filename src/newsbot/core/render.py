@@ -153,7 +153,7 @@ def _render(message: Message, fmt: _Format) -> list[str]:
         text = fmt.separator.join(
             "".join(fmt.render(span, t) for span, t in part) for part in chunk
         )
-        if text.strip():
+        if any(piece.strip() for part in chunk for _span, piece in part):  # not only whitespace
             chunks.append(text)
     return chunks
 

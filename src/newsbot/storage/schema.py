@@ -128,6 +128,7 @@ subscribers = Table(
     Column("quiet_end", String(5)),
     Column("active", Boolean, nullable=False, default=True),
     Column("last_digest_at", UTCDateTime),
+    Column("last_query", Text),  # the last search, for page buttons too long to carry it
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime),
     UniqueConstraint("channel", "chat_id"),
