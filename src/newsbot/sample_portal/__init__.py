@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 _ROOT = Path(__file__).resolve().parent
-SECTIONS = ("gsyl/yangquan", "gsyl/taiyuan", "dangjian")
+SECTIONS = ("gsyl/yangquan", "gsyl/taiyuan", "jingji")
 
 
 def root() -> Path:
