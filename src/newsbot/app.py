@@ -2,15 +2,46 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Engine
+
+from newsbot.adapters.http import Fetcher
+from newsbot.adapters.sources import PageExtractor, list_items
 from newsbot.config import Settings
-from newsbot.ports import Clock, SystemClock
+from newsbot.ports import Clock, Summarizer, SystemClock
 from newsbot.service import Newsroom
+from newsbot.service.ingest import Ingestor, IngestParts
 from newsbot.storage import db
+from newsbot.storage.articles import ArticleIndexer, ArticleStore
+from newsbot.storage.sources import SourceStore
 
 
-def build_newsroom(settings: Settings, *, clock: Clock | None = None, migrate: bool = True) -> Newsroom:
+def build_newsroom(
+    settings: Settings, *, clock: Clock | None = None, migrate: bool = True
+) -> Newsroom:
     """Create the engine (migrating it unless told not to) and the Newsroom over it."""
     engine = db.create_db_engine(settings.storage.database_url, echo=settings.storage.echo_sql)
     if migrate:
         db.upgrade(engine)
-    return Newsroom(settings=settings, engine=engine, clock=clock or SystemClock())
+    clock = clock or SystemClock()
+    ingestor = build_ingestor(settings, engine, clock)
+    if migrate:
+        ingestor.sync_sources()  # the configured sources are in the table from the start
+    return Newsroom(settings=settings, engine=engine, clock=clock, ingestor=ingestor)
+
+
+def build_ingestor(
+    settings: Settings,
+    engine: Engine,
+    clock: Clock,
+    *,
+    indexer: ArticleIndexer | None = None,
+    summarizer: Summarizer | None = None,
+) -> Ingestor:
+    """Ingest over the real fetcher, parsers and extractor."""
+    articles = ArticleStore(engine, indexer, max_updates=settings.polling.max_updates_per_article)
+    parts = IngestParts(
+        open_fetcher=lambda: Fetcher(settings.polling, clock=clock),
+        list_items=list_items,  # type: ignore[arg-type]
+        extract=PageExtractor(settings.extraction),
+    )
+    return Ingestor(settings, SourceStore(engine), articles, clock, parts, summarizer=summarizer)

@@ -6,12 +6,18 @@ holds them and exposes the operations. Construct it in newsbot.app (the composit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Engine
 
 from newsbot.config import Settings
+from newsbot.core.models import Article
+from newsbot.errors import NewsbotError
 from newsbot.ports import Clock
+from newsbot.service.ingest import Ingestor, SourceReport
+from newsbot.storage.sources import SourceState
 
 
 @dataclass
@@ -21,3 +27,51 @@ class Newsroom:
     settings: Settings
     engine: Engine
     clock: Clock
+    ingestor: Ingestor | None = None
+
+    # --- ingest (service/ingest.py) -------------------------------------------------------------
+
+    def _ingest(self) -> Ingestor:
+        if self.ingestor is None:
+            raise NewsbotError("ingest is not wired; build the Newsroom with newsbot.app")
+        return self.ingestor
+
+    async def poll_due(
+        self, progress: Callable[[SourceReport], None] | None = None
+    ) -> list[SourceReport]:
+        """Poll every enabled source whose next poll time has come."""
+        ingestor = self._ingest()
+        due = await ingestor.due_keys()
+        return await ingestor.poll(due, progress)
+
+    async def poll_all(
+        self, progress: Callable[[SourceReport], None] | None = None
+    ) -> list[SourceReport]:
+        """Poll every enabled source now, whatever its schedule."""
+        ingestor = self._ingest()
+        return await ingestor.poll(list(ingestor.configured), progress)
+
+    async def due_source_keys(self) -> list[str]:
+        return await self._ingest().due_keys()
+
+    async def all_source_keys(self) -> list[str]:
+        return list(self._ingest().configured)
+
+    async def poll_sources(
+        self, keys: list[str], progress: Callable[[SourceReport], None] | None = None
+    ) -> list[SourceReport]:
+        """Poll the given sources now (the CLI's progress bar passes `progress`)."""
+        return await self._ingest().poll(keys, progress)
+
+    async def poll_source(self, key: str) -> SourceReport:
+        return await self._ingest().poll_source(key)
+
+    async def next_poll_at(self) -> datetime | None:
+        """The earliest scheduled poll among the enabled sources."""
+        return await self._ingest().next_due_at()
+
+    def latest_articles(self, limit: int) -> list[Article]:
+        return self._ingest().articles.latest(limit)
+
+    def source_states(self) -> list[SourceState]:
+        return self._ingest().sources.all()

@@ -1,0 +1,55 @@
+"""APScheduler wiring only: three interval jobs, each a one-line call into the Newsroom.
+
+- poll tick (leader only): sources whose next poll time has come (Newsroom.poll_tick)
+- delivery tick (leader only, every minute): digests that are due (Newsroom.delivery_tick)
+- outbox tick (every process, every second): send due outbox rows (Newsroom.send_outbox)
+
+No job per subscriber: "who is due" lives in our tables and one tick decides, so a restart
+never loses a digest the way a missed APScheduler date job would. Job defaults, on purpose:
+coalesce=True (a backlog of missed ticks runs once), max_instances=1 (a slow tick is never run
+twice at once), misfire_grace_time=None (a late tick still runs; it only decides, it does not
+depend on its exact firing time).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+log = logging.getLogger(__name__)
+OUTBOX_TICK_SECONDS = 1
+
+
+def build_scheduler(newsroom: Any) -> AsyncIOScheduler:
+    """The service's scheduler; CHAT's `newsbot run` starts it (scheduler.start()) and shuts it down."""
+    settings = newsroom.settings.scheduler
+    scheduler = AsyncIOScheduler(
+        timezone=UTC,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+    )
+    first = newsroom.clock.now()  # run each tick once right at start (catch-up after downtime)
+    jobs: list[tuple[str, Callable[[], Awaitable[object]], int]] = [
+        ("poll", newsroom.poll_tick, settings.poll_tick_seconds),
+        ("delivery", newsroom.delivery_tick, settings.delivery_tick_seconds),
+        ("outbox", newsroom.send_outbox, OUTBOX_TICK_SECONDS),
+    ]
+    for name, call, seconds in jobs:
+        scheduler.add_job(
+            _guarded(name, call), "interval", seconds=seconds, id=name, next_run_time=first
+        )
+    return scheduler
+
+
+def _guarded(name: str, call: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+    async def job() -> None:
+        try:
+            await call()
+        except Exception:  # the top of a job: log it, the next tick tries again
+            log.exception("scheduled %s tick failed", name)
+
+    job.__name__ = f"{name}_tick"
+    return job

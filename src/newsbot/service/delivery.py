@@ -1,0 +1,401 @@
+"""Delivery: the digest tick, keyword alerts, and the outbox sender behind them.
+
+deliver_due (every minute, on the scheduler leader only):
+  1. read active subscribers and their digest records for today/yesterday (local dates), decide
+     with core.schedule who is due, who was missed (past the grace window: recorded 'skipped' and
+     logged once, never sent late);
+  2. read the candidate articles once for everybody, build each digest (core.digest), render it per
+     channel, and in ONE transaction per batch: claim the (subscriber, local date) record, write
+     the outbox rows and the ledger, move last_digest_at. A crash leaves all of it or none.
+send_outbox (every few seconds, on every process): claim due outbox rows and send them paced.
+queue_alerts (after ingest): keyword matches pushed now (capped per local day, held until quiet
+  hours end), or folded into the next digest for subscribers whose alert_mode is "digest".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import html
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import Engine, select
+
+from newsbot.config import Settings
+from newsbot.core import schedule
+from newsbot.core.digest import (
+    Digest,
+    Matcher,
+    alert_message,
+    build_digest,
+    digest_message,
+    keyword_hits,
+)
+from newsbot.core.models import Article, Subscriber
+from newsbot.core.render import render_plain, render_telegram, render_wecom_markdown
+from newsbot.core.replies import Message
+from newsbot.ports import Clock
+from newsbot.service.pacer import Pacer
+from newsbot.service.sending import ChannelSender, OutboxSender, SendReport
+from newsbot.storage import db
+from newsbot.storage.digests import EMPTY, QUEUED, SKIPPED, DeliverySubscribers, DigestRecords
+from newsbot.storage.leader import LeaderLock
+from newsbot.storage.outbox import NewMessage, OutboxStore
+from newsbot.storage.schema import deliveries
+
+log = logging.getLogger(__name__)
+CLAIM_BATCH = 200  # subscribers per transaction in the digest tick
+MAX_CANDIDATES = 2000  # articles read per tick; a day of the portal is a few hundred
+
+RENDERERS: dict[str, Callable[[Message], list[str]]] = {
+    "telegram": render_telegram,
+    "console": render_plain,
+    "wecom": render_wecom_markdown,
+}
+
+
+Slotted = tuple[Subscriber, schedule.DigestSlot]
+
+
+class ArticleReader(Protocol):
+    def get(self, article_id: int) -> Article | None: ...
+
+    def recent(
+        self, since: datetime, limit: int, sections: Sequence[str] = ()
+    ) -> list[Article]: ...
+
+
+def default_matcher() -> Matcher:
+    """The search engine's matcher (same semantics as /search), memoised for one tick."""
+    try:
+        from newsbot.core.query import matches
+    except ImportError:  # pragma: no cover - only before the search module existed
+
+        def matches(keyword_or_query: str, title: str, text: str) -> bool:
+            return keyword_or_query in title or keyword_or_query in text
+
+    return functools.lru_cache(maxsize=100_000)(matches)
+
+
+@dataclass
+class DeliveryReport:
+    due: int = 0
+    queued: int = 0
+    empty: int = 0
+    skipped: int = 0
+    already_claimed: int = 0
+    messages: int = 0
+
+
+class DeliveryService:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        clock: Clock,
+        articles: ArticleReader,
+        senders: Mapping[str, ChannelSender] | None = None,
+        *,
+        matcher_factory: Callable[[], Matcher] = default_matcher,
+        pacer: Pacer | None = None,
+    ) -> None:
+        self.settings = settings.delivery
+        self.engine = engine
+        self.clock = clock
+        self.articles = articles
+        self.records = DigestRecords(engine)
+        self.outbox = OutboxStore(engine)
+        self.subscribers = DeliverySubscribers(engine)
+        self.matcher_factory = matcher_factory
+        self.leader = LeaderLock(engine)
+        self._recovered = False
+        d = self.settings
+        self.pacer = pacer or Pacer(
+            d.rate_per_second, d.per_chat_per_second, d.per_group_per_minute
+        )
+        self.sender = OutboxSender(
+            self.outbox,
+            self.subscribers,
+            senders or {},
+            self.pacer,
+            clock,
+            max_attempts=d.max_attempts,
+            batch_size=max(50, int(d.rate_per_second * 4)),
+            db_threads=4 if db.is_postgres(engine) else 1,
+        )
+
+    # --- the digest tick ------------------------------------------------------------------------
+
+    async def deliver_due(self) -> DeliveryReport:
+        return await asyncio.to_thread(self.deliver_due_at, self.clock.now())
+
+    def deliver_due_at(self, now: datetime) -> DeliveryReport:
+        report = DeliveryReport()
+        due, missed = self._slots(now)
+        for subscriber, slot in missed:
+            if self._record_only(subscriber, slot, SKIPPED, now):
+                report.skipped += 1
+                log.warning(
+                    "digest for subscriber %s on %s skipped: due at %s, more than %.1f h ago",
+                    subscriber.id,
+                    slot.local_date_key,
+                    slot.due_at.isoformat(),
+                    self.settings.grace_hours,
+                )
+        report.due = len(due)
+        if not due:
+            return report
+        window = timedelta(hours=self.settings.window_hours)
+        candidates = self.articles.recent(now - window, MAX_CANDIDATES)
+        seen = self._delivered_since(now - window)
+        matcher = self.matcher_factory()
+        for start in range(0, len(due), CLAIM_BATCH):
+            self._queue_batch(
+                due[start : start + CLAIM_BATCH], candidates, seen, matcher, now, report
+            )
+        return report
+
+    def _slots(self, now: datetime) -> tuple[list[Slotted], list[Slotted]]:
+        subscribers = [s for s in self.subscribers.active() if s.digest_enabled]
+        dates = {d for s in subscribers for d in schedule.dates_to_check(now, s.timezone)}
+        recorded = self.records.recorded_dates(dates)
+        grace = timedelta(hours=self.settings.grace_hours)
+        due: list[Slotted] = []
+        missed: list[Slotted] = []
+        for subscriber in subscribers:
+            slot = schedule.digest_slot(subscriber, now, recorded.get(subscriber.id, set()), grace)
+            if slot is None:
+                continue
+            (due if slot.verdict is schedule.Verdict.DUE else missed).append((subscriber, slot))
+        return due, missed
+
+    def _record_only(
+        self, subscriber: Subscriber, slot: schedule.DigestSlot, status: str, now: datetime
+    ) -> bool:
+        with self.engine.begin() as conn:
+            return (
+                self.records.claim(conn, subscriber.id, slot.local_date_key, status, now)
+                is not None
+            )
+
+    def _delivered_since(self, since: datetime) -> dict[int, set[int]]:
+        """subscriber -> articles already sent to them (in a digest or as an alert) in the window."""
+        found: dict[int, set[int]] = {}
+        query = select(deliveries.c.subscriber_id, deliveries.c.article_id).where(
+            deliveries.c.created_at >= since
+        )
+        with self.engine.connect() as conn:
+            for subscriber_id, article_id in conn.execute(query):
+                found.setdefault(int(subscriber_id), set()).add(int(article_id))
+        return found
+
+    def _queue_batch(
+        self,
+        batch: Sequence[Slotted],
+        candidates: Sequence[Article],
+        seen: Mapping[int, set[int]],
+        matcher: Matcher,
+        now: datetime,
+        report: DeliveryReport,
+    ) -> None:
+        with self.engine.begin() as conn:
+            for subscriber, slot in batch:
+                digest_id = self.records.claim(
+                    conn, subscriber.id, slot.local_date_key, "claimed", now
+                )
+                if digest_id is None:
+                    report.already_claimed += 1  # another tick or process has it
+                    continue
+                fresh = [a for a in candidates if a.id not in seen.get(subscriber.id, set())]
+                digest = self._digest(subscriber, fresh, slot.local_date_key, now, matcher)
+                messages = self._digest_messages(subscriber, digest)
+                self.outbox.enqueue(conn, messages, now)
+                self.records.finish(
+                    conn, digest_id, QUEUED if messages else EMPTY, len(digest.items), now
+                )
+                self.subscribers.set_last_digest(conn, subscriber.id, now)
+                report.queued += 1 if messages else 0
+                report.empty += 0 if messages else 1
+                report.messages += len(messages)
+
+    def _digest(
+        self,
+        subscriber: Subscriber,
+        articles: Sequence[Article],
+        local_date: str,
+        now: datetime,
+        matcher: Matcher,
+    ) -> Digest:
+        window = timedelta(hours=self.settings.window_hours)
+        return build_digest(
+            subscriber,
+            articles,
+            since=schedule.digest_since(subscriber.last_digest_at, now, window),
+            now=now,
+            local_date=local_date,
+            max_items=self.settings.max_items,
+            matcher=matcher,
+            window=window,
+        )
+
+    def _digest_messages(self, subscriber: Subscriber, digest: Digest) -> list[NewMessage]:
+        message = digest_message(digest, self.settings.empty_day)
+        if message is None:
+            return []
+        chunks = render_for(subscriber.channel, message)
+        owners = _chunk_of_articles(digest, chunks)
+        return [
+            NewMessage(
+                dedupe_key=f"digest:{subscriber.id}:{digest.local_date}:{index}",
+                subscriber_id=subscriber.id,
+                channel=subscriber.channel,
+                chat_id=subscriber.chat_id,
+                kind="digest",
+                payload={"text": chunk, "link_preview": message.link_preview},
+                article_ids=tuple(a for a, owner in owners.items() if owner == index),
+            )
+            for index, chunk in enumerate(chunks)
+        ]
+
+    # --- on demand and alerts -----------------------------------------------------------------
+
+    def build_digest(self, subscriber: Subscriber, now: datetime) -> Message:
+        """/digest: the last window's digest now (not recorded: the daily one still comes)."""
+        window = timedelta(hours=self.settings.window_hours)
+        articles = self.articles.recent(now - window, MAX_CANDIDATES, subscriber.sections)
+        local = schedule.local_date(now, subscriber.timezone).isoformat()
+        digest = build_digest(
+            subscriber,
+            articles,
+            since=now - window,
+            now=now,
+            local_date=local,
+            max_items=self.settings.max_items,
+            matcher=self.matcher_factory(),
+            window=window,
+        )
+        message = digest_message(digest, "notice")
+        assert message is not None  # "notice" always gives a message
+        return message
+
+    def queue_alerts(self, article_ids: Iterable[int]) -> int:
+        """Push keyword alerts for new articles; returns how many were queued."""
+        now = self.clock.now()
+        found = [self.articles.get(i) for i in article_ids]
+        articles = [a for a in found if a is not None and a.duplicate_of is None]
+        if not articles:
+            return 0
+        matcher = self.matcher_factory()
+        queued = 0
+        for subscriber in self.subscribers.active(with_keywords_only=True):
+            if subscriber.alert_mode == "digest":
+                continue  # folded into the next digest (ranked up, grouped first)
+            for article in articles:
+                hits = keyword_hits(article, subscriber.keywords, matcher)
+                if hits and self._queue_alert(subscriber, article, hits, now):
+                    queued += 1
+        return queued
+
+    def _queue_alert(
+        self, subscriber: Subscriber, article: Article, hits: Sequence[str], now: datetime
+    ) -> bool:
+        start, end = schedule.local_day_bounds(now, subscriber.timezone)
+        sent = self.outbox.alerts_sent_between(subscriber.id, start, end)
+        if schedule.alerts_allowed(self.settings.alert_cap_per_day, sent, 1) == 0:
+            log.info(
+                "alert cap reached for subscriber %s; article %s waits for the digest",
+                subscriber.id,
+                article.id,
+            )
+            return False
+        message = alert_message(article, hits, subscriber.language)
+        not_before = schedule.quiet_hours_end(subscriber, now)
+        chunks = render_for(subscriber.channel, message)
+        first = NewMessage(
+            f"alert:{subscriber.id}:{article.id}:0",
+            subscriber.id,
+            subscriber.channel,
+            subscriber.chat_id,
+            "alert",
+            {"text": chunks[0], "link_preview": True},
+            (article.id,),
+            not_before,
+        )
+        if self.outbox.enqueue_one(first, now) is None:
+            return False  # already alerted about this article
+        for index, chunk in enumerate(chunks[1:], start=1):
+            self.outbox.enqueue_one(
+                NewMessage(
+                    f"alert:{subscriber.id}:{article.id}:{index}",
+                    subscriber.id,
+                    subscriber.channel,
+                    subscriber.chat_id,
+                    "alert",
+                    {"text": chunk, "link_preview": False},
+                    (),
+                    not_before,
+                ),
+                now,
+            )
+        return True
+
+    # --- the sender -----------------------------------------------------------------------------
+
+    async def send_outbox(self) -> SendReport:
+        """Every process: put crashed sends back (all of them at a single-process start, expired
+        leases on PostgreSQL), then send whatever is due."""
+        if not self._recovered or db.is_postgres(self.engine):
+            everything = not self._recovered and not db.is_postgres(self.engine)
+            await asyncio.to_thread(self.recover, everything=everything)
+            self._recovered = True
+        return await self.sender.send_due()
+
+    async def delivery_tick(self) -> DeliveryReport | None:
+        """The digest tick, on the scheduler leader only (None elsewhere)."""
+        if not await asyncio.to_thread(self.leader.try_acquire):
+            return None
+        return await self.deliver_due()
+
+    async def if_leader(self, job: Callable[[], Awaitable[object]]) -> object | None:
+        """Run `job` (e.g. the poll tick) only on the scheduler leader."""
+        if not await asyncio.to_thread(self.leader.try_acquire):
+            return None
+        return await job()
+
+    def close(self) -> None:
+        self.sender.close()
+        self.leader.release()
+
+    def recover(self, *, everything: bool) -> int:
+        """At start: rows left in 'sending' by a crash go back to pending (see storage/outbox)."""
+        count = self.outbox.recover(self.clock.now(), everything=everything)
+        if count:
+            log.warning(
+                "%d outbox message(s) were in flight at a crash; resending (may duplicate)", count
+            )
+        return count
+
+
+def render_for(channel: str, message: Message) -> list[str]:
+    return RENDERERS.get(channel, render_plain)(message)
+
+
+def _chunk_of_articles(digest: Digest, chunks: Sequence[str]) -> dict[int, int]:
+    """article id -> index of the chunk that carries its link (the ledger's 'which message')."""
+    owners: dict[int, int] = {}
+    for item in digest.items:
+        index = next(
+            (
+                i
+                for i, chunk in enumerate(chunks)
+                if item.url in chunk or html.escape(item.url) in chunk
+            ),
+            0,
+        )
+        for article_id in (item.article_id, *item.merged_ids):
+            owners[article_id] = index
+    return owners

@@ -1,0 +1,98 @@
+"""Pacing outgoing messages under Telegram's flood limits, in one process.
+
+Three limits, each kept with a little headroom because the server counts arrivals, not our send
+times, and network jitter can bunch two sends together:
+
+- global: one send every 1 / (rate * headroom) seconds (no bursts: a burst is what earns a 429);
+- per chat: at most `per_chat_per_second`, spaced by `chat_margin` times the interval;
+- per group (negative chat ids): at most `per_group_per_minute` in any 60 s * `chat_margin`.
+
+A 429 pauses only the chat it was about (`pause_chat`), not every chat as PTB's AIORateLimiter
+does. Global slots are reserved in FIFO order before sleeping, so many concurrent senders share
+the rate fairly. Time comes from an injectable monotonic function: pacing needs intervals, not
+wall-clock dates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+DEFAULT_HEADROOM = 0.95
+DEFAULT_CHAT_MARGIN = 1.1
+
+
+class Pacer:
+    def __init__(
+        self,
+        rate_per_second: float,
+        per_chat_per_second: float = 1.0,
+        per_group_per_minute: float = 20.0,
+        *,
+        headroom: float = DEFAULT_HEADROOM,
+        chat_margin: float = DEFAULT_CHAT_MARGIN,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.interval = 1.0 / (rate_per_second * headroom)
+        self.chat_interval = chat_margin / per_chat_per_second
+        self.group_limit = max(1, int(per_group_per_minute))
+        self.group_window = 60.0 * chat_margin
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._next_slot = 0.0
+        self._chat_ready: dict[str, float] = {}
+        self._paused_until: dict[str, float] = {}
+        self._groups: dict[str, deque[float]] = {}
+        self.paused_chats = 0
+
+    async def acquire(self, chat_id: str) -> None:
+        """Wait until `chat_id` may receive the next message; the caller then sends at once."""
+        while True:
+            now = self._monotonic()
+            ready = max(
+                self._chat_ready.get(chat_id, 0.0),
+                self._paused_until.get(chat_id, 0.0),
+                self._group_ready(chat_id, now),
+            )
+            if ready > now:
+                await self._sleep(ready - now)
+                continue
+            slot = max(now, self._next_slot)
+            self._next_slot = slot + self.interval
+            self._chat_ready[chat_id] = slot + self.chat_interval
+            if slot > now:
+                await self._sleep(slot - now)
+            if self._paused_until.get(chat_id, 0.0) > self._monotonic():
+                continue  # the chat was paused (429) while we waited for the global slot
+            self._record_group(chat_id, slot)
+            self._forget_idle(slot)
+            return
+
+    def pause_chat(self, chat_id: str, seconds: float) -> None:
+        """Telegram said retry_after for this chat: nothing goes to it before then."""
+        until = self._monotonic() + max(0.0, seconds)
+        if until > self._paused_until.get(chat_id, 0.0):
+            self._paused_until[chat_id] = until
+            self.paused_chats += 1
+
+    def _group_ready(self, chat_id: str, now: float) -> float:
+        window = self._groups.get(chat_id)
+        if window is None:
+            return 0.0
+        while window and now - window[0] >= self.group_window:
+            window.popleft()
+        return window[0] + self.group_window if len(window) >= self.group_limit else 0.0
+
+    def _record_group(self, chat_id: str, slot: float) -> None:
+        if chat_id.startswith("-"):
+            self._groups.setdefault(chat_id, deque()).append(slot)
+
+    def _forget_idle(self, now: float) -> None:
+        """Keep memory flat during a 10,000-chat fan-out: drop chats whose spacing has passed."""
+        if len(self._chat_ready) > 4096:
+            self._chat_ready = {c: t for c, t in self._chat_ready.items() if t > now}
+        if len(self._paused_until) > 4096:
+            self._paused_until = {c: t for c, t in self._paused_until.items() if t > now}

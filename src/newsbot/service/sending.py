@@ -1,0 +1,237 @@
+"""The outbox sender: claims due rows, paces them, sends them, and records what happened.
+
+Per row: `mark_sending` is committed before the API call and `mark_sent` right after it, so a
+crash can leave at most the rows whose API call was in flight in 'sending' (OutboxStore.recover
+resends them: a possible duplicate, never a loss). What each SendError means here:
+
+    retry_after   -> pause that chat (only that chat) and retry it after retry_after (no attempt used)
+    migrate_to    -> update the subscriber's chat id, move its unsent rows, resend them there
+    permanent     -> 403 etc.: mark the subscriber inactive (/start reactivates), fail its rows
+    bad_markup    -> resend once as plain text (tags stripped), then give up
+    "bad request" -> fail the row (retrying the same request will not help)
+    anything else -> transient (5xx, network): exponential backoff up to max_attempts
+
+Chunks of one chat are sent in order by one task; if a chunk is postponed, the chat's later
+chunks are postponed with it. Database calls run on a small thread pool (one thread on SQLite,
+whose single writer would serialise them anyway) so the event loop keeps pacing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import random
+import re
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
+from datetime import timedelta
+from typing import Any, Protocol, TypeVar
+
+from newsbot.core.schedule import backoff_delay
+from newsbot.errors import SendError
+from newsbot.ports import Clock
+from newsbot.service.pacer import Pacer
+from newsbot.storage.digests import DeliverySubscribers
+from newsbot.storage.outbox import OutboxRow, OutboxStore
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+BAD_REQUEST = "bad request: "  # the prefix channels/telegram_sender.py gives non-retryable 400s
+_TAG = re.compile(r"<[^>]+>")
+
+
+class ChannelSender(Protocol):
+    """One channel's way of delivering a rendered chunk (channels/telegram_sender.py etc.)."""
+
+    channel: str
+
+    async def send(
+        self,
+        chat_id: str,
+        html_chunk: str,
+        *,
+        buttons: Sequence[Sequence[dict[str, Any]]] = (),
+        link_preview: bool = False,
+        plain: bool = False,
+    ) -> str: ...
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    rate_limited: int = 0
+    retried: int = 0
+    failed: int = 0
+    deactivated: int = 0
+    migrated: int = 0
+    plain_fallbacks: int = 0
+    lease_lost: int = 0
+
+    def add(self, other: SendReport) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+
+def html_to_plain(chunk: str) -> str:
+    """A chunk Telegram refused to parse, as plain text (the same words, no markup)."""
+    return html.unescape(_TAG.sub("", chunk))
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        outbox: OutboxStore,
+        subscribers: DeliverySubscribers,
+        senders: Mapping[str, ChannelSender],
+        pacer: Pacer,
+        clock: Clock,
+        *,
+        max_attempts: int = 8,
+        batch_size: int = 500,
+        concurrency: int = 64,
+        db_threads: int = 1,
+    ) -> None:
+        self.outbox = outbox
+        self.subscribers = subscribers
+        self.senders = dict(senders)
+        self.pacer = pacer
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.batch_size = batch_size
+        self._slots = asyncio.Semaphore(concurrency)
+        self._db = ThreadPoolExecutor(max_workers=db_threads, thread_name_prefix="outbox-db")
+        self._random = random.Random()
+
+    async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._db, lambda: fn(*args, **kwargs))
+
+    def close(self) -> None:
+        self._db.shutdown(wait=True)
+
+    async def send_due(self, *, max_batches: int | None = None) -> SendReport:
+        """Send every row that is due now (batch after batch); rows due later wait for a later tick."""
+        report = SendReport()
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            rows = await self._call(
+                self.outbox.claim, self.clock.now(), self.batch_size, list(self.senders)
+            )
+            if not rows:
+                break
+            report.add(await self.send_rows(rows))
+            batches += 1
+        return report
+
+    async def drain(self, *, poll: float = 0.2, timeout: float = 3600.0) -> SendReport:
+        """Send until nothing is pending or in flight (benchmarks and the crash test use this)."""
+        report = SendReport()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            report.add(await self.send_due())
+            counts = await self._call(self.outbox.counts)
+            if not counts.get("pending") and not counts.get("sending"):
+                break
+            await asyncio.sleep(poll)
+        return report
+
+    async def send_rows(self, rows: Sequence[OutboxRow]) -> SendReport:
+        by_chat: dict[tuple[str, str], list[OutboxRow]] = {}
+        for row in rows:
+            by_chat.setdefault((row.channel, row.chat_id), []).append(row)
+        reports = await asyncio.gather(
+            *(self._send_chat(chat_rows) for chat_rows in by_chat.values())
+        )
+        total = SendReport()
+        for report in reports:
+            total.add(report)
+        return total
+
+    async def _send_chat(self, rows: list[OutboxRow]) -> SendReport:
+        report = SendReport()
+        for index, row in enumerate(rows):
+            if not await self._send_row(row, report):
+                rest = [r.id for r in rows[index + 1 :]]
+                await self._call(self.outbox.release, rest)
+                break
+        return report
+
+    async def _send_row(self, row: OutboxRow, report: SendReport) -> bool:
+        """Send one row; False when the chat's later rows must wait (or are gone)."""
+        sender = self.senders[row.channel]
+        await self.pacer.acquire(row.chat_id)
+        async with self._slots:
+            if not await self._call(self.outbox.mark_sending, row.id, self.clock.now()):
+                report.lease_lost += 1
+                return False
+            try:
+                remote_id = await sender.send(
+                    row.chat_id,
+                    row.text,
+                    buttons=row.payload.get("buttons") or (),
+                    link_preview=bool(row.payload.get("link_preview")),
+                    plain=bool(row.payload.get("plain")),
+                )
+            except SendError as exc:
+                await self._failed(row, exc, report)
+                return False
+            await self._call(self.outbox.mark_sent, row.id, remote_id, self.clock.now())
+            report.sent += 1
+            return True
+
+    async def _failed(self, row: OutboxRow, exc: SendError, report: SendReport) -> None:
+        now = self.clock.now()
+        if exc.retry_after is not None:
+            report.rate_limited += 1
+            self.pacer.pause_chat(row.chat_id, exc.retry_after)
+            await self._postpone(
+                row, now + timedelta(seconds=exc.retry_after), str(exc), count=False
+            )
+        elif exc.migrate_to:
+            report.migrated += 1
+            await self._call(
+                self.subscribers.update_chat_id, row.channel, row.chat_id, exc.migrate_to, now
+            )
+            await self._call(self.outbox.move_chat, row.chat_id, exc.migrate_to)
+            log.info("chat %s migrated to %s; unsent messages moved", row.chat_id, exc.migrate_to)
+        elif exc.permanent:
+            report.deactivated += 1
+            await self._call(self.subscribers.mark_inactive, row.channel, row.chat_id, now)
+            report.failed += await self._call(self.outbox.fail_chat, row.chat_id, str(exc))
+            log.info(
+                "chat %s unreachable (%s): subscriber marked inactive", row.chat_id, exc.reason
+            )
+        elif exc.bad_markup and not row.payload.get("plain"):
+            report.plain_fallbacks += 1
+            payload = {**row.payload, "plain": True, "text": html_to_plain(row.text)}
+            await self._call(self.outbox.replace_payload, row.id, payload)
+            await self._postpone(row, now, str(exc), count=False)
+            log.warning(
+                "chat %s: markup refused (%s); resending as plain text", row.chat_id, exc.reason
+            )
+        elif exc.bad_markup or exc.reason.lower().startswith(BAD_REQUEST):
+            report.failed += 1
+            await self._call(self.outbox.fail, row.id, str(exc))
+            log.warning("outbox row %s rejected: %s", row.id, exc.reason)
+        else:
+            await self._transient(row, exc, report, now)
+
+    async def _transient(
+        self, row: OutboxRow, exc: SendError, report: SendReport, now: Any
+    ) -> None:
+        attempts = row.attempts + 1
+        if attempts >= self.max_attempts:
+            report.failed += 1
+            await self._call(self.outbox.fail, row.id, f"gave up after {attempts} attempts: {exc}")
+            log.warning("outbox row %s failed after %d attempts: %s", row.id, attempts, exc.reason)
+            return
+        report.retried += 1
+        delay = backoff_delay(attempts, jitter=self._random.random())
+        await self._postpone(row, now + timedelta(seconds=delay), str(exc), count=True)
+
+    async def _postpone(self, row: OutboxRow, not_before: Any, error: str, *, count: bool) -> None:
+        await self._call(self.outbox.retry, row.id, not_before, error, count_attempt=count)
+        await self._call(self.outbox.postpone_chat, row.chat_id, row.id, not_before)
