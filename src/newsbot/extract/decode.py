@@ -103,13 +103,29 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
         [charset_from_content_type(content_type), charset_from_markup(body), "gb18030"]
     )
     text, errors = _best_of(body, candidates)
+    if _stray(errors, text) or (not errors and not _weak(candidates[0])):
+        return _drop_stray_bytes(text, errors)
     if errors or _weak(candidates[0]):
         detected = detect_charset(body)
         if detected and detected not in candidates:
             other, other_errors = _best_of(body, [detected])
             if other_errors < errors and not _weak(detected):
-                return other
-    return text
+                text, errors = other, other_errors
+    return _drop_stray_bytes(text, errors)
+
+
+def _drop_stray_bytes(text: str, errors: int) -> str:
+    """Remove U+FFFD left by a few broken bytes in an otherwise clean page.
+
+    Legacy-encoded pages often hold a truncated double-byte character (a lead byte cut off by
+    the CMS); it carries no text, and a U+FFFD in a digest is worse than a missing glyph. Many
+    of them mean a wrong decoding, and are kept as evidence.
+    """
+    return text.replace("\ufffd", "") if _stray(errors, text) else text
+
+
+def _stray(errors: int, text: str) -> bool:
+    return 0 < errors <= max(3, len(text) // 2000)
 
 
 def _is_utf8(body: bytes) -> bool:

@@ -82,9 +82,9 @@ def _profiled(
     """The profile's body containers, cleaned, placed within the page's blocks for context."""
     for container in containers:
         generic.clean(container)
-    inside = {id(el) for c in containers for el in c.iter()}
+    # The containers are referenced here, so lxml hands out the same proxy objects for them.
     blocks = dom.blocks(root)
-    indexes = [i for i, b in enumerate(blocks) if id(b.element) in inside]
+    indexes = [i for i, b in enumerate(blocks) if _within(b.element, containers)]
     if not indexes:
         return blocks, 0, 0
     return blocks, indexes[0], indexes[-1] + 1
@@ -114,3 +114,12 @@ def _profile_byline(root: etree._Element, profile: ExtractionProfile | None) -> 
     if profile is None or not profile.byline:
         return None
     return _selected_text(root, profile.byline, "byline") or None
+
+
+def _within(el: etree._Element, containers: list[etree._Element]) -> bool:
+    node: etree._Element | None = el
+    while node is not None:
+        if any(node is c for c in containers):
+            return True
+        node = node.getparent()
+    return False
