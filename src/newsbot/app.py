@@ -10,8 +10,10 @@ from newsbot.config import Settings
 from newsbot.ports import Clock, Summarizer, SystemClock
 from newsbot.service import Newsroom
 from newsbot.service.ingest import Ingestor, IngestParts
+from newsbot.service.search import Searcher
 from newsbot.storage import db
 from newsbot.storage.articles import ArticleIndexer, ArticleStore
+from newsbot.storage.search import SearchIndex
 from newsbot.storage.sources import SourceStore
 
 
@@ -23,10 +25,16 @@ def build_newsroom(
     if migrate:
         db.upgrade(engine)
     clock = clock or SystemClock()
-    ingestor = build_ingestor(settings, engine, clock)
+    index = SearchIndex(engine, settings.search)
+    ingestor = build_ingestor(settings, engine, clock, indexer=index)
     if migrate:
         ingestor.sync_sources()  # the configured sources are in the table from the start
-    return Newsroom(settings=settings, engine=engine, clock=clock, ingestor=ingestor)
+    searcher = Searcher(index, clock)
+    if migrate:
+        searcher.check_version()  # logs a warning when `newsbot search --reindex` is needed
+    return Newsroom(
+        settings=settings, engine=engine, clock=clock, ingestor=ingestor, searcher=searcher
+    )
 
 
 def build_ingestor(

@@ -66,9 +66,9 @@ def cli(ctx: click.Context, config: Path | None, verbose: bool) -> None:
 
 def _register() -> None:
     # Imported here so that each command module can import `cli` and `pass_state` from us.
-    from newsbot.cli import config_cmd, db_cmd, ingest_cmd
+    from newsbot.cli import config_cmd, db_cmd, ingest_cmd, search_cmd
 
-    for module in (config_cmd, db_cmd, ingest_cmd):
+    for module in (config_cmd, db_cmd, ingest_cmd, search_cmd):
         for command in module.COMMANDS:
             cli.add_command(command)
 

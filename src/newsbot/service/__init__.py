@@ -17,6 +17,7 @@ from newsbot.core.models import Article
 from newsbot.errors import NewsbotError
 from newsbot.ports import Clock
 from newsbot.service.ingest import Ingestor, SourceReport
+from newsbot.service.search import SearchResults, Searcher
 from newsbot.storage.sources import SourceState
 
 
@@ -28,6 +29,7 @@ class Newsroom:
     engine: Engine
     clock: Clock
     ingestor: Ingestor | None = None
+    searcher: Searcher | None = None
 
     # --- ingest (service/ingest.py) -------------------------------------------------------------
 
@@ -75,3 +77,25 @@ class Newsroom:
 
     def source_states(self) -> list[SourceState]:
         return self._ingest().sources.all()
+
+    # --- search (service/search.py) -------------------------------------------------------------
+
+    def _search(self) -> Searcher:
+        if self.searcher is None:
+            raise NewsbotError("search is not wired; build the Newsroom with newsbot.app")
+        return self.searcher
+
+    def search(self, query: str, page: int = 1, page_size: int | None = None) -> SearchResults:
+        """One page of search results; raises core.query.InvalidQuery (key + params) for a query
+        that cannot be run."""
+        return self._search().search(query, page, page_size)
+
+    async def search_async(
+        self, query: str, page: int = 1, page_size: int | None = None
+    ) -> SearchResults:
+        """search() off the event loop, for the chat channels."""
+        return await self._search().search_async(query, page, page_size)
+
+    def reindex_search(self, progress: Callable[[int], None] | None = None) -> int:
+        """Rebuild the search index (after a dictionary or tokenizer change)."""
+        return self._search().reindex(progress)
