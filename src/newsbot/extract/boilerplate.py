@@ -33,9 +33,13 @@ _LINE_PATTERNS = [
     r"分享到[:：]?.{0,40}",
     r"(一键)?分享[:：].{0,40}",
     r"(微信)?扫一扫.{0,30}",
-    r"(相关|延伸|推荐|热门|精彩)(阅读|文章|新闻|推荐|链接|专题)[:：]?.{0,4}",
+    r"(相关|延伸|推荐|热门|精彩)(阅读|文章|新闻|推荐|链接|专题|报道|评论)[:：]?.{0,4}",
+    r"(免责声明|特别声明|郑重声明)[:：].{0,200}",
+    r"标签[:：].{0,60}",
+    r"发表于\s*\d{4}.{0,60}",
+    r"(评论|最新评论|评论列表|读者评论|网友评论|已有\d+人参与)",
     r"(点击|热点|阅读)排行.{0,8}",
-    r"[\[【(（]?\s*(责任编辑|责编|编辑)[:：].{0,20}[\]】)）]?",
+    r"[\[【(（]?\s*(责任编辑|责编|编辑)[:：][^\]】)）]{0,20}[\]】)）]?(\s*标签[:：].{0,60})?",
     r"(打印|关闭|收藏|返回顶部|字号|【打印】|【关闭】|\[打印\]|\[关闭\])(\s*[|｜/]?\s*(打印|关闭|收藏|返回顶部|大|中|小|本页|窗口|\[.{1,4}\]|【.{1,4}】))*",
     r"(ICP备|京ICP|晋ICP|.{0,10}ICP[备证]).{0,60}",
     r".{0,20}公网安备.{0,40}",
@@ -69,13 +73,20 @@ def is_boilerplate_line(line: str) -> bool:
     return _LINE.fullmatch(text) is not None
 
 
-# Lines after which a Chinese CMS article page has nothing but furniture.
-_END_MARKER = re.compile(
-    r"(版权声明|留言与评论|本文地址[:：]|(相关|延伸)(阅读|文章|新闻)|上一篇|下一篇|分享到|"
-    r"(发表|网友|我要)评论)",
+# Lines after which a Chinese CMS article page has nothing but furniture. Comment sections and
+# disclaimers always end an article; "related" boxes sometimes sit inside one, so those end it
+# only near the end (decided by the caller).
+_HARD_END = re.compile(
+    r"(版权声明|留言与评论|本文地址[:：]|(免责|特别)声明[:：]|(发表|网友|我要|最新|读者)评论|评论列表|评论$)"
 )
+_SOFT_END = re.compile(r"((相关|延伸)(阅读|文章|新闻|报道)|上一篇|下一篇|分享到)")
 
 
-def is_end_marker(line: str) -> bool:
+def end_marker(line: str) -> str | None:
+    """"hard" or "soft" for a line that starts the furniture after an article, else None."""
     text = line.strip()
-    return len(text) <= 40 and _END_MARKER.match(text) is not None
+    if len(text) > 40 and not text.startswith(("免责声明", "特别声明")):
+        return None
+    if _HARD_END.match(text):
+        return "hard"
+    return "soft" if _SOFT_END.match(text) else None

@@ -20,8 +20,8 @@ from newsbot.extract import dom
 from newsbot.extract.boilerplate import (
     NEGATIVE_ATTR,
     POSITIVE_ATTR,
+    end_marker,
     is_boilerplate_line,
-    is_end_marker,
 )
 
 _BLOCK_COST = 20.0
@@ -125,7 +125,8 @@ def assemble(blocks: list[dom.Block]) -> Body:
     for block in blocks:
         text = block.text
         remaining -= len(text)
-        if paragraphs and is_end_marker(text) and remaining < 0.25 * len("".join(paragraphs)):
+        marker = end_marker(text) if paragraphs else None
+        if marker == "hard" or (marker and remaining < 0.25 * len("".join(paragraphs))):
             break
         if block.images:
             images.extend(block.images)
