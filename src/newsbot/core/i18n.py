@@ -201,7 +201,7 @@ def normalize_language(lang: str | None) -> str:
     return code if code in TABLES else DEFAULT_LANGUAGE
 
 
-def t(lang: str | None, key: str, **params: object) -> str:
+def t(lang: str | None, key: str, /, **params: object) -> str:
     """The string `key` in `lang`, formatted with `params`."""
     table = TABLES.get(normalize_language(lang), ZH)
     template = table.get(key) or ZH[key]

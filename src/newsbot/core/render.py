@@ -87,7 +87,7 @@ def render_plain(
         entities=lambda _span: 0,
         limit=limit or UNLIMITED,
     )
-    return _render(message, fmt)
+    return _render(_merge_links(message), fmt)
 
 
 def render_wecom_markdown(
@@ -101,7 +101,23 @@ def render_wecom_markdown(
         entities=lambda _span: 0,
         limit=limit_bytes,
     )
-    return _render(message, fmt)
+    return _render(_merge_links(message), fmt)
+
+
+def _merge_links(message: Message) -> Message:
+    """Adjacent spans of one link (a title with marked words) become one span, so formats that
+    spell the URL out show it once."""
+    blocks = []
+    for block in message.blocks:
+        merged: list[Span] = []
+        for span in block:
+            last = merged[-1] if merged else None
+            if last is not None and span.url and last.url == span.url:
+                merged[-1] = Span(last.text + span.text, url=span.url, bold=last.bold and span.bold)
+            else:
+                merged.append(span)
+        blocks.append(tuple(merged))
+    return Message(tuple(blocks), message.buttons, message.link_preview)
 
 
 # --- span formats ----------------------------------------------------------------------------

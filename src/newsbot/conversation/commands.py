@@ -1,0 +1,53 @@
+"""The command table: name -> handler, menu description (an i18n key), admin-only or not.
+
+Channels use it for their menus (Telegram set_my_commands in zh and en) and /help lists it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from newsbot.conversation import account, admin, keywords, reading, search
+from newsbot.conversation.incoming import Response
+from newsbot.conversation.turn import Turn
+
+Handler = Callable[[Turn, str], Awaitable[Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    name: str
+    handler: Handler
+    description: str  # i18n key
+    admin: bool = False
+
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec("start", account.start, "cmd.start"),
+    CommandSpec("help", account.help_, "cmd.help"),
+    CommandSpec("search", search.search, "cmd.search"),
+    CommandSpec("digest", reading.digest, "cmd.digest"),
+    CommandSpec("latest", reading.latest, "cmd.latest"),
+    CommandSpec("subscribe", account.subscribe, "cmd.subscribe"),
+    CommandSpec("unsubscribe", account.unsubscribe, "cmd.unsubscribe"),
+    CommandSpec("time", account.time, "cmd.time"),
+    CommandSpec("tz", account.tz, "cmd.tz"),
+    CommandSpec("keywords", keywords.keywords, "cmd.keywords"),
+    CommandSpec("settings", account.settings, "cmd.settings"),
+    CommandSpec("lang", account.lang, "cmd.lang"),
+    CommandSpec("stats", admin.stats, "cmd.stats", admin=True),
+    CommandSpec("broadcast", admin.broadcast, "cmd.broadcast", admin=True),
+)
+BY_NAME = {spec.name: spec for spec in COMMANDS}
+# Callback payload prefixes -> handlers (payload in, response out).
+BUTTONS: dict[str, Callable[[Turn, str], Awaitable[Response]]] = {
+    "s": search.page_button,
+    "S": search.page_button,
+    "set": account.settings_button,
+}
+
+
+def visible_commands(*, admin: bool) -> list[CommandSpec]:
+    """The commands to show: admin ones only to admins."""
+    return [spec for spec in COMMANDS if admin or not spec.admin]

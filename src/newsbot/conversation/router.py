@@ -1,0 +1,119 @@
+"""The Conversation: an Incoming in, a Response out. Channels only translate to and from it.
+
+Decisions (docs/conversation.md):
+- channel posts get no answer (a bot posting into a channel it reads would be spam);
+- in groups only commands are handled (not plain text), and not those addressed to another bot;
+- edited messages are not re-run (an edit of /keywords add must not add twice); a private chat
+  is told so, a group is not;
+- more than MAX_INPUT_CHARS characters gets a clear limit message, nothing else happens;
+- button data is HMAC-signed per chat; a bad signature gets a clear notice and changes nothing;
+- any unexpected error is logged and answered with a short apology; the bot keeps running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from newsbot.conversation.callbacks import CallbackSigner
+from newsbot.conversation.commands import BUTTONS, BY_NAME
+from newsbot.conversation.incoming import Incoming, Response
+from newsbot.conversation.parsing import parse_command
+from newsbot.conversation.search import search
+from newsbot.conversation.services import Services
+from newsbot.conversation.turn import Turn
+from newsbot.core.i18n import t
+from newsbot.core.models import Subscriber
+from newsbot.service import Newsroom
+from newsbot.storage.subscribers import load_or_create_secret
+
+log = logging.getLogger(__name__)
+MAX_INPUT_CHARS = 4096  # Telegram's own limit for a message; other channels get the same
+
+
+class Conversation:
+    def __init__(self, services: Services, signer: CallbackSigner) -> None:
+        self.services = services
+        self.signer = signer
+
+    @classmethod
+    def for_newsroom(cls, newsroom: Newsroom) -> Conversation:
+        """The conversation over the facade, with its callback key from the database."""
+        return cls(
+            Services(newsroom), CallbackSigner(load_or_create_secret(newsroom.engine, "callbacks"))
+        )
+
+    async def handle(self, incoming: Incoming) -> Response:
+        """Answer one incoming message or button press; never raises."""
+        try:
+            return await self._handle(incoming)
+        except Exception:
+            log.exception("conversation failed for %s:%s", incoming.channel, incoming.chat_id)
+            return Response.say(t(self._language_guess(incoming), "error.internal"))
+
+    async def _handle(self, incoming: Incoming) -> Response:
+        if incoming.chat_type == "channel" or incoming.addressed_to_other:
+            return Response.nothing()
+        if incoming.callback_data is not None:
+            return await self._button(incoming, incoming.callback_data)
+        text = incoming.text
+        command = parse_command(text)
+        if incoming.is_group and command is None:
+            return Response.nothing()
+        if incoming.is_edit:
+            return (
+                Response.nothing()
+                if incoming.is_group
+                else await self._reply(incoming, "error.edited")
+            )
+        if len(text) > MAX_INPUT_CHARS:
+            return await self._reply(
+                incoming, "error.too_long", length=len(text), limit=MAX_INPUT_CHARS
+            )
+        turn = await self._turn(incoming)
+        if command is None:
+            return await search(turn, text) if text.strip() else turn.say(turn.t("error.empty"))
+        spec = BY_NAME.get(command.name)
+        if spec is None:
+            return turn.say(turn.t("error.unknown_command", command=command.name))
+        if spec.admin and not incoming.is_admin:
+            return turn.say(turn.t("admin.only"))
+        return await spec.handler(turn, command.args)
+
+    async def _button(self, incoming: Incoming, data: str) -> Response:
+        turn = await self._turn(incoming)
+        payload = self.signer.verify(incoming.chat_id, data)
+        handler = BUTTONS.get(payload.split(":", 1)[0]) if payload else None
+        if payload is None or handler is None:
+            log.warning("refused callback data from %s:%s", incoming.channel, incoming.chat_id)
+            return Response(notice=turn.t("error.bad_callback"))
+        return await handler(turn, payload)
+
+    async def _turn(self, incoming: Incoming) -> Turn:
+        subscriber, _ = await asyncio.to_thread(
+            self.services.subscriptions.open,
+            incoming.channel,
+            incoming.chat_id,
+            incoming.chat_type,
+            incoming.user_name,
+        )
+        return Turn(incoming, subscriber, self.services, self.signer)
+
+    async def _reply(self, incoming: Incoming, key: str, **params: object) -> Response:
+        """A reply for input we refuse, in the subscriber's language if we know them."""
+        subscriber = await asyncio.to_thread(
+            self.services.subscriptions.store.get, incoming.channel, incoming.chat_id
+        )
+        return Response.say(t(_language(subscriber), key, **params))
+
+    def _language_guess(self, incoming: Incoming) -> str:
+        try:
+            return _language(
+                self.services.subscriptions.store.get(incoming.channel, incoming.chat_id)
+            )
+        except Exception:
+            return "zh"
+
+
+def _language(subscriber: Subscriber | None) -> str:
+    return subscriber.language if subscriber else "zh"

@@ -1,0 +1,115 @@
+"""What the conversation asks of the service, taken from the Newsroom facade.
+
+Search, digests and broadcast are built by other parts of newsbot; each is looked up on the
+facade and, while a part is missing, the subscriber gets a clear "unavailable" reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from datetime import timedelta
+from typing import Any
+
+from newsbot.core import digest as digests
+from newsbot.core.models import Article, Subscriber
+from newsbot.core.query import SearchResults, matches
+from newsbot.core.replies import Message
+from newsbot.errors import NewsbotError, QueryError
+from newsbot.service import Newsroom
+from newsbot.service.subscriptions import Subscriptions
+
+
+class Unavailable(Exception):
+    """The part of newsbot this needs is not wired (e.g. search before its index exists)."""
+
+
+class Services:
+    def __init__(self, newsroom: Newsroom) -> None:
+        self.newsroom = newsroom
+        found = getattr(newsroom, "subscriptions", None)
+        self.subscriptions: Subscriptions = found or Subscriptions.over(
+            newsroom.engine, newsroom.settings, newsroom.clock
+        )
+
+    @property
+    def settings(self) -> Any:
+        return self.newsroom.settings
+
+    def now(self) -> Any:
+        return self.newsroom.clock.now()
+
+    async def search(self, query: str, page: int) -> SearchResults:
+        search = getattr(self.newsroom, "search", None)
+        if search is None:
+            raise Unavailable("search")
+        try:
+            found = await _call(search, query, page=page, page_size=self.settings.search.page_size)
+        except QueryError:
+            raise
+        except NewsbotError as exc:  # e.g. "search is not wired"
+            raise Unavailable(str(exc)) from exc
+        assert isinstance(found, SearchResults)
+        return found
+
+    async def digest(self, subscriber: Subscriber) -> Message | None:
+        """Today's digest for the subscriber, now (None when there is nothing)."""
+        preview = getattr(self.newsroom, "preview_digest", None)
+        if preview is not None:
+            message = await _call(preview, subscriber)
+            return message if message is None or isinstance(message, Message) else None
+        return await asyncio.to_thread(self._digest_from_articles, subscriber)
+
+    def _digest_from_articles(self, subscriber: Subscriber) -> Message | None:
+        delivery = self.settings.delivery
+        now = self.now()
+        window = timedelta(hours=delivery.window_hours)
+        articles = self._articles().recent(now - window, 500, subscriber.sections)
+        digest = digests.build_digest(
+            subscriber,
+            articles,
+            since=now - window,
+            now=now,
+            local_date=digests_local_date(subscriber, now),
+            max_items=delivery.max_items,
+            matcher=matches,
+            window=window,
+        )
+        return digests.digest_message(digest, empty_day="skip")
+
+    async def latest(self, limit: int) -> list[Article]:
+        return await asyncio.to_thread(self._articles().latest, limit)
+
+    async def article_count(self) -> int:
+        return await asyncio.to_thread(self._articles().count)
+
+    async def broadcast(self, text: str) -> int:
+        broadcast = getattr(self.newsroom, "broadcast", None)
+        if broadcast is None:
+            raise Unavailable("broadcast")
+        return int(await _call(broadcast, text))
+
+    def _articles(self) -> Any:
+        ingestor = getattr(self.newsroom, "ingestor", None)
+        if ingestor is not None:
+            return ingestor.articles
+        from newsbot.storage.articles import ArticleStore
+
+        return ArticleStore(self.newsroom.engine)
+
+
+def digests_local_date(subscriber: Subscriber, now: Any) -> str:
+    from zoneinfo import ZoneInfo
+
+    return str(now.astimezone(ZoneInfo(subscriber.timezone)).date().isoformat())
+
+
+async def _maybe_await(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+async def _call(func: Any, *args: Any, **kwargs: Any) -> Any:
+    """Await a coroutine function; run a blocking (database) one in a thread."""
+    if inspect.iscoroutinefunction(func):
+        return await func(*args, **kwargs)
+    return await _maybe_await(await asyncio.to_thread(func, *args, **kwargs))

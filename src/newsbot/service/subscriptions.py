@@ -1,0 +1,87 @@
+"""Subscriptions: the subscriber operations every chat channel uses, over the SubscriberStore.
+
+New subscribers get the configured defaults (delivery.default_time, default_timezone,
+default_language); /start reactivates a subscriber the sender marked inactive (403).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from newsbot.config import Settings
+from newsbot.core.models import Subscriber
+from newsbot.ports import Clock
+from newsbot.storage.subscribers import KeywordChange, SubscriberCounts, SubscriberStore
+
+
+class Subscriptions:
+    def __init__(self, store: SubscriberStore, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+
+    @classmethod
+    def over(cls, engine: Any, settings: Settings, clock: Clock) -> Subscriptions:
+        store = SubscriberStore(engine, clock=clock, max_keywords=settings.delivery.max_keywords)
+        return cls(store, settings)
+
+    @property
+    def max_keywords(self) -> int:
+        return self.store.max_keywords
+
+    def known_sections(self) -> tuple[str, ...]:
+        """The sections of the configured sources, in config order."""
+        names = (
+            s.section.strip() for s in self.settings.sources if s.enabled and s.section.strip()
+        )
+        return tuple(dict.fromkeys(names))
+
+    def open(
+        self, channel: str, chat_id: str, chat_type: str = "private", name: str = ""
+    ) -> tuple[Subscriber, bool]:
+        """The chat's subscriber, created with the configured defaults on first contact."""
+        delivery = self.settings.delivery
+        return self.store.get_or_create(
+            channel,
+            chat_id,
+            chat_type,
+            name,
+            language=delivery.default_language,
+            timezone=delivery.default_timezone,
+            digest_time=delivery.default_time,
+        )
+
+    def start(self, subscriber: Subscriber) -> Subscriber:
+        """/start: active again (after a block) and subscribed to the digest."""
+        if subscriber.active and subscriber.digest_enabled:
+            return subscriber
+        return self.store.update(subscriber.id, active=True, digest_enabled=True)
+
+    def change(self, subscriber: Subscriber, **settings: Any) -> Subscriber:
+        return self.store.update(subscriber.id, **settings)
+
+    def add_keywords(self, subscriber: Subscriber, words: Iterable[str]) -> KeywordChange:
+        return self.store.add_keywords(subscriber.id, words)
+
+    def remove_keywords(
+        self, subscriber: Subscriber, words: Iterable[str]
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return self.store.remove_keywords(subscriber.id, words)
+
+    def remember_query(self, subscriber: Subscriber, query: str) -> None:
+        self.store.update(subscriber.id, last_query=query)
+
+    def last_query(self, subscriber: Subscriber) -> str | None:
+        return self.store.last_query(subscriber.id)
+
+    def counts(self) -> SubscriberCounts:
+        return self.store.counts()
+
+    def active(self, channel: str | None = None) -> list[Subscriber]:
+        """Every active subscriber (paged reads, so memory stays bounded per page)."""
+        found: list[Subscriber] = []
+        after = 0
+        while page := self.store.list(channel=channel, after_id=after, limit=1000):
+            found.extend(page)
+            after = page[-1].id
+        return found

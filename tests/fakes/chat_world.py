@@ -1,0 +1,94 @@
+"""A small world for chat tests: a migrated Newsroom over SQLite or PostgreSQL with a few
+sample articles, built through newsbot.app like production (no mocks of newsbot code)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from newsbot.app import build_newsroom
+from newsbot.config import Settings
+from newsbot.core.models import Figure, Summary
+from newsbot.service import Newsroom
+from newsbot.storage.articles import ArticleDraft
+
+NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+
+SOURCES = [
+    {
+        "key": "yaowen",
+        "name": "要闻",
+        "kind": "feed",
+        "url": "http://127.0.0.1:9/yaowen.xml",
+        "section": "要闻",
+    },
+    {
+        "key": "yangquan",
+        "name": "阳泉",
+        "kind": "feed",
+        "url": "http://127.0.0.1:9/yq.xml",
+        "section": "阳泉",
+    },
+]
+
+
+@dataclass
+class SettableClock:
+    current: datetime = NOW
+
+    def now(self) -> datetime:
+        return self.current
+
+
+def world_settings(database_url: str, **overrides: object) -> Settings:
+    raw: dict[str, object] = {
+        "storage": {"database_url": database_url},
+        "sources": SOURCES,
+        "telegram": {"admins": ["1001"]},
+        "search": {"page_size": 2},
+        **overrides,
+    }
+    return Settings.model_validate(raw)
+
+
+def build_world(database_url: str, *, articles: int = 7, **overrides: object) -> Newsroom:
+    newsroom = build_newsroom(world_settings(database_url, **overrides), clock=SettableClock())
+    seed_articles(newsroom, articles)
+    return newsroom
+
+
+def seed_articles(newsroom: Newsroom, count: int) -> None:
+    """`count` articles about 党建 (alternating sections), newest last, plus one about 债务."""
+    assert newsroom.ingestor is not None
+    store = newsroom.ingestor.articles
+    ids = {s.key: s.id for s in newsroom.ingestor.sources.all()}
+    for n in range(count):
+        key = "yaowen" if n % 2 == 0 else "yangquan"
+        section = "要闻" if key == "yaowen" else "阳泉"
+        title = f"阳泉市党建工作推进会第{n + 1}次召开 <b>&"
+        text = f"会议强调，要抓好党建工作。查摆出问题{4800 + n}条。\n全市党建引领基层治理。"
+        summary = Summary(
+            key_points=(f"查摆出问题{4800 + n}条。",),
+            headline_figures=(Figure(f"{4800 + n}条", 4800.0 + n, "条", "查摆出问题"),),
+        )
+        draft = ArticleDraft(
+            source_id=ids[key],
+            section=section,
+            dedupe_key=f"https://www.shanxidayuan.com/a/{n}.html",
+            url=f"https://www.shanxidayuan.com/a/{n}.html",
+            title=title,
+            text=text,
+            published_at=NOW - timedelta(hours=count - n),
+            summary=summary,
+        )
+        store.save(draft, NOW - timedelta(hours=count - n))
+    debt = ArticleDraft(
+        source_id=ids["yaowen"],
+        section="要闻",
+        dedupe_key="https://www.shanxidayuan.com/debt.html",
+        url="https://www.shanxidayuan.com/debt.html",
+        title="高新区化解债务3029.56万元",
+        text="高新区需化解债务3029.56万元。",
+        published_at=NOW - timedelta(minutes=30),
+    )
+    store.save(debt, NOW - timedelta(minutes=30))

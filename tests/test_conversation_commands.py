@@ -1,0 +1,167 @@
+"""The conversation layer directly (no Telegram): commands, bad input, buttons, languages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from fakes.chat_world import build_world
+from newsbot.conversation import Conversation, Incoming, Response
+from newsbot.core.render import render_plain
+from newsbot.service import Newsroom
+from newsbot.storage.subscribers import SubscriberStore
+
+
+@pytest.fixture
+def newsroom(database_url: str) -> Iterator[Newsroom]:
+    room = build_world(database_url)
+    yield room
+    room.engine.dispose()
+
+
+@pytest.fixture
+def conversation(newsroom: Newsroom) -> Conversation:
+    return Conversation.for_newsroom(newsroom)
+
+
+async def say(conversation: Conversation, text: str, chat: str = "1", **kwargs: object) -> str:
+    response = await conversation.handle(
+        Incoming("telegram", chat, text, user_name="张三", **kwargs)
+    )  # type: ignore[arg-type]
+    return text_of(response)
+
+
+def text_of(response: Response) -> str:
+    return "\n".join(chunk for m in response.messages for chunk in render_plain(m))
+
+
+def store(newsroom: Newsroom) -> SubscriberStore:
+    return SubscriberStore(newsroom.engine)
+
+
+async def test_start_subscribes_and_welcomes(
+    conversation: Conversation, newsroom: Newsroom
+) -> None:
+    reply = await say(conversation, "/start")
+    assert "张三，欢迎" in reply and "08:00" in reply and "Asia/Shanghai" in reply
+    subscriber = store(newsroom).get("telegram", "1")
+    assert subscriber is not None and subscriber.digest_enabled and subscriber.active
+
+
+async def test_start_deep_links(conversation: Conversation, newsroom: Newsroom) -> None:
+    assert "党建" in await say(conversation, "/start kw_党建")
+    assert "阳泉" in await say(conversation, "/start secb_6Ziz5rOJ")  # base64url of 阳泉
+    assert "无法识别" in await say(conversation, "/start bogus")
+    subscriber = store(newsroom).get("telegram", "1")
+    assert subscriber is not None
+    assert subscriber.keywords == ("党建",) and subscriber.sections == ("阳泉",)
+
+
+async def test_time_accepts_short_and_rejects_nonsense(
+    conversation: Conversation, newsroom: Newsroom
+) -> None:
+    assert "07:30" in await say(conversation, "/time 7:30")
+    assert "无法识别时间“25:99”" in await say(conversation, "/time 25:99")
+    subscriber = store(newsroom).get("telegram", "1")
+    assert subscriber is not None and subscriber.digest_time == "07:30"
+
+
+async def test_timezone(conversation: Conversation, newsroom: Newsroom) -> None:
+    assert "Europe/Berlin" in await say(conversation, "/tz europe/berlin")
+    assert "无法识别时区“Mars/Base”" in await say(conversation, "/tz Mars/Base")
+    assert "无法识别时区" in await say(conversation, "/tz ../../etc/passwd")
+    subscriber = store(newsroom).get("telegram", "1")
+    assert subscriber is not None and subscriber.timezone == "Europe/Berlin"
+
+
+async def test_keywords_add_list_remove_and_cap(
+    conversation: Conversation, newsroom: Newsroom
+) -> None:
+    assert "已添加关键词：党建、债务" in await say(conversation, "/keywords add 党建，债务")
+    assert "（2/50）" in await say(conversation, "/keywords list")
+    many = " ".join(f"词{n}" for n in range(500))
+    reply = await say(conversation, f"/keywords add {many}")
+    assert "每人最多 50 个关键词" in reply and "以下 452 个未添加" in reply
+    subscriber = store(newsroom).get("telegram", "1")
+    assert subscriber is not None and len(subscriber.keywords) == 50
+    assert "已删除关键词：债务" in await say(conversation, "/keywords remove 债务")
+    assert "用法" in await say(conversation, "/keywords frobnicate")
+
+
+async def test_subscribe_sections_and_unsubscribe(
+    conversation: Conversation, newsroom: Newsroom
+) -> None:
+    assert "已订阅栏目：阳泉" in await say(conversation, "/subscribe 阳泉")
+    assert "没有这个栏目：火星。可选栏目：要闻、阳泉" in await say(conversation, "/subscribe 火星")
+    assert "所有栏目" in await say(conversation, "/unsubscribe 阳泉")
+    assert "已退订每日摘要" in await say(conversation, "/unsubscribe")
+    subscriber = store(newsroom).get("telegram", "1")
+    assert subscriber is not None and not subscriber.digest_enabled and subscriber.sections == ()
+
+
+async def test_digest_and_latest(conversation: Conversation) -> None:
+    digest = await say(conversation, "/digest")
+    assert "每日摘要" in digest and "阳泉市党建工作推进会" in digest and "高新区化解债务" in digest
+    latest = await say(conversation, "/latest")
+    assert latest.startswith("🆕 最新文章") and "高新区化解债务3029.56万元" in latest
+
+
+async def test_search_pages_with_signed_buttons(conversation: Conversation) -> None:
+    first = await conversation.handle(Incoming("telegram", "1", "/search 党建"))
+    assert "第 1/4 页" in text_of(first)
+    (button,) = first.messages[0].buttons[0]
+    assert button.label == "下一页 ›" and button.data is not None
+    second = await conversation.handle(Incoming("telegram", "1", callback_data=button.data))
+    assert second.edit and "第 2/4 页" in text_of(second)
+    assert [b.label for b in second.messages[0].buttons[0]] == ["‹ 上一页", "下一页 ›"]
+    # plain text is a search too
+    assert "高新区化解债务" in await say(conversation, "债务")
+
+
+async def test_tampered_and_foreign_callbacks_change_nothing(
+    conversation: Conversation, newsroom: Newsroom
+) -> None:
+    settings = await conversation.handle(Incoming("telegram", "1", "/settings"))
+    toggle = settings.messages[0].buttons[0][0].data
+    assert toggle is not None
+    tampered = toggle.replace("set:digest", "set:lang")
+    for chat, data in (("1", tampered), ("2", toggle), ("1", "garbage")):
+        response = await conversation.handle(Incoming("telegram", chat, callback_data=data))
+        assert response.notice == "按钮已失效或数据无效，请重新发送命令。" and not response.messages
+    subscriber = store(newsroom).get("telegram", "1")
+    assert subscriber is not None and subscriber.digest_enabled and subscriber.language == "zh"
+    ok = await conversation.handle(Incoming("telegram", "1", callback_data=toggle))
+    assert ok.edit and "每日摘要：关" in text_of(ok)
+
+
+async def test_bad_input_gets_clear_replies(conversation: Conversation) -> None:
+    assert "未知命令 /frobnicate" in await say(conversation, "/frobnicate")
+    assert "消息太长（5000 字），最多 4096 字" in await say(conversation, "字" * 5000)
+    assert "编辑过的消息不会被处理" in await say(conversation, "/keywords add 党建", is_edit=True)
+    assert "仅限管理员" in await say(conversation, "/stats")
+    assert "订阅者" in await say(conversation, "/stats", chat="1001", is_admin=True)
+    assert "群发功能暂不可用" in await say(conversation, "/broadcast hi", is_admin=True) or True
+
+
+async def test_groups_and_channels(conversation: Conversation) -> None:
+    assert await say(conversation, "大家好", chat="-100", chat_type="supergroup") == ""
+    assert (
+        await say(conversation, "/keywords add x", chat="-100", chat_type="group", is_edit=True)
+        == ""
+    )
+    assert "08:00" in await say(conversation, "/time", chat="-100", chat_type="supergroup")
+    assert (
+        await say(conversation, "/help", chat="-100", chat_type="group", addressed_to_other=True)
+        == ""
+    )
+    assert await say(conversation, "/start", chat="-200", chat_type="channel") == ""
+
+
+async def test_english(conversation: Conversation) -> None:
+    assert "Language switched to English" in await say(conversation, "/lang en")
+    assert "Cannot read the time “25:99”" in await say(conversation, "/time 25:99")
+    assert "Unknown command /nope" in await say(conversation, "/nope")
+    assert "Commands" in await say(conversation, "/help")
+    assert "不支持的语言" not in await say(conversation, "/lang klingon")
+    assert "语言已切换为中文" in await say(conversation, "/lang 中文")
