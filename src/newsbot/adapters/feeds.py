@@ -60,9 +60,13 @@ def parse_feed(body: bytes, url: str, headers: Mapping[str, str] | None = None) 
     except Exception as exc:  # feedparser's own bugs must not take a poll down
         raise ParseError(url, f"feed parser failed: {type(exc).__name__}: {exc}") from None
     base = headers.get("content-location") or url
-    items = [item for entry in parsed.entries if (item := _entry_item(entry, base)) is not None]
+    items = [
+        item
+        for entry in parsed.get("entries", [])
+        if (item := _entry_item(entry, base)) is not None
+    ]
     problem = _bozo_reason(parsed)
-    if not parsed.entries and (problem or not parsed.version):
+    if not parsed.get("entries") and (problem or not parsed.get("version")):
         raise ParseError(url, f"not a usable feed: {problem or 'no RSS/Atom/JSON Feed found'}")
     title = plain_text(parsed.feed.get("title")) if parsed.get("feed") else ""
     return ParsedFeed(items=items, recovered=problem, title=title)
@@ -80,6 +84,8 @@ def _bozo_reason(parsed: Any) -> str | None:
 def _entry_item(entry: Any, base: str) -> FeedItem | None:
     guid = str(entry.get("id") or "").strip() or None
     link = str(entry.get("link") or "").strip()
+    if entry.get("guidislink") and not link.startswith(("http://", "https://")):
+        link = ""  # feedparser copied a non-URL guid into the link: there is no page to fetch
     if not link:
         link = next((str(x.get("href", "")) for x in entry.get("links", []) if x.get("href")), "")
     if not link and guid and guid.startswith(("http://", "https://")):
