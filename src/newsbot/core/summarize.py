@@ -1,0 +1,179 @@
+"""The extractive summarizer: (title, paragraphs) -> Summary with key points and figures.
+
+Each sentence gets a salience score from four signals, then MMR picks the points:
+- lead: news puts the result first; the first sentences get a decaying bonus;
+- title overlap: share of the title's character bigrams the sentence contains;
+- keywords: weight of the article's top keywords it holds (sentence frequency x jieba IDF of the
+  two-character words of jieba's lexicon; see keypoints.keyword_units for why not full jieba);
+- figures: how many quantities (core.figures) it carries, headline figures counting double.
+Maximal marginal relevance (character-bigram cosine) keeps near-repeats out. The chosen sentences
+come back in article order, trimmed of filler (see core.keypoints). Everything is deterministic:
+ties break by position. Every sentence is turned into units once (and cached).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from newsbot.config import SummarySettings
+from newsbot.core import keypoints
+from newsbot.core.figures import figures_in_sentences, headline_figures
+from newsbot.core.models import Figure, Summary
+from newsbot.core.text import clean_whitespace, split_sentences
+
+_LEAD_WEIGHT = 3.0
+_TITLE_WEIGHT = 1.2
+_KEYWORD_WEIGHT = 0.25
+_FIGURE_WEIGHT = 1.0
+_LEAD_DECAY = 0.5
+_MMR_LAMBDA = 0.7
+_TOP_KEYWORDS = 20
+_MIN_SENTENCE_CHARS = 8
+_SHORT_TEXT = 200  # characters of body; below this, one point
+_FULL_LENGTH = 500  # from this many characters of body on, at least min_points
+_LONG_TEXT = 2500  # from here on, one more point per _CHARS_PER_POINT characters
+_CHARS_PER_POINT = 1500
+
+
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    index: int  # position among all sentences of the body
+    text: str
+    paragraph: int
+    first_in_paragraph: bool
+    candidate: bool  # headings, captions and fragments are never key points
+
+
+class ExtractiveSummarizer:
+    """The default Summarizer (ports.Summarizer): pure, deterministic, no network."""
+
+    def __init__(self, settings: SummarySettings | None = None) -> None:
+        self.settings = settings or SummarySettings.model_validate({})
+
+    def summarize(self, title: str, paragraphs: Sequence[str]) -> Summary:
+        """Key points in article order, every figure, and the headline figures."""
+        sentences = _sentences(paragraphs)
+        texts = [s.text for s in sentences]
+        figures = figures_in_sentences(texts)
+        headlines = headline_figures(figures, texts, self.settings.headline_figures)
+        chosen = self._choose(clean_whitespace(title), sentences, figures, headlines)
+        limit = self.settings.max_point_chars
+        points = [keypoints.trim(sentences[i].text, limit) for i in sorted(chosen)]
+        return Summary(tuple(p for p in points if p), tuple(figures), tuple(headlines))
+
+    def point_count(self, body_chars: int, candidates: int) -> int:
+        """How many points a body of this length gets, never more than its candidate sentences:
+        1 below _SHORT_TEXT characters (a LCSTS-sized paragraph, one line of reference),
+        2 below _FULL_LENGTH, min_points up to _LONG_TEXT, then one more per _CHARS_PER_POINT
+        up to max_points: a phone screen holds three points of a normal article."""
+        s = self.settings
+        if body_chars < _SHORT_TEXT:
+            wanted = 1
+        elif body_chars < _FULL_LENGTH:
+            wanted = min(2, s.min_points)
+        else:
+            extra = max(0, body_chars - _LONG_TEXT) // _CHARS_PER_POINT
+            wanted = s.min_points + (extra + 1 if body_chars >= _LONG_TEXT else 0)
+        return max(0, min(wanted, s.max_points, candidates))
+
+    def _choose(
+        self,
+        title: str,
+        sentences: list[_Sentence],
+        figures: Sequence[Figure],
+        headlines: Sequence[Figure],
+    ) -> list[int]:
+        candidates = [s for s in sentences if s.candidate]
+        body_chars = sum(len(s.text) for s in sentences)
+        count = self.point_count(body_chars, len(candidates))
+        if count == 0:
+            return []
+        grams = {s.index: keypoints.bigrams(s.text) for s in candidates}
+        scores = _salience(title, candidates, grams, figures, headlines)
+        return _mmr(candidates, grams, scores, count)
+
+
+def _sentences(paragraphs: Sequence[str]) -> list[_Sentence]:
+    out: list[_Sentence] = []
+    for p_index, paragraph in enumerate(paragraphs):
+        parts = split_sentences(clean_whitespace(paragraph))
+        for s_index, text in enumerate(parts):
+            candidate = len(text) >= _MIN_SENTENCE_CHARS and not keypoints.is_heading(
+                text, len(parts)
+            )
+            out.append(_Sentence(len(out), text, p_index, s_index == 0, candidate))
+    return out
+
+
+def _salience(
+    title: str,
+    candidates: list[_Sentence],
+    grams: dict[int, frozenset[str]],
+    figures: Sequence[Figure],
+    headlines: Sequence[Figure],
+) -> dict[int, float]:
+    frequency: Counter[str] = Counter()
+    for s in candidates:
+        frequency.update(grams[s.index])
+    weights = _keyword_weights(frequency)
+    title_grams = keypoints.bigrams(title)
+    per_sentence = Counter(f.sentence for f in figures)
+    for headline in headlines:  # a headline figure counts three times
+        per_sentence[headline.sentence] += 2
+    keyword_scores = {s.index: _keyword_score(grams[s.index], weights) for s in candidates}
+    max_kw = max(keyword_scores.values(), default=0.0)
+    scores: dict[int, float] = {}
+    for rank, s in enumerate(candidates):
+        lead = (1 + rank) ** -_LEAD_DECAY + (0.15 if s.first_in_paragraph else 0.0)
+        overlap = keypoints.overlap(title_grams, grams[s.index])
+        keyword = keyword_scores[s.index] / max_kw if max_kw else 0.0
+        figure = min(per_sentence[s.index], 3) / 3
+        scores[s.index] = (
+            _LEAD_WEIGHT * lead
+            + _TITLE_WEIGHT * overlap
+            + _KEYWORD_WEIGHT * keyword
+            + _FIGURE_WEIGHT * figure
+        )
+    return scores
+
+
+def _keyword_weights(frequency: Counter[str]) -> dict[str, float]:
+    """Sentence frequency x IDF of the article's keyword units; the top _TOP_KEYWORDS count."""
+    idf = keypoints.idf
+    weighted = sorted(
+        ((frequency[w] * idf(w), w) for w in keypoints.keyword_units(frequency)),
+        key=lambda x: (-x[0], x[1]),
+    )
+    return {w: score for score, w in weighted[:_TOP_KEYWORDS]}
+
+
+def _keyword_score(grams: frozenset[str], weights: dict[str, float]) -> float:
+    """Weight of the keywords a sentence holds, damped by its length so that long sentences do
+    not win by sheer size."""
+    hits = grams.intersection(weights)
+    return sum(weights[w] for w in hits) / math.sqrt(max(len(grams), 8))
+
+
+def _mmr(
+    candidates: list[_Sentence],
+    grams: dict[int, frozenset[str]],
+    scores: dict[int, float],
+    count: int,
+) -> list[int]:
+    """Greedy maximal marginal relevance; ties go to the earlier sentence."""
+    top = max(scores.values()) or 1.0
+    chosen: list[int] = []
+    remaining = [s.index for s in candidates]
+    while remaining and len(chosen) < count:
+        best, best_value = remaining[0], -math.inf
+        for index in remaining:
+            redundancy = max((keypoints.cosine(grams[index], grams[c]) for c in chosen), default=0)
+            value = _MMR_LAMBDA * scores[index] / top - (1 - _MMR_LAMBDA) * redundancy
+            if value > best_value:
+                best, best_value = index, value
+        chosen.append(best)
+        remaining.remove(best)
+    return chosen

@@ -1,0 +1,163 @@
+"""Text primitives for Chinese (and English) news: width folding, whitespace, sentence splitting.
+
+Sentence rules (Chinese):
+- A sentence ends at 。！？； (and their ASCII forms !?;), at …… (or ……), and at a line break.
+- Closing quotes and brackets right after a terminator stay with the sentence: 他说：“好。”|
+- A terminator inside an open quotation or bracket does not end the sentence: the quotation is
+  part of one sentence (“我们……能力。”杨家庄乡党委负责人说。 is one sentence), so a quote is
+  never torn from its attribution. A quotation left open for more than MAX_OPEN_QUOTE characters
+  is treated as unbalanced markup and splitting resumes.
+- English: . ! ? end a sentence when followed by a space and a capital, a quote or a digit; a
+  dot between digits (3.5) or after a common abbreviation (Mr.) does not.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+# Full-width ASCII (digits, letters, %, +, -, ., :, /) folded one-for-one to half-width, so the
+# folded text keeps every offset of the original. Chinese punctuation ，。；： is left alone.
+def spaced(words: str) -> tuple[str, ...]:
+    """The words of a space-separated literal: keeps long vocabularies readable in the source."""
+    return tuple(words.split())
+
+
+_WIDTH_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F) if chr(cp) not in "，。；：！？（）"}
+_WIDTH_FOLD[0x3000] = 0x20  # ideographic space
+
+OPENERS = "“‘「『（(【《〈[{"
+CLOSERS = "”’」』）)】》〉]}"
+_PAIRS = dict(zip(OPENERS, CLOSERS, strict=True))
+TERMINATORS = "。！？；!?;"
+ELLIPSIS = "…"
+MAX_OPEN_QUOTE = 300
+
+_INTERESTING_RE = re.compile(
+    "[" + re.escape(OPENERS + CLOSERS + TERMINATORS + ELLIPSIS + ".") + "]"
+)
+_SPACE_RE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\ufeff]+")
+_ABBREVIATIONS = frozenset(
+    spaced(
+        "mr mrs ms dr prof st jr sr vs etc inc ltd co corp jan feb mar apr jun jul aug sep sept "
+        "oct nov dec no u.s e.g i.e"
+    )
+)
+
+
+def fold_width(text: str) -> str:
+    """Full-width digits, letters and ASCII signs to half-width; same length as the input."""
+    return text.translate(_WIDTH_FOLD)
+
+
+def clean_whitespace(text: str) -> str:
+    """Collapse runs of spaces (ASCII, no-break, ideographic) and strip each line; drop empty lines."""
+    lines = (_SPACE_RE.sub(" ", fold_space(line)).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def fold_space(text: str) -> str:
+    return text.replace("\u3000", " ")
+
+
+def normalize(text: str) -> str:
+    """NFC, width folding and whitespace cleanup: the form every later stage works on."""
+    return clean_whitespace(fold_width(unicodedata.normalize("NFC", text)))
+
+
+def is_cjk(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"
+
+
+def cjk_ratio(text: str) -> float:
+    """Share of CJK ideographs among the non-space characters."""
+    chars = [c for c in text if not c.isspace()]
+    return sum(map(is_cjk, chars)) / len(chars) if chars else 0.0
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Non-empty lines, whitespace-cleaned."""
+    return [p for p in clean_whitespace(text).split("\n") if p]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of `text`, in order; each line break also ends a sentence."""
+    sentences: list[str] = []
+    for line in text.splitlines():
+        sentences.extend(_split_line(line))
+    return sentences
+
+
+def _split_line(line: str) -> list[str]:
+    out: list[str] = []
+    start = 0
+    stack: list[str] = []
+    # Only quotes, brackets and end marks matter: visit those, not every character.
+    for match in _INTERESTING_RE.finditer(line):
+        i = match.start()
+        if i < start:
+            continue
+        char = line[i]
+        if char in _PAIRS:
+            stack.append(_PAIRS[char])
+        elif stack and char == stack[-1]:
+            stack.pop()
+        elif char in CLOSERS and char in stack:
+            while stack and stack.pop() != char:  # close a mismatched run
+                pass
+        if stack and i - start > MAX_OPEN_QUOTE:
+            stack.clear()
+        end = _sentence_end(line, i, stack)
+        if end:
+            piece = line[start:end].strip()
+            if piece:
+                out.append(piece)
+            start = end
+    tail = line[start:].strip()
+    if tail:
+        out.append(tail)
+    return out
+
+
+def _sentence_end(line: str, i: int, stack: list[str]) -> int:
+    """The end offset (exclusive) if a sentence ends at line[i], else 0."""
+    char = line[i]
+    if char == ELLIPSIS:
+        if i + 1 < len(line) and line[i + 1] == ELLIPSIS and not stack:
+            return _absorb_closers(line, i + 2)
+        return 0
+    if char == "." and not _english_full_stop(line, i):
+        return 0
+    if char not in TERMINATORS and char != ".":
+        return 0
+    j = i + 1
+    while j < len(line) and line[j] in TERMINATORS:
+        j += 1
+    if stack:
+        # Inside a quotation: a sentence ends only if the quotation closes right after the
+        # terminator and nothing else is open; the attribution that follows is kept (see doc).
+        return 0
+    return _absorb_closers(line, j)
+
+
+def _absorb_closers(line: str, j: int) -> int:
+    while j < len(line) and (line[j] in CLOSERS or line[j] in TERMINATORS or line[j] == ELLIPSIS):
+        j += 1
+    return j
+
+
+def _english_full_stop(line: str, i: int) -> bool:
+    before = line[i - 1] if i else ""
+    after = line[i + 1] if i + 1 < len(line) else ""
+    if before.isdigit() and after.isdigit():
+        return False
+    if after and after not in " \"'”’)":
+        return False
+    word = re.search(r"([A-Za-z.]+)$", line[:i])
+    if word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
+        return False
+    if word and len(word.group(1)) == 1 and word.group(1).isupper():
+        return False  # an initial: J. Smith
+    rest = line[i + 1 :].lstrip(" \"'”’)")
+    return not rest or rest[0].isupper() or rest[0].isdigit() or is_cjk(rest[0])
