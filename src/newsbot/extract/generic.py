@@ -24,8 +24,8 @@ from newsbot.extract.boilerplate import (
     is_boilerplate_line,
 )
 
-_BLOCK_COST = 20.0
-_PUNCT_BONUS = 8.0
+_BLOCK_COST = 30.0
+_PUNCT_BONUS = 12.0
 _NEGATIVE_CAP = 40.0
 _LINK_HEAVY = 0.5
 _CAPTION_MAX = 80
