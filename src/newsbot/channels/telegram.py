@@ -1,0 +1,302 @@
+"""The Telegram channel (python-telegram-bot 22): Update -> Incoming -> Conversation -> HTML.
+
+Handlers are small top-level functions; `build_application` wires them with the conversation
+passed in explicitly (functools.partial), never through bot_data. Every reply is rendered by
+core.render (each feed-derived string escaped, split below 4096 UTF-16 units, never
+truncated; the buttons ride on the last chunk), and link previews are set per message
+(off unless the message asks for one). Sending goes through channels.telegram_sender so errors
+mean the same here as in the outbox: a short 429 is waited out once, bad markup falls back to
+plain text, anything else (403 ...) is logged; nothing raised here stops the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeDefault,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from newsbot.channels.telegram_sender import TelegramSender, translate
+from newsbot.config import Settings
+from newsbot.conversation import Conversation, Incoming, Response, visible_commands
+from newsbot.core.i18n import t
+from newsbot.core.render import render_plain, render_telegram
+from newsbot.core.replies import Button, Message
+from newsbot.errors import ConfigError, SendError
+
+log = logging.getLogger(__name__)
+CHANNEL = "telegram"
+MAX_RETRY_WAIT = 10.0  # an interactive reply waits out a short 429 once; longer ones are dropped
+
+
+def build_application(
+    settings: Settings, conversation: Conversation
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The PTB Application with our handlers, pointed at settings.telegram.base_url."""
+    token = settings.telegram.token
+    if token is None or not token.get_secret_value():
+        raise ConfigError(
+            "telegram.token", "set NEWSBOT_TELEGRAM_TOKEN to run the Telegram channel"
+        )
+    admins = frozenset(str(a).lstrip("@").lower() for a in settings.telegram.admins)
+    app = (
+        ApplicationBuilder()
+        .token(token.get_secret_value())
+        .base_url(settings.telegram.base_url)
+        .concurrent_updates(True)
+        .build()
+    )
+    button = functools.partial(on_button, conversation=conversation, admins=admins)
+    message = functools.partial(on_message, conversation=conversation, admins=admins)
+    app.add_handler(CallbackQueryHandler(button))
+    app.add_handler(MessageHandler(filters.ALL, message))
+    app.add_error_handler(on_error)
+    return app
+
+
+async def set_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """The command menu in zh (default, also for every other language) and en."""
+    for language in ("zh", "en"):
+        commands = [
+            BotCommand(spec.name, t(language, spec.description))
+            for spec in visible_commands(admin=False)
+        ]
+        code = None if language == "zh" else "en"
+        try:
+            await app.bot.set_my_commands(
+                commands, scope=BotCommandScopeDefault(), language_code=code
+            )
+        except TelegramError as exc:  # a menu is nice to have; the bot works without it
+            log.warning("set_my_commands(%s) failed: %s", language, exc)
+
+
+async def on_message(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    *,
+    conversation: Conversation,
+    admins: frozenset[str],
+) -> None:
+    """A message, edited message or channel post: answer it through the conversation."""
+    incoming = incoming_from_message(update, context.bot.username, admins)
+    if incoming is None:
+        return
+    response = await conversation.handle(incoming)
+    await send_messages(context.bot, incoming.chat_id, response.messages)
+
+
+async def on_button(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    *,
+    conversation: Conversation,
+    admins: frozenset[str],
+) -> None:
+    """An inline button: answer the callback query, then edit in place or send."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    chat = query.message.chat
+    incoming = Incoming(
+        CHANNEL,
+        str(chat.id),
+        chat_type=chat.type,
+        user_name=query.from_user.first_name if query.from_user else "",
+        callback_data=query.data or "",
+        is_admin=_is_admin(query.from_user, admins),
+    )
+    response = await conversation.handle(incoming)
+    try:
+        await query.answer(response.notice[:200] or None)
+    except TelegramError as exc:  # the query may be too old to answer; the reply still matters
+        log.info("answerCallbackQuery failed: %s", exc)
+    await deliver_button_response(context.bot, incoming.chat_id, query.message.message_id, response)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The top of every handler: log and keep running (tokens never reach the log)."""
+    log.error("telegram update failed: %s", context.error, exc_info=context.error)
+
+
+def incoming_from_message(
+    update: Update, bot_username: str | None, admins: frozenset[str]
+) -> Incoming | None:
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None:
+        return None
+    text = message.text or message.caption or ""
+    user = message.from_user
+    return Incoming(
+        CHANNEL,
+        str(chat.id),
+        text,
+        chat_type=chat.type,
+        user_name=(user.first_name if user else chat.title) or "",
+        is_edit=update.edited_message is not None or update.edited_channel_post is not None,
+        is_admin=_is_admin(user, admins),
+        addressed_to_other=_addressed_to_other(text, bot_username),
+    )
+
+
+def _addressed_to_other(text: str, bot_username: str | None) -> bool:
+    head = text.split(maxsplit=1)[0] if text.strip() else ""
+    if not head.startswith("/") or "@" not in head:
+        return False
+    return head.split("@", 1)[1].lower() != (bot_username or "").lower()
+
+
+def _is_admin(user: Any, admins: frozenset[str]) -> bool:
+    if user is None:
+        return False
+    return str(user.id) in admins or (user.username or "").lower() in admins
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+async def send_messages(bot: Any, chat_id: str, messages: Sequence[Message]) -> None:
+    for message in messages:
+        chunks = render_telegram(message)
+        for index, chunk in enumerate(chunks):
+            buttons = message.buttons if index == len(chunks) - 1 else ()
+            await send_chunk(bot, chat_id, chunk, buttons, message)
+
+
+async def send_chunk(
+    bot: Any, chat_id: str, chunk: str, buttons: Sequence[Sequence[Button]], message: Message
+) -> None:
+    """One chunk; a short 429 is waited out once, bad markup is resent as plain text."""
+    sender = TelegramSender(bot)
+    rows = _button_rows(buttons)
+    for attempt in range(2):
+        try:
+            await sender.send(chat_id, chunk, buttons=rows, link_preview=message.link_preview)
+            return
+        except SendError as exc:
+            if exc.retry_after is not None and exc.retry_after <= MAX_RETRY_WAIT and attempt == 0:
+                await asyncio.sleep(exc.retry_after)
+                continue
+            if exc.bad_markup and attempt == 0:
+                log.warning("Telegram refused our HTML (%s); sending plain text", exc.reason)
+                await _send_plain(sender, chat_id, message)
+                return
+            log.warning("reply to %s not sent: %s", chat_id, exc.reason)
+            return
+
+
+async def _send_plain(sender: TelegramSender, chat_id: str, message: Message) -> None:
+    chunks = render_plain(message, limit=4096)
+    for index, chunk in enumerate(chunks):
+        rows = _button_rows(message.buttons) if index == len(chunks) - 1 else []
+        try:
+            await sender.send(chat_id, chunk, buttons=rows, plain=True)
+        except SendError as exc:
+            log.warning("plain reply to %s not sent: %s", chat_id, exc.reason)
+            return
+
+
+async def deliver_button_response(
+    bot: Any, chat_id: str, message_id: int, response: Response
+) -> None:
+    """Edit the pressed message with the first reply (when asked), send the rest."""
+    messages = list(response.messages)
+    if response.edit and messages:
+        first = messages.pop(0)
+        chunks = render_telegram(first)
+        keyboard = _markup(first.buttons) if len(chunks) == 1 else None
+        try:
+            await bot.edit_message_text(
+                chunks[0],
+                chat_id=int(chat_id),
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=not first.link_preview),
+                reply_markup=keyboard,
+            )
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                log.warning("edit in %s failed: %s", chat_id, translate(chat_id, exc).reason)
+        except TelegramError as exc:
+            log.warning("edit in %s failed: %s", chat_id, translate(chat_id, exc).reason)
+        for index, chunk in enumerate(chunks[1:], start=1):
+            buttons = first.buttons if index == len(chunks) - 1 else ()
+            await send_chunk(bot, chat_id, chunk, buttons, first)
+    await send_messages(bot, chat_id, messages)
+
+
+def _markup(buttons: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
+    rows = [
+        [
+            InlineKeyboardButton(b.label, url=b.url)
+            if b.url
+            else InlineKeyboardButton(b.label, callback_data=b.data)
+            for b in row
+        ]
+        for row in buttons
+        if row
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _button_rows(buttons: Sequence[Sequence[Button]]) -> list[list[dict[str, Any]]]:
+    return [
+        [{"label": b.label, "data": b.data, "url": b.url} for b in row] for row in buttons if row
+    ]
+
+
+# --- running ---------------------------------------------------------------------------------
+
+
+async def start_telegram(
+    app: Application[Any, Any, Any, Any, Any, Any], settings: Settings
+) -> None:
+    """Initialize and start receiving updates (polling or webhook, per settings.telegram.mode)."""
+    await app.initialize()
+    await set_commands(app)  # post_init only runs under run_polling(); we manage the loop
+    await app.start()
+    updater = app.updater
+    assert updater is not None
+    telegram = settings.telegram
+    if telegram.mode == "webhook":
+        if not telegram.webhook_url:
+            raise ConfigError("telegram.webhook_url", "webhook mode needs the public https URL")
+        secret = telegram.webhook_secret.get_secret_value() if telegram.webhook_secret else None
+        await updater.start_webhook(
+            listen=telegram.webhook_listen,
+            port=telegram.webhook_port,
+            url_path="telegram",
+            webhook_url=telegram.webhook_url,
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        await updater.start_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+
+
+async def stop_telegram(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
