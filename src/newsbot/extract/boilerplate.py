@@ -36,6 +36,8 @@ _LINE_PATTERNS = [
     r"(相关|延伸|推荐|热门|精彩)(阅读|文章|新闻|推荐|链接|专题|报道|评论)[:：]?.{0,4}",
     r"(免责声明|特别声明|郑重声明)[:：].{0,200}",
     r"标签[:：].{0,60}",
+    r"[•·]?\s*(凡(本网|本站)?注明|凡本(网|站)|本(网|站)(所有|刊登|注明|转载)).{0,250}(转载|版权|来源|出处).{0,150}",
+    r".{0,20}(电话|传真|邮箱|e-?mail)[:：].{0,60}(电话|传真|邮箱|e-?mail)[:：].{0,80}",
     r"发表于\s*\d{4}.{0,60}",
     r"(评论|最新评论|评论列表|读者评论|网友评论|已有\d+人参与)",
     r"(点击|热点|阅读)排行.{0,8}",
@@ -77,15 +79,18 @@ def is_boilerplate_line(line: str) -> bool:
 # disclaimers always end an article; "related" boxes sometimes sit inside one, so those end it
 # only near the end (decided by the caller).
 _HARD_END = re.compile(
-    r"(版权声明|留言与评论|本文地址[:：]|(免责|特别)声明[:：]|(发表|网友|我要|最新|读者)评论|评论列表|评论$)"
+    r"(版权声明|留言与评论|本文地址[:：]|(免责|特别)声明[:：]|(发表|网友|我要|最新|读者)评论|评论列表|评论$|"
+    r"根据《(中华人民共和国)?著作权法》|"
+    # blog post footers: the post ends here, whatever follows (comments, the next post)
+    r"由\s*\S{1,30}\s*(张贴|发表|发布)|发表于\s*\d{4}|posted\s+(by|at|on)\s|[\[【]?打印[\]】]?$)"
 )
 _SOFT_END = re.compile(r"((相关|延伸)(阅读|文章|新闻|报道)|上一篇|下一篇|分享到)")
 
 
 def end_marker(line: str) -> str | None:
-    """"hard" or "soft" for a line that starts the furniture after an article, else None."""
+    """ "hard" or "soft" for a line that starts the furniture after an article, else None."""
     text = line.strip()
-    if len(text) > 40 and not text.startswith(("免责声明", "特别声明")):
+    if len(text) > 40 and not text.startswith(("免责声明", "特别声明", "根据《")):
         return None
     if _HARD_END.match(text):
         return "hard"
