@@ -97,6 +97,19 @@ def test_links_inside_the_portal_are_relative() -> None:
     assert "<link>http" not in (root() / "rss.xml").read_text("utf-8")
 
 
+def test_every_link_inside_the_portal_resolves_to_a_bundled_file() -> None:
+    import re
+
+    for path in [*root().rglob("*.html"), root() / "rss.xml"]:
+        text = decode_html(path.read_bytes(), None)
+        targets = re.findall(r'(?:href|src)="([^"#]+)"', text) + re.findall(
+            r"<link>([^<]+)</link>", text
+        )
+        for target in targets:
+            base = root() if path.name == "rss.xml" else path.parent
+            assert (base / target).resolve().is_file(), f"{path.relative_to(root())}: {target}"
+
+
 @pytest.fixture
 def portal_server() -> Iterator[str]:
     handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(root()))
