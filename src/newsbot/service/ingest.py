@@ -260,7 +260,7 @@ class Ingestor:
             return True
         if known.update_count >= self.settings.polling.max_updates_per_article or not item.title:
             return False
-        return dedupe.normalize_text(item.title) != dedupe.normalize_text(known.title)
+        return dedupe.normalize_text(item.title) != dedupe.normalize_text(known.listed_title)
 
     async def _ingest_item(
         self, fetcher: PageFetcher, config: SourceSettings, source_id: int, key: str, item: FeedItem
@@ -295,6 +295,7 @@ class Ingestor:
             lead_image=extracted.lead_image,
             published_at=extracted.published or item.published,
             summary=self._summarize(title, paragraphs),
+            listed_title=item.title,
         )
         outcome, _ = self.articles.save(draft, self.clock.now())
         return _ItemOutcome(outcome)

@@ -48,6 +48,7 @@ class ArticleDraft:
     lead_image: str | None = None
     published_at: datetime | None = None
     summary: Summary | None = None
+    listed_title: str = ""  # the title the feed or section page gave
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,7 @@ class KnownArticle:
     """What ingest needs to know about a stored article to decide whether to fetch it again."""
 
     id: int
-    title: str
+    listed_title: str
     content_hash: str
     update_count: int
 
@@ -89,7 +90,7 @@ class ArticleStore:
         columns = (
             articles.c.dedupe_key,
             articles.c.id,
-            articles.c.title,
+            articles.c.listed_title,
             articles.c.content_hash,
             articles.c.update_count,
         )
@@ -100,7 +101,7 @@ class ArticleStore:
                     query = select(*columns).where(articles.c.dedupe_key.in_(chunk))
                     for row in conn.execute(query):
                         result[row.dedupe_key] = KnownArticle(
-                            row.id, row.title, row.content_hash, row.update_count
+                            row.id, row.listed_title or "", row.content_hash, row.update_count
                         )
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read articles: {exc}") from exc
@@ -124,7 +125,12 @@ class ArticleStore:
         digest = dedupe.content_hash(draft.title, draft.text)
         fingerprint = dedupe.simhash(draft.title, draft.text)
         with self.engine.begin() as conn:
-            query = select(articles.c.id, articles.c.content_hash, articles.c.update_count)
+            query = select(
+                articles.c.id,
+                articles.c.content_hash,
+                articles.c.update_count,
+                articles.c.listed_title,
+            )
             row = conn.execute(query.where(articles.c.dedupe_key == draft.dedupe_key)).first()
             if row is None:
                 duplicate_of = self._near.find(fingerprint, now - self.window)
@@ -139,6 +145,9 @@ class ArticleStore:
                 self._index(conn, article_id)
                 outcome: SaveOutcome = "new"
             elif row.content_hash == digest or row.update_count >= self.max_updates:
+                if row.listed_title != draft.listed_title:  # so the same listing is not refetched
+                    change = update(articles).where(articles.c.id == row.id)
+                    conn.execute(change.values(listed_title=draft.listed_title))
                 return "unchanged", int(row.id)
             else:
                 article_id = int(row.id)
@@ -238,6 +247,7 @@ def _row_values(draft: ArticleDraft, digest: str, fingerprint: int | None) -> di
         "published_at": draft.published_at,
         "content_hash": digest,
         "simhash": fingerprint,
+        "listed_title": draft.listed_title,
         "summary_json": json.dumps(draft.summary.as_dict(), ensure_ascii=False)
         if draft.summary
         else None,

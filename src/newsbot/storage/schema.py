@@ -103,6 +103,7 @@ articles = Table(
     Column("simhash", BigInteger),
     Column("duplicate_of", Integer, ForeignKey("articles.id", ondelete="SET NULL")),
     Column("summary_json", Text),
+    Column("listed_title", Text),  # migration 0005: the title as listed, to notice updates
     Index("ix_articles_published_at", "published_at"),
     Index("ix_articles_fetched_at", "fetched_at"),
     Index("ix_articles_source_id", "source_id"),
