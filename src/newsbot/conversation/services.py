@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from newsbot.core import digest as digests
+from newsbot.core.i18n import t
 from newsbot.core.models import Article, Subscriber
 from newsbot.core.query import SearchResults, matches
-from newsbot.core.replies import Message
+from newsbot.core.replies import Message, text_block
 from newsbot.errors import NewsbotError, QueryError
 from newsbot.service import Newsroom
 from newsbot.service.subscriptions import Subscriptions
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Unavailable(Exception):
@@ -61,21 +64,48 @@ class Services:
         return await asyncio.to_thread(self._digest_from_articles, subscriber)
 
     def _digest_from_articles(self, subscriber: Subscriber) -> Message | None:
+        """The digest over the window; on a quiet day, the newest stored articles instead, so
+        /digest is never a dead end (the offline demo's sample articles are years old)."""
         delivery = self.settings.delivery
         now = self.now()
         window = timedelta(hours=delivery.window_hours)
-        articles = self._articles().recent(now - window, 500, subscriber.sections)
+        recent = self._articles().recent(now - window, 500, subscriber.sections)
+        message = self._digest_message(subscriber, recent, now - window, now, window)
+        if message is not None:
+            return message
+        wanted = set(subscriber.sections)
+        latest = [
+            a
+            for a in self._articles().latest(delivery.max_items * 3)
+            if not wanted or a.section in wanted
+        ]
+        message = self._digest_message(subscriber, latest, EPOCH, now, now - EPOCH)
+        if message is None:
+            return None
+        note = text_block(
+            t(subscriber.language, "digest.latest_instead", hours=delivery.window_hours)
+        )
+        return Message((note, *message.blocks), message.buttons, message.link_preview)
+
+    def _digest_message(
+        self,
+        subscriber: Subscriber,
+        articles: list[Article],
+        since: datetime,
+        now: datetime,
+        window: timedelta,
+    ) -> Message | None:
         digest = digests.build_digest(
             subscriber,
             articles,
-            since=now - window,
+            since=since,
             now=now,
             local_date=digests_local_date(subscriber, now),
-            max_items=delivery.max_items,
+            max_items=self.settings.delivery.max_items,
             matcher=matches,
             window=window,
         )
-        return digests.digest_message(digest, empty_day="skip")
+        return None if digest.empty else digests.digest_message(digest, empty_day="skip")
 
     async def latest(self, limit: int) -> list[Article]:
         return await asyncio.to_thread(self._articles().latest, limit)

@@ -73,6 +73,7 @@ ZH: dict[str, str] = {
     # digest and latest
     "digest.empty": "今天暂时没有新文章。",
     "digest.unavailable": "暂时无法生成摘要，请稍后再试。",
+    "digest.latest_instead": "过去 {hours:g} 小时没有新文章，以下是最近的文章：",
     "latest.header": "🆕 最新文章",
     "latest.empty": "还没有文章。",
     # settings
@@ -163,6 +164,7 @@ EN: dict[str, str] = {
     "search.too_long": "The search is too long ({length} characters); at most {limit}.",
     "digest.empty": "No new articles today yet.",
     "digest.unavailable": "The digest cannot be built right now; please try again later.",
+    "digest.latest_instead": "No new articles in the last {hours:g} hours; here are the latest:",
     "latest.header": "🆕 Latest articles",
     "latest.empty": "No articles yet.",
     "settings.title": "⚙️ Settings",

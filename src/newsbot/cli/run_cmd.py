@@ -1,0 +1,152 @@
+"""`newsbot run`: the whole service in one process, stopped cleanly by SIGTERM or SIGINT.
+
+Start order: migrate (build_newsroom), a first poll when the database has no articles yet, the
+scheduler (poll, delivery and outbox ticks), then the channels: Telegram when
+NEWSBOT_TELEGRAM_TOKEN is set; the console channel in the foreground when no other channel is
+configured and a terminal is attached (the offline demo, `make run`); otherwise headless until
+a signal. Stop order is the reverse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from typing import Any
+
+import click
+
+from newsbot.cli import CliState, pass_state
+from newsbot.cli.chat_cmd import first_poll, first_poll_needed
+from newsbot.config import Settings
+from newsbot.service import Newsroom
+
+log = logging.getLogger("newsbot.run")
+
+
+@click.command("run")
+@click.option("--console/--no-console", default=None, help="Force the console channel on or off.")
+@click.option(
+    "--poll/--no-poll",
+    default=None,
+    help="Poll the sources at start (default: when the database is empty).",
+)
+@pass_state
+def run(state: CliState, console: bool | None, poll: bool | None) -> None:
+    """Run newsbot: scheduler, polling, and the configured channels."""
+    from newsbot.app import build_newsroom
+    from newsbot.logs import setup_logging
+
+    settings = state.settings
+    setup_logging(settings)
+    newsroom = build_newsroom(settings)
+    use_console = console if console is not None else wants_console(settings, sys.stdin.isatty())
+    try:
+        asyncio.run(serve(newsroom, use_console=use_console, poll=poll))
+    finally:
+        newsroom.engine.dispose()
+
+
+def telegram_configured(settings: Settings) -> bool:
+    token = settings.telegram.token
+    return token is not None and bool(token.get_secret_value())
+
+
+def wants_console(settings: Settings, tty: bool) -> bool:
+    """The console runs in the foreground when nothing else talks to subscribers and a person is here."""
+    return settings.console.enabled and tty and not telegram_configured(settings)
+
+
+async def serve(newsroom: Newsroom, *, use_console: bool, poll: bool | None) -> None:
+    stop = asyncio.Event()
+    _on_signals(stop)
+    if poll or (poll is None and await first_poll_needed(newsroom)):
+        await first_poll(newsroom, announce=use_console)
+    scheduler = _start_scheduler(newsroom)
+    telegram = await _start_telegram(newsroom) if telegram_configured(newsroom.settings) else None
+    try:
+        if use_console:
+            await _console_until(newsroom, stop)
+        else:
+            log.info(
+                "newsbot running (telegram: %s); stop with SIGTERM or Ctrl-C", telegram is not None
+            )
+            await stop.wait()
+    finally:
+        log.info("newsbot stopping")
+        if telegram is not None:
+            from newsbot.channels.telegram import stop_telegram
+
+            await stop_telegram(telegram)
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        close = getattr(newsroom, "close", None)
+        if callable(close):
+            close()
+
+
+def _on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+def _start_scheduler(newsroom: Newsroom) -> Any:
+    if not newsroom.settings.scheduler.enabled:
+        return None
+    if not all(hasattr(newsroom, name) for name in ("poll_tick", "delivery_tick", "send_outbox")):
+        log.warning("scheduled delivery is not available in this build; running without it")
+        return None
+    from newsbot.scheduler import build_scheduler
+
+    scheduler = build_scheduler(newsroom)
+    scheduler.start()
+    return scheduler
+
+
+async def _start_telegram(newsroom: Newsroom) -> Any:
+    from newsbot.channels.telegram import build_application, start_telegram
+    from newsbot.channels.telegram_sender import TelegramSender
+    from newsbot.conversation import Conversation
+
+    app = build_application(newsroom.settings, Conversation.for_newsroom(newsroom))
+    await start_telegram(app, newsroom.settings)
+    _register_sender(newsroom, "telegram", TelegramSender(app.bot))
+    return app
+
+
+async def _console_until(newsroom: Newsroom, stop: asyncio.Event) -> None:
+    """The console in the foreground until end of input, /quit, or a signal."""
+    from newsbot.channels.console import ConsoleChannel
+    from newsbot.channels.console_sender import ConsoleSender
+    from newsbot.conversation import Conversation
+
+    channel = ConsoleChannel(
+        Conversation.for_newsroom(newsroom),
+        sys.stdin,
+        sys.stdout,
+        chat_id=newsroom.settings.console.chat_id,
+        prompt=sys.stdin.isatty(),
+    )
+    _register_sender(newsroom, "console", ConsoleSender(sys.stdout))
+    click.echo("newsbot console: /start, /help, /search 党建, /digest; /quit to leave.\n")
+    chat = asyncio.create_task(channel.run())
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({chat, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (chat, stopped):
+        task.cancel()
+
+
+def _register_sender(newsroom: Newsroom, channel: str, sender: Any) -> None:
+    """Let the outbox deliver digests and alerts on this channel (when delivery is wired)."""
+    register = getattr(newsroom, "register_sender", None)
+    if callable(register):
+        register(channel, sender)
+    else:
+        log.warning("delivery is not wired; %s digests will not be sent", channel)
+
+
+COMMANDS = [run]
