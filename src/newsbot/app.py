@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 from newsbot.adapters.http import Fetcher
 from newsbot.adapters.sources import PageExtractor, list_items
 from newsbot.config import Settings
+from newsbot.core.summarize import ExtractiveSummarizer
 from newsbot.ports import Clock, Summarizer, SystemClock
 from newsbot.service import Newsroom
 from newsbot.service.ingest import Ingestor, IngestParts
@@ -26,7 +27,8 @@ def build_newsroom(
         db.upgrade(engine)
     clock = clock or SystemClock()
     index = SearchIndex(engine, settings.search)
-    ingestor = build_ingestor(settings, engine, clock, indexer=index)
+    summarizer = ExtractiveSummarizer(settings.summary)  # summaries are made once, at ingest
+    ingestor = build_ingestor(settings, engine, clock, indexer=index, summarizer=summarizer)
     if migrate:
         ingestor.sync_sources()  # the configured sources are in the table from the start
     searcher = Searcher(index, clock)

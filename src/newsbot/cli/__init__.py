@@ -66,9 +66,17 @@ def cli(ctx: click.Context, config: Path | None, verbose: bool) -> None:
 
 def _register() -> None:
     # Imported here so that each command module can import `cli` and `pass_state` from us.
-    from newsbot.cli import chat_cmd, config_cmd, db_cmd, ingest_cmd, run_cmd, search_cmd
+    from newsbot.cli import (
+        chat_cmd,
+        config_cmd,
+        db_cmd,
+        ingest_cmd,
+        run_cmd,
+        search_cmd,
+        summarize_cmd,
+    )
 
-    for module in (config_cmd, db_cmd, ingest_cmd, search_cmd, chat_cmd, run_cmd):
+    for module in (config_cmd, db_cmd, ingest_cmd, search_cmd, chat_cmd, run_cmd, summarize_cmd):
         for command in module.COMMANDS:
             cli.add_command(command)
 

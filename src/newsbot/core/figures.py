@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from newsbot.core import segment
 from newsbot.core.models import Figure
@@ -26,7 +27,7 @@ from newsbot.core.text import fold_width, spaced, split_sentences
 
 # Measure words and units, longest first so 个百分点 wins over 个 and 平方公里 over 公里.
 _UNITS = spaced(
-    "个百分点 百分点 平方公里 平方米 立方米 千瓦时 人民币 个月 人次 架次 公顷 公里 千米 公斤 千克 "
+    "个百分点 百分点 平方公里 平方米 立方米 千瓦时 人民币 个月 人次 场次 架次 公顷 公里 千米 公斤 千克 "
     "吨 克 亩 米 千瓦 兆瓦 万千瓦 美元 欧元 港元 日元 英镑 元 倍 % 个 名 人 户 家 所 座 栋 项 条 件 "
     "份 次 场 支 批 台 辆 套 间 张 篇 部 本 处 块 只 头 棵 株 岁 天 小时 分钟 周 年 种 类 位 "
     "例 起 宗 笔 册 门 辆 艘 架 轮 趟 届"
@@ -38,7 +39,8 @@ _BLOCKING = spaced(
 _UNIT_ALT = "|".join(
     re.escape(u) for u in sorted(set(_UNITS) | set(_BLOCKING), key=len, reverse=True)
 )
-_SCALE_ALT = "|".join(sorted(SCALES, key=len, reverse=True))
+# 千 scales (3千元) unless it starts a unit of its own (8.6千米, 5千克, 2千瓦).
+_SCALE_ALT = "|".join(sorted(SCALES, key=len, reverse=True)).replace("千", "千(?!米|克|瓦)")
 _NUM = rf"(?:{ARABIC}|{CHINESE})"
 
 _FIGURE_RE = re.compile(
@@ -171,7 +173,8 @@ def _scaled(number: float, own_scale: str | None, shared: float) -> float:
 def _is_duration(numeral: str, value: float, sentence: str, end: int) -> bool:
     """3年 is a duration; 2022年 is a year (masked already) and so is anything >= 100."""
     after = sentence[end : end + 1]
-    return value < 100 and "〇" not in numeral and after not in ("月", "度", "级", "代", "底", "初")
+    # 十年前 / 3年后 point at a time, not a length of time.
+    return value < 100 and "〇" not in numeral and after not in "月度级代底初前后"
 
 
 def _base_unit(unit: str) -> str:
@@ -185,16 +188,33 @@ def _label(sentence: str, start: int, end: int) -> str:
 
 
 def _label_after(fragment: str) -> str:
+    """The noun phrase right after a measure word: 175个|党组织|划归 -> 党组织."""
     clause = _CLAUSE_BREAK.split(fragment, maxsplit=1)[0]
     if len(clause) < 2:
         return ""
-    words = segment.cut(clause)
+    tags = _word_tags()
     label = ""
-    for word in words:
-        if word in _LABEL_STOPS or len(label) + len(word) > _MAX_LABEL:
+    for word in segment.cut(clause):
+        tag = tags.get(word, "n")  # words jieba cannot tag (user dictionary, names) are nouns
+        modifier = not label and tag in ("a", "b")  # 临时|党支部, 新|党员
+        if word in _LABEL_STOPS or not (tag.startswith(_NOUN_TAGS) or modifier):
+            break
+        if len(label) + len(word) > _MAX_LABEL:
             break
         label += word
     return label if len(label) >= 2 else ""
+
+
+_NOUN_TAGS = ("n", "vn", "an", "j", "l", "ng", "s")
+
+
+@lru_cache(maxsize=1)
+def _word_tags() -> dict[str, str]:
+    """jieba's part-of-speech table (word -> tag), loaded once (about 0.7 s)."""
+    import jieba.posseg
+
+    table: dict[str, str] = jieba.posseg.dt.word_tag_tab
+    return table
 
 
 def _label_before(head: str) -> str:

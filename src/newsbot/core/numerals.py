@@ -32,7 +32,9 @@ def parse_chinese(text: str) -> float | None:
     if not any(c in _SMALL_UNITS or c in _BIG_UNITS for c in text):
         if len(text) == 1:
             return float(ZH_DIGITS[text])
-        return float("".join(str(ZH_DIGITS[c]) for c in text))
+        if "〇" in text or "零" in text:  # 二〇二二: written digit by digit
+            return float("".join(str(ZH_DIGITS[c]) for c in text))
+        return None  # 三五 (a few), 七一 (a date name): not one number
     total = 0
     section = 0  # the part below the current 万/亿
     digit: int | None = None

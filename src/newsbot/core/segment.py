@@ -17,7 +17,7 @@ _tokenizer: jieba.Tokenizer | None = None
 
 # Bump when the dictionary or the segmentation rules change: the search index records it and
 # `newsbot search --reindex` rebuilds an index built by another version.
-SEGMENTER_VERSION = "jieba-0.42+userdict-1"
+SEGMENTER_VERSION = "jieba-0.42+userdict-2"
 
 
 def tokenizer() -> jieba.Tokenizer:

@@ -64,6 +64,11 @@ class ExtractiveSummarizer:
         points = [keypoints.trim(sentences[i].text, limit) for i in sorted(chosen)]
         return Summary(tuple(p for p in points if p), tuple(figures), tuple(headlines))
 
+    def warm_up(self) -> None:
+        """Load jieba's dictionary, IDF and part-of-speech tables now (about 2 s, once per
+        process) instead of inside the first summary."""
+        self.summarize("预热", ["今年以来，阳泉高新区带动就业1003人，全区175个党组织。"])
+
     def point_count(self, body_chars: int, candidates: int) -> int:
         """How many points a body of this length gets, never more than its candidate sentences:
         1 below _SHORT_TEXT characters (a LCSTS-sized paragraph, one line of reference),

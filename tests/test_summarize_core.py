@@ -1,0 +1,189 @@
+"""The extractive summarizer and sentence splitting: examples, article 5849, properties."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.conftest import shared_path
+
+from newsbot.config import SummarySettings
+from newsbot.core.summarize import ExtractiveSummarizer
+from newsbot.core.text import fold_width, normalize, split_sentences
+
+# ---- sentence splitting -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("第一句。第二句！第三句？第四句；", ["第一句。", "第二句！", "第三句？", "第四句；"]),
+        ("他说：“好。”然后走了。", ["他说：“好。”然后走了。"]),
+        (
+            "“我们聚焦党史。不断提高能力。”负责人说。今年以来，成效明显。",
+            ["“我们聚焦党史。不断提高能力。”负责人说。", "今年以来，成效明显。"],
+        ),
+        ("时令鲜物陆续呈现……叫人心旷神怡。", ["时令鲜物陆续呈现……", "叫人心旷神怡。"]),
+        ("（完）。下一句。", ["（完）。", "下一句。"]),
+        ("出台《措施。20条》。结束。", ["出台《措施。20条》。", "结束。"]),
+        ("第一行\n第二行。", ["第一行", "第二行。"]),
+        (
+            "Mr. Smith paid $3.5 million. It rose 2.5%! Next one",
+            ["Mr. Smith paid $3.5 million.", "It rose 2.5%!", "Next one"],
+        ),
+        ("", []),
+    ],
+)
+def test_split_sentences(text: str, sentences: list[str]) -> None:
+    assert split_sentences(text) == sentences
+
+
+def test_fold_width_keeps_length_and_chinese_punctuation() -> None:
+    assert fold_width("３０２９．５６万元，ＡＢ％") == "3029.56万元，AB%"
+    assert normalize("  第一段\u3000\u3000内容 \n\n 第二段 ") == "第一段 内容\n第二段"
+
+
+# ---- summaries --------------------------------------------------------------------------
+
+
+def _portal_article() -> tuple[str, list[str]]:
+    """Title and body paragraphs of the captured page, boilerplate skipped."""
+    lines = [
+        line.strip()
+        for line in shared_path("portal", "article-5849.txt").read_text("utf-8").splitlines()
+    ]
+    byline = next(i for i, line in enumerate(lines) if line.startswith("网络编辑"))
+    end = lines.index("版权声明")
+    title = lines[byline - 1] if lines[byline - 1] else lines[byline - 2]
+    body = [line for line in lines[byline + 1 : end] if len(line) > 1]
+    return title, body
+
+
+def test_article_5849_headline_figures() -> None:
+    title, body = _portal_article()
+    expected = {"4804条", "3029.56万元", "503.72万元", "1003人", "175个"}
+    five = ExtractiveSummarizer(SummarySettings(headline_figures=5)).summarize(title, body)
+    assert {f.text for f in five.headline_figures} == expected
+    default = ExtractiveSummarizer().summarize(title, body)
+    assert len(default.headline_figures) == 4
+    assert {f.text for f in default.headline_figures} <= expected
+    by_text = {f.text: f for f in default.figures}
+    assert by_text["3029.56万元"].value == 30_295_600 and by_text["3029.56万元"].unit == "元"
+    assert {"533条", "1612条", "2659条"} <= set(by_text)  # the parts are figures, not headlines
+    slogans = ("两个", "四个", "五大", "十五项", "11633", "1+4+N", "二十大", "101", "7号", "20条")
+    assert not [f.text for f in default.figures if f.text.startswith(slogans) and f.text != "两个"]
+
+
+def test_article_5849_key_points() -> None:
+    title, body = _portal_article()
+    summary = ExtractiveSummarizer().summarize(title, body)
+    assert 3 <= len(summary.key_points) <= 5
+    assert all(len(p) <= 90 for p in summary.key_points)
+    assert not summary.key_points[0].startswith("今年以来")  # filler trimmed
+    assert any("4804条" in p for p in summary.key_points)
+
+
+def test_empty_and_short_articles() -> None:
+    summarizer = ExtractiveSummarizer()
+    assert summarizer.summarize("", []).key_points == ()
+    assert summarizer.summarize("标题", ["", "  "]).key_points == ()
+    one = summarizer.summarize("", ["高新区今年带动就业1003人，全区党组织达到175个。"])
+    assert one.key_points == ("高新区今年带动就业1003人，全区党组织达到175个。",)
+    assert [f.text for f in one.headline_figures] == ["1003人", "175个"]
+
+
+def test_point_count_grows_with_length() -> None:
+    summarizer = ExtractiveSummarizer()
+    counts = [summarizer.point_count(n, 50) for n in (100, 300, 1000, 3000, 6000)]
+    assert counts == [1, 2, 3, 4, 5]
+    assert summarizer.point_count(6000, 2) == 2
+
+
+def test_english_text() -> None:
+    text = (
+        "The city council approved a budget of 3.5 million yuan on Monday. "
+        "The money will repair 12 bridges. Mr. Li said the work starts in May. "
+        "Residents welcomed the plan. Some asked for more parks. The council meets again soon."
+    )
+    summary = ExtractiveSummarizer().summarize("Council approves bridge budget", [text])
+    assert 1 <= len(summary.key_points) <= 3
+    assert summary.key_points[0].startswith("The city council approved")
+    assert all(p in text for p in summary.key_points)
+
+
+def test_long_sentences_are_trimmed_faithfully() -> None:
+    sentence = (
+        "经过梳理汇总，高新区编制了区、乡、村三级党组织“问题清单”汇编，乡、村两级干部“问题清单”汇编"
+        "和大连街社会事务中心、社区两级干部“问题清单”汇编，共计查摆出问题4804条。"
+    )
+    point = ExtractiveSummarizer(SummarySettings(max_point_chars=60)).summarize("", [sentence])
+    (text,) = point.key_points
+    assert len(text) <= 60 and "4804条" in text and "…" in text
+    _assert_faithful(text, sentence)
+
+
+# ---- properties -------------------------------------------------------------------------
+
+_SENTENCES = [
+    "今年以来，阳泉高新区带动就业1003人。",
+    "“我们明晰组织架构，将全区175个党组织划归至8个党委。”高新区相关负责人说。",
+    "需化解债务3029.56万元，已化解债务503.72万元；",
+    "此外，高新区成立党员突击队5支、党员先锋队16支、党员志愿服务队19支，动员引导1000余名党员下沉一线。",
+    "狠抓政治建设不放松",
+    "7月1日，高新区组织开展主题党日活动。",
+    "The council approved 3 new parks.",
+    "经过梳理汇总，共计查摆出问题4804条。",
+    "坚定捍卫“两个确立”、切实增强“四个意识”。",
+    "图片由高新区提供",
+    "杨家庄乡在乡政府大院举办“七一”主题升旗仪式，全乡党员干部、群众代表、驻村工作队员、志愿者等共计300余人参加，"
+    "仪式庄严隆重，现场气氛热烈，大家纷纷表示要以实际行动迎接党的二十大胜利召开。",
+]
+_PARAGRAPHS = st.lists(
+    st.lists(st.sampled_from(_SENTENCES), min_size=1, max_size=4).map("".join),
+    max_size=12,
+)
+
+
+def _assert_faithful(point: str, sentence: str) -> None:
+    position = 0
+    for piece in (p for p in point.split("…") if p):
+        found = sentence.find(piece, position)
+        assert found >= 0, (point, sentence)
+        position = found + len(piece)
+
+
+def _source_index(point: str, sentences: list[str], start: int) -> int:
+    for index in range(start, len(sentences)):
+        try:
+            _assert_faithful(point, sentences[index])
+        except AssertionError:
+            continue
+        return index
+    raise AssertionError(f"{point!r} is not a trim of any later sentence")
+
+
+@given(st.text(max_size=40), _PARAGRAPHS, st.integers(20, 120))
+@settings(max_examples=150, deadline=None)
+def test_key_points_are_faithful_trims_in_source_order(
+    title: str, paragraphs: list[str], limit: int
+) -> None:
+    summary = ExtractiveSummarizer(SummarySettings(max_point_chars=limit)).summarize(
+        title, paragraphs
+    )
+    sentences = [s for p in paragraphs for s in split_sentences(normalize(p))]
+    start = 0
+    for point in summary.key_points:
+        assert 0 < len(point) <= limit
+        start = _source_index(point, sentences, start) + 1
+    assert summary == ExtractiveSummarizer(SummarySettings(max_point_chars=limit)).summarize(
+        title, paragraphs
+    )
+
+
+@given(st.text(max_size=60), st.lists(st.text(max_size=200), max_size=6))
+@settings(max_examples=200, deadline=None)
+def test_arbitrary_unicode_never_raises(title: str, paragraphs: list[str]) -> None:
+    summarizer = ExtractiveSummarizer()
+    first = summarizer.summarize(title, paragraphs)
+    assert first == summarizer.summarize(title, paragraphs)
+    assert len(first.key_points) <= 5
