@@ -40,9 +40,11 @@ def run(state: CliState, console: bool | None, poll: bool | None) -> None:
     from newsbot.logs import setup_logging
 
     settings = state.settings
-    setup_logging(settings)
-    newsroom = build_newsroom(settings)
     use_console = console if console is not None else wants_console(settings, sys.stdin.isatty())
+    setup_logging(settings)
+    if use_console:  # the terminal is the chat: only warnings and errors interrupt it
+        logging.getLogger().setLevel(max(logging.getLogger().level, logging.WARNING))
+    newsroom = build_newsroom(settings)
     try:
         asyncio.run(serve(newsroom, use_console=use_console, poll=poll))
     finally:

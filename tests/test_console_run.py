@@ -1,0 +1,104 @@
+"""`newsbot run` as a subprocess: serves Telegram (the fake Bot API) and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from fakes.bot_api import FakeBotAPI
+from fakes.chat_world import build_world
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def start_run(config: Path, extra_env: dict[str, str]) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env.update(PYTHONIOENCODING="utf-8", **extra_env)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "newsbot",
+            "--config",
+            str(config),
+            "run",
+            "--no-console",
+            "--no-poll",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        env=env,
+    )
+
+
+class Running:
+    """The process and its stderr, read line by line in a thread (so we can wait for a line)."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        assert process.stderr is not None
+        stream = process.stderr
+        self.reader = threading.Thread(
+            target=lambda: self.lines.extend(iter(stream.readline, "")), daemon=True
+        )
+        self.reader.start()
+
+    def wait_for_line(self, text: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(text in line for line in self.lines):
+            assert self.process.poll() is None, "".join(self.lines)
+            assert time.monotonic() < deadline, "".join(self.lines)
+            time.sleep(0.05)
+
+    def stop(self) -> tuple[int, str]:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+        self.reader.join(5)
+        return code, "".join(self.lines)
+
+
+@pytest.fixture
+def config(tmp_path: Path, sqlite_url: str) -> Path:
+    build_world(sqlite_url).engine.dispose()
+    path = tmp_path / "newsbot.toml"
+    path.write_text(f'[storage]\ndatabase_url = "{sqlite_url}"\n', encoding="utf-8")
+    return path
+
+
+def test_run_serves_telegram_and_stops_on_sigterm(config: Path) -> None:
+    with FakeBotAPI() as api:
+        env = {"NEWSBOT_TELEGRAM_TOKEN": api.token, "NEWSBOT_TELEGRAM_BASE_URL": api.base_url}
+        running = Running(start_run(config, env))
+        try:
+            running.wait_for_line("newsbot running")
+            api.inject_message(42, "/start")
+            api.wait_for(lambda: len(api.messages(42)) == 1, timeout=30)
+        finally:
+            code, err = running.stop()
+    assert "欢迎" in api.messages(42)[0]["plain"]
+    assert code == 0, err
+    assert "newsbot stopping" in err
+    assert api.token.split(":")[1] not in err  # the token never reaches the log
+
+
+def test_headless_run_stops_on_sigterm(config: Path) -> None:
+    running = Running(start_run(config, {}))
+    running.wait_for_line("newsbot running")
+    code, err = running.stop()
+    assert code == 0, err
+    assert "newsbot stopping" in err
