@@ -6,8 +6,9 @@ Index and query go through the same two steps, so they always agree:
                 lower case;
   tokens:       the shared jieba segmenter (precise mode), each word cut into runs of letters and
                 digits (the same split FTS5's unicode61 and PostgreSQL's parser make, so neither
-                backend re-splits our tokens), plus the in-dictionary 2- and 3-character parts of
-                longer words exactly as jieba's cut_for_search yields them.
+                backend re-splits our tokens); documents also get every dictionary word of 2-4
+                characters found inside their Chinese text (a superset of what jieba's
+                cut_for_search adds, see document_stream).
 
 The parts are appended after the word stream instead of being interleaved (as cut_for_search
 does), so consecutive words keep consecutive positions and phrase queries stay exact.
@@ -20,47 +21,76 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 from newsbot.core import segment
 
 # Bump when tokenisation here changes; the index records SEGMENTER_VERSION + this.
-TOKENIZER_VERSION = "search-tokens-1"
+TOKENIZER_VERSION = "search-tokens-2"
 INDEX_VERSION = f"{segment.SEGMENTER_VERSION}/{TOKENIZER_VERSION}"
 
 _ALNUM = re.compile(r"[^\W_]+")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
 _lock = threading.Lock()
-_converter: object | None = None
-_trigger_chars: frozenset[str] = frozenset()
 
 
-def _load_converter() -> object:
-    """OpenCC t2s, created once; plus the characters that can make it change anything."""
-    global _converter, _trigger_chars
-    if _converter is None:
+@dataclass(frozen=True, slots=True)
+class _T2S:
+    """OpenCC t2s plus what makes it fast on text that is (almost) all simplified already."""
+
+    converter: Any
+    triggers: frozenset[str]  # characters some dictionary entry would change
+    table: dict[int, str]  # the single-character mapping, for str.translate
+    phrases: dict[str, tuple[str, ...]]  # first char -> phrase keys that convert differently
+
+
+_t2s: _T2S | None = None
+
+
+def _load_t2s() -> _T2S:
+    global _t2s
+    if _t2s is None:
         with _lock:
-            if _converter is None:
+            if _t2s is None:
                 import opencc
 
-                triggers: set[str] = set()
                 folder = resources.files("opencc").joinpath("dictionary")
+                entries = {}
                 for name in ("TSCharacters.txt", "TSPhrases.txt"):
                     for line in folder.joinpath(name).read_text("utf-8").splitlines():
                         key, _, values = line.partition("\t")
-                        if key and values.split(" ")[0] != key:
-                            triggers.update(key)
-                _trigger_chars = frozenset(triggers)
-                _converter = opencc.OpenCC("t2s")
-    return _converter
+                        if key and values:
+                            entries[key] = values.split(" ")[0]
+                table = {ord(k): v for k, v in entries.items() if len(k) == 1}
+                triggers = {c for k, v in entries.items() for c in _changed_chars(k, v)}
+                phrases: dict[str, tuple[str, ...]] = {}
+                for key, value in entries.items():
+                    if len(key) > 1 and key.translate(table) != value:
+                        phrases[key[0]] = (*phrases.get(key[0], ()), key)
+                _t2s = _T2S(opencc.OpenCC("t2s"), frozenset(triggers), table, phrases)
+    return _t2s
+
+
+def _changed_chars(key: str, value: str) -> set[str]:
+    """Characters whose presence lets this dictionary entry change a text: an entry can only
+    alter text that contains one of the characters it replaces."""
+    if len(key) != len(value):
+        return set(key)
+    return {k for k, v in zip(key, value, strict=True) if k != v}
 
 
 def to_simplified(text: str) -> str:
-    """Traditional -> simplified. Almost all portal text is simplified already: skip OpenCC
-    (about 1 ms per 300 characters) unless a character it would change is present."""
-    converter = _load_converter()
-    if _trigger_chars.isdisjoint(text):
+    """Traditional -> simplified, as OpenCC t2s does it. OpenCC costs about 1 ms per 300
+    characters; it only runs when a phrase that converts differently from its characters is
+    present. Otherwise the per-character mapping (a str.translate) gives the same result."""
+    t2s = _load_t2s()
+    if t2s.triggers.isdisjoint(text):
         return text
-    result: str = converter.convert(text)  # type: ignore[attr-defined]
-    return result
+    starts = t2s.phrases.keys() & set(text)
+    if any(phrase in text for first in starts for phrase in t2s.phrases[first]):
+        result: str = t2s.converter.convert(text)
+        return result
+    return text.translate(t2s.table)
 
 
 def normalize(text: str) -> str:
@@ -78,22 +108,31 @@ def query_tokens(text: str) -> list[str]:
 
 
 def document_stream(text: str) -> list[str]:
-    """Index tokens of one field: the word stream, then the dictionary parts of longer words."""
+    """Index tokens of one field: the word stream, then every dictionary word of 2-4 Chinese
+    characters found at any position that is not already a word of the stream.
+
+    The extra parts make a dictionary word findable wherever its characters stand, even when
+    jieba cut the sentence across it (派出所以 -> 派出 所以 still holds 派出所): recall equals a
+    substring scan for such words, as with jieba's cut_for_search but across word boundaries."""
     freq = segment.tokenizer().FREQ
+    normalized = normalize(text)
     stream: list[str] = []
+    words_at: set[tuple[int, str]] = set()
+    offset = 0
+    for word in _words(normalized):
+        start = normalized.find(word, offset)
+        if start >= 0:
+            words_at.add((start, word))
+            offset = start + len(word)
+        stream.extend(_ALNUM.findall(word))
     parts: list[str] = []
-    for word in _words(normalize(text)):
-        runs = _ALNUM.findall(word)
-        stream.extend(runs)
-        if len(runs) != 1 or len(word) <= 2:
-            continue
-        for size in (2, 3):
-            if len(word) > size:
-                parts.extend(
-                    word[i : i + size]
-                    for i in range(len(word) - size + 1)
-                    if freq.get(word[i : i + size])
-                )
+    for run in _CJK_RUN.finditer(normalized):
+        chars, base = run.group(), run.start()
+        for i in range(len(chars) - 1):
+            for size in (2, 3, 4):
+                gram = chars[i : i + size]
+                if len(gram) == size and freq.get(gram) and (base + i, gram) not in words_at:
+                    parts.append(gram)
     return stream + parts
 
 
@@ -125,19 +164,23 @@ def find_spans(text: str, needles: frozenset[str]) -> list[tuple[int, int]]:
 
     Offsets refer to `text` when normalisation kept its length (the usual case), else to
     normalize(text)."""
+    return _spans(normalize(text), needles)
+
+
+def _spans(haystack: str, needles: frozenset[str]) -> list[tuple[int, int]]:
     needles = frozenset(n for n in needles if n)
-    if not needles or not text:
+    if not needles or not haystack:
         return []
-    haystack = normalize(text)
     pattern = re.compile("|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True)))
     return [(m.start(), m.end()) for m in pattern.finditer(haystack)]
 
 
 def snippet(text: str, needles: frozenset[str], width: int = 90) -> Snippet:
     """About `width` characters around the first match, matches marked; the start otherwise."""
-    display = text if len(normalize(text)) == len(text) else normalize(text)
+    normalized = normalize(text)
+    display = text if len(normalized) == len(text) else normalized
     display = display.replace("\n", " ")
-    spans = find_spans(text, needles)
+    spans = _spans(normalized, needles)
     if not spans:
         cut = display[:width]
         return Snippet(cut + ("…" if len(display) > width else ""))

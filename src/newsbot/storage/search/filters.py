@@ -6,15 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Integer, bindparam
+from sqlalchemy import bindparam
 from sqlalchemy.sql.elements import BindParameter
 
 from newsbot.core.query import Query
 from newsbot.core.query_text import normalize
 from newsbot.storage.schema import UTCDateTime
-
-# Typed result columns so timestamps come back as aware UTC datetimes on both backends.
-CANDIDATE_COLUMNS: dict[str, Any] = {"id": Integer(), "relevance": Float(), "ts": UTCDateTime()}
 
 
 @dataclass
@@ -47,3 +44,13 @@ def article_filters(query: Query, since: datetime | None, fragments: Fragments) 
     if since is not None:
         placeholder = fragments.param(since, type_=UTCDateTime())
         fragments.where.append(f"coalesce(a.published_at, a.fetched_at) >= {placeholder}")
+
+
+def age_days(now: datetime, fragments: Fragments, dialect: str) -> str:
+    """SQL for the article's age in days at `now` (published, else fetched)."""
+    placeholder = fragments.param(now, type_=UTCDateTime())
+    stamp = "coalesce(a.published_at, a.fetched_at)"
+    if dialect == "postgresql":
+        seconds = f"EXTRACT(EPOCH FROM (CAST({placeholder} AS TIMESTAMP) - {stamp}))"
+        return f"GREATEST(0.0, {seconds} / 86400.0)"
+    return f"max(0.0, julianday({placeholder}) - julianday({stamp}))"

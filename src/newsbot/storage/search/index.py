@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from newsbot.config import SearchSettings
@@ -25,8 +25,8 @@ from newsbot.errors import StorageError
 from newsbot.storage.db import is_postgres
 from newsbot.storage.schema import articles, meta, sources
 from newsbot.storage.search.documents import IndexDoc, prepare, prepare_fields
+from newsbot.storage.search.filters import Fragments
 from newsbot.storage.search.postgres import PostgresBackend
-from newsbot.storage.search.ranking import rank
 from newsbot.storage.search.sqlite import SqliteBackend
 
 log = logging.getLogger(__name__)
@@ -43,10 +43,11 @@ class Backend(Protocol):
     def write(self, connection: Connection, docs: Sequence[IndexDoc]) -> None: ...
     def delete(self, connection: Connection, article_ids: Sequence[int]) -> None: ...
     def clear(self, connection: Connection) -> None: ...
-    def candidates(
-        self, connection: Connection, query: Query, since: datetime | None, limit: int
-    ) -> list[Any]: ...
+    def candidate_sql(
+        self, query: Query, since: datetime | None, now: datetime, fragments: Fragments
+    ) -> str: ...
     def size_bytes(self, connection: Connection) -> int: ...
+    def all_ids(self, connection: Connection, query: Query) -> set[int]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +131,15 @@ class SearchIndex:
         with self.engine.connect() as connection:
             return self.backend.size_bytes(connection)
 
+    def matching_ids(self, query: str) -> set[int]:
+        """Every article the index matches for `query`'s words, with no window, filter or
+        ranking (recall checks in tests and the benchmark)."""
+        parsed = parse(query, self.settings.max_query_chars)
+        if not parsed.include:
+            return set()
+        with self.engine.connect() as connection:
+            return self.backend.all_ids(connection, parsed)
+
     # --- searching -----------------------------------------------------------------------------
 
     def search(
@@ -141,16 +151,38 @@ class SearchIndex:
         size = max(1, min(page_size or self.settings.page_size, 50))
         try:
             with self.engine.connect() as connection:
-                rows = self.backend.candidates(
-                    connection, parsed, parsed.since_time(now), self.window + 1
-                )
-                ranked = rank(rows[: self.window], now, self.settings.recency_half_life_days)
-                chosen = ranked[(page - 1) * size : page * size]
-                hits = self._hits(connection, parsed, chosen)
+                ranked, total = self._ranked(connection, parsed, now, page, size)
+                hits = self._hits(connection, parsed, ranked)
         except SQLAlchemyError as exc:
             raise StorageError(f"search failed: {type(exc).__name__}") from exc
-        total = min(len(rows), self.window)
-        return SearchResults(parsed, hits, page, size, total, len(rows) > self.window)
+        return SearchResults(parsed, hits, page, size, min(total, self.window), total > self.window)
+
+    def _ranked(
+        self, connection: Connection, query: Query, now: datetime, page: int, size: int
+    ) -> tuple[list[tuple[int, float]], int]:
+        """One page of (id, score) and the number of candidates (window + 1 at most).
+
+        Relevance (bm25 / ts_rank) is multiplied by 0.5 ** (age / half-life) inside the database
+        so that only one page of rows comes back to Python."""
+        fragments = Fragments()
+        inner = self.backend.candidate_sql(query, query.since_time(now), now, fragments)
+        sql = (
+            f"WITH candidates AS ({inner}) SELECT id, "
+            "relevance * power(0.5, age_days / :half_life) AS score, count(*) OVER () AS total "
+            "FROM candidates ORDER BY score DESC, id DESC LIMIT :size OFFSET :offset"
+        )
+        params = {
+            "limit": self.window + 1,
+            "half_life": self.settings.recency_half_life_days,
+            "size": size,
+            "offset": (page - 1) * size,
+        }
+        rows = connection.execute(text(sql).bindparams(*fragments.binds), params).all()
+        if rows:
+            return [(row.id, float(row.score or 0.0)) for row in rows], int(rows[0].total)
+        count = f"WITH candidates AS ({inner}) SELECT count(*) FROM candidates"
+        total = connection.execute(text(count).bindparams(*fragments.binds), params).scalar()
+        return [], int(total or 0)
 
     def _hits(
         self, connection: Connection, query: Query, chosen: list[tuple[int, float]]

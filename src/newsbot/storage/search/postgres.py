@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, text
 
 from newsbot.core.query import Query, Term
 from newsbot.storage.search.documents import IndexDoc
-from newsbot.storage.search.filters import CANDIDATE_COLUMNS, Fragments, article_filters
+from newsbot.storage.search.filters import Fragments, age_days, article_filters
 
 TSVECTOR = (
     "setweight(to_tsvector('simple', :t), 'A') || setweight(to_tsvector('simple', :p), 'B') "
@@ -61,33 +60,35 @@ class PostgresBackend:
     def clear(self, connection: Connection) -> None:
         connection.execute(text("DELETE FROM article_search"))
 
-    def candidates(
-        self, connection: Connection, query: Query, since: datetime | None, limit: int
-    ) -> list[Any]:
-        """(id, relevance, timestamp) of the newest `limit` matches, newest first."""
-        fragments = Fragments()
+    def candidate_sql(
+        self, query: Query, since: datetime | None, now: datetime, fragments: Fragments
+    ) -> str:
+        """SELECT id, relevance, age_days of the newest :limit matches."""
+        timestamp = f"{age_days(now, fragments, 'postgresql')} AS age_days"
         article_filters(query, since, fragments)
-        timestamp = "coalesce(a.published_at, a.fetched_at) AS ts"
         if query.include:
             tsq = tsquery(query, fragments)
-            sql = (
+            return (
                 f"SELECT s.article_id AS id, ts_rank(s.tsv, {tsq}) AS relevance, {timestamp} "
                 "FROM article_search AS s JOIN articles AS a ON a.id = s.article_id "
                 f"WHERE s.tsv @@ {tsq} AND {' AND '.join(fragments.where)} "
                 "ORDER BY s.article_id DESC LIMIT :limit"
             )
-        else:
-            for term in query.exclude:
-                fragments.where.append(
-                    "NOT EXISTS (SELECT 1 FROM article_search AS x WHERE x.article_id = a.id "
-                    f"AND x.tsv @@ {_term(term, fragments)})"
-                )
-            sql = (
-                f"SELECT a.id AS id, 1.0 AS relevance, {timestamp} FROM articles AS a "
-                f"WHERE {' AND '.join(fragments.where)} ORDER BY a.id DESC LIMIT :limit"
+        for term in query.exclude:
+            fragments.where.append(
+                "NOT EXISTS (SELECT 1 FROM article_search AS x WHERE x.article_id = a.id "
+                f"AND x.tsv @@ {_term(term, fragments)})"
             )
-        statement = text(sql).bindparams(*fragments.binds).columns(**CANDIDATE_COLUMNS)
-        return list(connection.execute(statement, {"limit": limit}))
+        return (
+            f"SELECT a.id AS id, 1.0 AS relevance, {timestamp} FROM articles AS a "
+            f"WHERE {' AND '.join(fragments.where)} ORDER BY a.id DESC LIMIT :limit"
+        )
+
+    def all_ids(self, connection: Connection, query: Query) -> set[int]:
+        """Every matching article id, unranked and unfiltered (recall checks)."""
+        fragments = Fragments()
+        sql = f"SELECT article_id FROM article_search WHERE tsv @@ {tsquery(query, fragments)}"
+        return set(connection.execute(text(sql).bindparams(*fragments.binds)).scalars())
 
     def size_bytes(self, connection: Connection) -> int:
         value = connection.execute(text("SELECT pg_total_relation_size('article_search')")).scalar()

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, text
 
 from newsbot.core.query import Query, Term
 from newsbot.storage.search.documents import IndexDoc
-from newsbot.storage.search.filters import CANDIDATE_COLUMNS, Fragments, article_filters
+from newsbot.storage.search.filters import Fragments, age_days, article_filters
 
 # bm25 column weights: title, key points, body.
 WEIGHTS = (10.0, 4.0, 1.0)
@@ -68,17 +67,17 @@ class SqliteBackend:
     def clear(self, connection: Connection) -> None:
         connection.execute(text("DELETE FROM article_search"))
 
-    def candidates(
-        self, connection: Connection, query: Query, since: datetime | None, limit: int
-    ) -> list[Any]:
-        """(id, relevance, timestamp) of the newest `limit` matches, newest first."""
-        fragments = Fragments()
+    def candidate_sql(
+        self, query: Query, since: datetime | None, now: datetime, fragments: Fragments
+    ) -> str:
+        """SELECT id, relevance, age_days of the newest :limit matches."""
+        age = age_days(now, fragments, "sqlite")
         article_filters(query, since, fragments)
         if query.include:
             weights = ", ".join(str(w) for w in WEIGHTS)
             select = (
                 f"SELECT article_search.rowid AS id, -bm25(article_search, {weights}) AS relevance, "
-                "coalesce(a.published_at, a.fetched_at) AS ts FROM article_search "
+                f"{age} AS age_days FROM article_search "
                 "JOIN articles AS a ON a.id = article_search.rowid"
             )
             fragments.where.insert(
@@ -86,10 +85,7 @@ class SqliteBackend:
             )
             order = "article_search.rowid"
         else:
-            select = (
-                "SELECT a.id AS id, 1.0 AS relevance, coalesce(a.published_at, a.fetched_at) AS ts "
-                "FROM articles AS a"
-            )
+            select = f"SELECT a.id AS id, 1.0 AS relevance, {age} AS age_days FROM articles AS a"
             for term in query.exclude:
                 excluded = Query(include=(term,))
                 fragments.where.append(
@@ -97,9 +93,12 @@ class SqliteBackend:
                     f"{fragments.param(match_expression(excluded))})"
                 )
             order = "a.id"
-        sql = f"{select} WHERE {' AND '.join(fragments.where)} ORDER BY {order} DESC LIMIT :limit"
-        statement = text(sql).bindparams(*fragments.binds).columns(**CANDIDATE_COLUMNS)
-        return list(connection.execute(statement, {"limit": limit}))
+        return f"{select} WHERE {' AND '.join(fragments.where)} ORDER BY {order} DESC LIMIT :limit"
+
+    def all_ids(self, connection: Connection, query: Query) -> set[int]:
+        """Every matching article id, unranked and unfiltered (recall checks)."""
+        statement = text("SELECT rowid FROM article_search WHERE article_search MATCH :m")
+        return set(connection.execute(statement, {"m": match_expression(query)}).scalars())
 
     def size_bytes(self, connection: Connection) -> int:
         """Bytes of the index's shadow tables (needs the dbstat module; 0 without it)."""
