@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import Engine
 
@@ -18,6 +19,7 @@ from newsbot.errors import NewsbotError
 from newsbot.ports import Clock
 from newsbot.service.ingest import Ingestor, SourceReport
 from newsbot.service.search import SearchResults, Searcher
+from newsbot.service.subscriptions import Subscriptions
 from newsbot.storage.sources import SourceState
 
 
@@ -99,3 +101,10 @@ class Newsroom:
     def reindex_search(self, progress: Callable[[int], None] | None = None) -> int:
         """Rebuild the search index (after a dictionary or tokenizer change)."""
         return self._search().reindex(progress)
+
+    # --- subscriptions (service/subscriptions.py) -----------------------------------------------
+
+    @cached_property
+    def subscriptions(self) -> Subscriptions:
+        """Subscribers, their settings and keywords (the chat channels' operations)."""
+        return Subscriptions.over(self.engine, self.settings, self.clock)
