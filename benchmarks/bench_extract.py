@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from newsbot.extract import decode_html, extract_article  # noqa: E402
 from newsbot.extract.boilerplate import is_boilerplate_line  # noqa: E402
+from newsbot.extract.meta import parse_datetime  # noqa: E402
 from newsbot.sample_portal import article_pages  # noqa: E402
 
 CORPORA = ROOT.parent / "shared" / "corpora" / "extraction"
@@ -192,6 +193,27 @@ def fffd_on_gbk(pages: list[Page]) -> tuple[int, int]:
     return len(gbk), sum(ours(p.html, p.name).count("\ufffd") for p in gbk)
 
 
+def metadata_accuracy(pages: list[Page]) -> tuple[int, int, int, int]:
+    """DAniEL's reference starts with the headline, then usually a line with the date:
+    (pages, titles equal, pages whose reference shows a date+time, published equal to the minute)."""
+    titles = dated = dates = 0
+    for page in pages:
+        lines = page.gold.splitlines()
+        result = extract_article(page.html, page.name)
+        if lines and re.sub(r"\s+", "", result.title) == re.sub(r"\s+", "", lines[0]):
+            titles += 1
+        shown = (
+            parse_datetime(lines[1]) if len(lines) > 1 and re.search(r"\d:\d", lines[1]) else None
+        )
+        if shown is not None:
+            dated += 1
+            dates += (
+                result.published is not None
+                and abs((result.published - shown).total_seconds()) < 60
+            )
+    return len(pages), titles, dated, dates
+
+
 def portal_boilerplate() -> tuple[int, int]:
     """(sample-portal article pages, boilerplate lines left in their extracted text)."""
     paths = article_pages()
@@ -227,6 +249,11 @@ def main() -> None:
     print_table(corpora, systems, results)
     gbk_pages, fffd = fffd_on_gbk(corpora["cwced"])
     print(f"\nU+FFFD in our output on CWCED's {gbk_pages} GBK-declared pages: {fffd}")
+    total, titles, dated, dates = metadata_accuracy(corpora["daniel-zh-dev"])
+    print(
+        f"DAniEL titles equal to the reference's headline: {titles}/{total}; "
+        f"publication time equal (to the minute) where the reference shows one: {dates}/{dated}"
+    )
     portal_pages, left = portal_boilerplate()
     print(f"Boilerplate lines left on the sample portal's {portal_pages} article pages: {left}")
 

@@ -19,6 +19,9 @@ from newsbot.extract import dom
 
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 _TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|\s[-–—]\s|--|——)\s*")
+_WEAK_SPLIT = re.compile(r"\s*[-–—]\s*")
+_HEADINGS = frozenset({"h1", "h2", "h3"})
+_TITLE_ATTR = re.compile(r"title|headline|biaoti|^\s*bt\b|tit\b", re.I)
 _DATE = re.compile(
     r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)\s*日?"
     r"(?:\s*T?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?)?"
@@ -43,26 +46,48 @@ def meta_content(root: etree._Element, *names: str) -> str | None:
 
 
 def find_title(root: etree._Element) -> tuple[str, etree._Element | None]:
-    """The headline and, when found, the heading element that shows it."""
+    """The headline and, when found, the element that shows it.
+
+    The on-page headline is preferred when <title> or og:title confirms it (that drops the
+    "_栏目_网站名" tails), else og:title, else the first real segment of <title>.
+    """
     page_title = dom.normalize_space(_first_text(root, "title"))
     og = meta_content(root, "og:title")
-    headings = [
-        (dom.normalize_space(el.text_content()), el)
-        for el in root.iter("h1", "h2", "h3")
-        if 2 <= len(dom.normalize_space(el.text_content())) <= 120
-    ]
     reference = og or page_title
-    matched = [(text, el) for text, el in headings if reference and text in reference]
+    # A candidate must be a real part of the reference, not a section name such as 新闻中心.
+    least = 0.4 * len(_title_segment(reference)) if reference else 0
+    matched = [
+        (text, el)
+        for text, el in _headline_candidates(root)
+        if text in reference and len(text) >= least
+    ]
     if matched:
         return max(matched, key=lambda item: len(item[0]))
     if og:
         return og, None
     if page_title:
-        segments = [s for s in _TITLE_SPLIT.split(page_title) if s]
-        if segments:
-            return (segments[0] if len(segments[0]) >= 4 else max(segments, key=len)), None
-    h1 = [(text, el) for text, el in headings if dom.tag_of(el) == "h1"]
+        return _title_segment(page_title), None
+    h1 = [(text, el) for text, el in _headline_candidates(root) if dom.tag_of(el) == "h1"]
     return h1[0] if h1 else ("", None)
+
+
+def _headline_candidates(root: etree._Element) -> list[tuple[str, etree._Element]]:
+    """Headings, and small elements named like a title (CMS pages often use div.title or td)."""
+    found = []
+    for el in root.iter():
+        tag = dom.tag_of(el)
+        if tag in _HEADINGS or (len(el) <= 3 and _TITLE_ATTR.search(dom.attr_words(el))):
+            text = dom.normalize_space(el.text_content())
+            if 4 <= len(text) <= 120:
+                found.append((text, el))
+    return found
+
+
+def _title_segment(page_title: str) -> str:
+    segments = [s for s in _TITLE_SPLIT.split(page_title) if s]
+    if len(segments) <= 1:
+        segments = [s for s in _WEAK_SPLIT.split(page_title) if s] or [page_title]
+    return segments[0] if len(segments[0]) >= 6 else max(segments, key=len)
 
 
 def _first_text(root: etree._Element, tag: str) -> str:
