@@ -140,3 +140,25 @@ def test_the_portal_served_on_loopback_resolves_its_links(portal_server: str) ->
     )
     assert page.title == doc.cssselect("ul.news-list > li a.t")[0].text_content()
     assert page.lead_image is None or page.lead_image.startswith(portal_server)
+
+
+@pytest.mark.parametrize("key", ["sample-yangquan", "sample-taiyuan", "sample-jingji"])
+def test_demo_section_selectors_find_every_article_of_the_section(key: str) -> None:
+    from lxml import html as lxml_html
+
+    settings = load_settings(ROOT / "config" / "demo.toml", environ={})
+    source = next(s for s in settings.sources if s.key == key)
+    assert source.selectors is not None
+    listing = Path(source.url)
+    doc = lxml_html.fromstring(listing.read_bytes())
+    items = doc.cssselect(source.selectors.item)
+    assert len(items) >= 6
+    for item in items:
+        link = item.cssselect(source.selectors.link)[0].get("href")
+        assert (listing.parent / link).is_file()
+        assert item.cssselect(source.selectors.title or "a")[0].text_content().strip()
+        date = item.cssselect(source.selectors.date or "span")[0].text_content()
+        assert datetime.strptime(date, source.selectors.date_format or "%Y-%m-%d").year == 2022
+    articles = {p for p in PAGES if p.parent == listing.parent}
+    linked = {(listing.parent / i.cssselect("a.t")[0].get("href")).resolve() for i in items}
+    assert linked == articles
