@@ -171,3 +171,14 @@ async def test_long_replies_are_split_not_truncated(bot: Bot) -> None:
     sent = bot.api.messages(55)
     assert len(sent) == 3 and all(len(m["plain"]) <= 4096 for m in sent)
     assert "".join(m["plain"] for m in sent) == text
+
+
+async def test_one_chat_is_answered_in_order(bot: Bot) -> None:
+    texts = ["/start", "/time 7:30", "/keywords add 党建", "/keywords list", "/time 9:15", "/time"]
+    for text in texts:
+        bot.api.inject_message(60, text)
+    bot.api.inject_message(61, "/start")  # another chat meanwhile
+    await bot.api.async_wait_for(lambda: len(bot.api.messages(60)) == len(texts))
+    replies = [m["plain"] for m in bot.api.messages(60)]
+    assert "欢迎" in replies[0] and "07:30" in replies[1] and "（1/50）：党建" in replies[3]
+    assert "09:15" in replies[4] and "当前摘要时间：每天 09:15" in replies[5]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from telegram import (
@@ -30,6 +30,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    BaseUpdateProcessor,
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
@@ -46,6 +47,7 @@ from newsbot.errors import ConfigError, SendError
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
+MAX_CONCURRENT_UPDATES = 64
 MAX_RETRY_WAIT = 10.0  # an interactive reply waits out a short 429 once; longer ones are dropped
 
 
@@ -63,7 +65,7 @@ def build_application(
         ApplicationBuilder()
         .token(token.get_secret_value())
         .base_url(settings.telegram.base_url)
-        .concurrent_updates(True)
+        .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
         .build()
     )
     button = functools.partial(on_button, conversation=conversation, admins=admins)
@@ -72,6 +74,39 @@ def build_application(
     app.add_handler(MessageHandler(filters.ALL, message))
     app.add_error_handler(on_error)
     return app
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Chats are served concurrently, but one chat's updates strictly in order: a subscriber who
+    sends /start then /time 7:30 gets the answers in that order, and one slow search does not
+    hold up every other chat (PTB's default processes all updates one at a time)."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock, users = self._locks.get(chat.id, (asyncio.Lock(), 0))
+        self._locks[chat.id] = (lock, users + 1)
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            lock, users = self._locks[chat.id]
+            if users <= 1:
+                del self._locks[chat.id]  # keep the map as small as the set of busy chats
+            else:
+                self._locks[chat.id] = (lock, users - 1)
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
 
 
 async def set_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
