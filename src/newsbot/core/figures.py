@@ -194,7 +194,7 @@ def _label_after(fragment: str) -> str:
         return ""
     tags = _word_tags()
     label = ""
-    for word in segment.cut(clause):
+    for word in _words(clause):
         tag = tags.get(word, "n")  # words jieba cannot tag (user dictionary, names) are nouns
         modifier = not label and tag in ("a", "b")  # 临时|党支部, 新|党员
         if word in _LABEL_STOPS or not (tag.startswith(_NOUN_TAGS) or modifier):
@@ -203,6 +203,18 @@ def _label_after(fragment: str) -> str:
             break
         label += word
     return label if len(label) >= 2 else ""
+
+
+def clear_caches() -> None:
+    """Forget cached label words (see core.summarize.clear_caches)."""
+    _words.cache_clear()
+
+
+@lru_cache(maxsize=4096)
+def _words(clause: str) -> tuple[str, ...]:
+    """jieba words of a short clause next to a figure (no HMM: labels are dictionary words,
+    and HMM guessing costs more than the rest of the figure)."""
+    return tuple(w for w in segment.tokenizer().cut(clause, HMM=False) if w.strip())
 
 
 _NOUN_TAGS = ("n", "vn", "an", "j", "l", "ng", "s")
@@ -224,7 +236,7 @@ def _label_before(head: str) -> str:
         if clause.endswith(prefix):
             clause = clause[: -len(prefix)]
             break
-    words = segment.cut(clause)
+    words = _words(clause)
     picked: list[str] = []
     for word in reversed(words):
         if sum(map(len, picked)) + len(word) > _MAX_LABEL:
@@ -286,7 +298,7 @@ def headline_figures(
     results and totals (共计, 累计, 全区) over their parts (其中, 分别), exact over approximate,
     at most two from one statement (sentences joined by ；) and one per label."""
     scored = sorted(
-        enumerate(figures), key=lambda item: (-_headline_score(item[1], sentences), item[0])
+        enumerate(figures), key=lambda item: (-headline_score(item[1], sentences), item[0])
     )
     groups = _statement_groups(sentences)
     chosen: list[Figure] = []
@@ -315,7 +327,9 @@ def _statement_groups(sentences: Sequence[str]) -> list[int]:
     return groups
 
 
-def _headline_score(figure: Figure, sentences: Sequence[str]) -> float:
+def headline_score(figure: Figure, sentences: Sequence[str]) -> float:
+    """How much a figure is news: about 1 for a plain count, 3-4 for money, people and rates,
+    more for totals and outcomes, less for parts, approximations and durations."""
     score = _UNIT_WEIGHT.get(figure.unit, 1.0)
     sentence = sentences[figure.sentence] if figure.sentence < len(sentences) else ""
     position = sentence.find(figure.text)

@@ -3,8 +3,9 @@ and the faithful trimming of a sentence into a key point.
 
 A trimmed point is made only of pieces of its sentence, in order; where text in the middle or at
 the end was dropped, the point carries an ellipsis (…). Dropped: a leading time or connective
-filler (今年以来，/ 此外，/ 据了解，), an attribution tail after a closing quote (……。”某某说。),
-a trailing byline in brackets ((吴珊 刘梦琪)), and clauses past max_point_chars.
+filler (今年以来，/ 此外，/ 据了解，); then, only if the point is still too long, an attribution
+tail after a closing quote (……。”某某说。) and a trailing byline in brackets ((吴珊 刘梦琪));
+then clauses past max_point_chars.
 """
 
 from __future__ import annotations
@@ -100,10 +101,11 @@ def is_heading(sentence: str, sentences_in_paragraph: int) -> bool:
 
 def trim(sentence: str, limit: int) -> str:
     """The sentence as a key point: filler dropped, at most `limit` characters, pieces in order."""
-    text = _FILLER_RE.sub("", sentence, count=1)
-    text = _ATTRIBUTION_RE.sub("", text, count=1)
-    text = _BYLINE_RE.sub("", text, count=1)
-    text = text.strip() or sentence.strip()
+    text = _FILLER_RE.sub("", sentence, count=1).strip() or sentence.strip()
+    if len(text) <= limit:
+        return text
+    # Who said it is worth keeping while there is room; past the limit it goes first.
+    text = _BYLINE_RE.sub("", _ATTRIBUTION_RE.sub("", text, count=1), count=1).strip() or text
     if len(text) <= limit:
         return text
     return _shorten(text, limit)

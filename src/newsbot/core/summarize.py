@@ -19,8 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from newsbot.config import SummarySettings
+from newsbot.core import figures as figures_module
 from newsbot.core import keypoints
-from newsbot.core.figures import figures_in_sentences, headline_figures
+from newsbot.core.figures import figures_in_sentences, headline_figures, headline_score
 from newsbot.core.models import Figure, Summary
 from newsbot.core.text import clean_whitespace, split_sentences
 
@@ -28,10 +29,14 @@ _LEAD_WEIGHT = 3.0
 _TITLE_WEIGHT = 1.2
 _KEYWORD_WEIGHT = 0.25
 _FIGURE_WEIGHT = 1.0
-_LEAD_DECAY = 0.5
+_LEAD_DECAY = 1.0
+_PLAIN_FIGURE = 1.5  # headline_score of a figure that adds nothing (a plain count)
+_STRONG_FIGURE = (
+    1.5  # headline_score above _PLAIN_FIGURE that makes a sentence's figures count fully
+)
 _MMR_LAMBDA = 0.7
 _TOP_KEYWORDS = 20
-_MIN_SENTENCE_CHARS = 8
+_MIN_SENTENCE_CHARS = 5  # 除夕放不放假？ is a lead; 图片 (2 chars) is not
 _SHORT_TEXT = 200  # characters of body; below this, one point
 _FULL_LENGTH = 500  # from this many characters of body on, at least min_points
 _LONG_TEXT = 2500  # from here on, one more point per _CHARS_PER_POINT characters
@@ -59,7 +64,7 @@ class ExtractiveSummarizer:
         texts = [s.text for s in sentences]
         figures = figures_in_sentences(texts)
         headlines = headline_figures(figures, texts, self.settings.headline_figures)
-        chosen = self._choose(clean_whitespace(title), sentences, figures, headlines)
+        chosen = self._choose(clean_whitespace(title), sentences, figures)
         limit = self.settings.max_point_chars
         points = [keypoints.trim(sentences[i].text, limit) for i in sorted(chosen)]
         return Summary(tuple(p for p in points if p), tuple(figures), tuple(headlines))
@@ -89,7 +94,6 @@ class ExtractiveSummarizer:
         title: str,
         sentences: list[_Sentence],
         figures: Sequence[Figure],
-        headlines: Sequence[Figure],
     ) -> list[int]:
         candidates = [s for s in sentences if s.candidate]
         body_chars = sum(len(s.text) for s in sentences)
@@ -97,8 +101,16 @@ class ExtractiveSummarizer:
         if count == 0:
             return []
         grams = {s.index: keypoints.bigrams(s.text) for s in candidates}
-        scores = _salience(title, candidates, grams, figures, headlines)
+        figure_value = _figure_values(figures, [s.text for s in sentences])
+        scores = _salience(title, candidates, grams, figure_value)
         return _mmr(candidates, grams, scores, count)
+
+
+def clear_caches() -> None:
+    """Forget the per-sentence caches (bigrams, figure-label words): benchmarks call it to
+    time text the summarizer has not seen."""
+    keypoints.bigrams.cache_clear()
+    figures_module.clear_caches()
 
 
 def _sentences(paragraphs: Sequence[str]) -> list[_Sentence]:
@@ -117,17 +129,13 @@ def _salience(
     title: str,
     candidates: list[_Sentence],
     grams: dict[int, frozenset[str]],
-    figures: Sequence[Figure],
-    headlines: Sequence[Figure],
+    figure_value: dict[int, float],
 ) -> dict[int, float]:
     frequency: Counter[str] = Counter()
     for s in candidates:
         frequency.update(grams[s.index])
     weights = _keyword_weights(frequency)
     title_grams = keypoints.bigrams(title)
-    per_sentence = Counter(f.sentence for f in figures)
-    for headline in headlines:  # a headline figure counts three times
-        per_sentence[headline.sentence] += 2
     keyword_scores = {s.index: _keyword_score(grams[s.index], weights) for s in candidates}
     max_kw = max(keyword_scores.values(), default=0.0)
     scores: dict[int, float] = {}
@@ -135,7 +143,7 @@ def _salience(
         lead = (1 + rank) ** -_LEAD_DECAY + (0.15 if s.first_in_paragraph else 0.0)
         overlap = keypoints.overlap(title_grams, grams[s.index])
         keyword = keyword_scores[s.index] / max_kw if max_kw else 0.0
-        figure = min(per_sentence[s.index], 3) / 3
+        figure = figure_value.get(s.index, 0.0)
         scores[s.index] = (
             _LEAD_WEIGHT * lead
             + _TITLE_WEIGHT * overlap
@@ -145,11 +153,26 @@ def _salience(
     return scores
 
 
+def _figure_values(figures: Sequence[Figure], texts: Sequence[str]) -> dict[int, float]:
+    """Per sentence, 0..1: how newsworthy its figures are. Only what a plain count does not
+    reach counts (money, people, rates, totals, outcomes), so a recipe's 3分钟 or a list of
+    5支 teams does not pull a sentence into the summary; see figures.headline_score."""
+    values: dict[int, float] = {}
+    for figure in figures:
+        gain = max(0.0, headline_score(figure, texts) - _PLAIN_FIGURE) / _STRONG_FIGURE
+        values[figure.sentence] = min(1.0, values.get(figure.sentence, 0.0) + gain)
+    return values
+
+
 def _keyword_weights(frequency: Counter[str]) -> dict[str, float]:
     """Sentence frequency x IDF of the article's keyword units; the top _TOP_KEYWORDS count."""
+    # A keyword recurs: in a long article only units found in 2+ sentences are looked up (most
+    # bigrams occur once, and each lookup in jieba's 500k-entry tables is a cache miss).
+    repeated = [g for g, n in frequency.items() if n > 1]
+    pool = repeated if len(repeated) >= _TOP_KEYWORDS else list(frequency)
     idf = keypoints.idf
     weighted = sorted(
-        ((frequency[w] * idf(w), w) for w in keypoints.keyword_units(frequency)),
+        ((frequency[w] * idf(w), w) for w in keypoints.keyword_units(pool)),
         key=lambda x: (-x[0], x[1]),
     )
     return {w: score for score, w in weighted[:_TOP_KEYWORDS]}
