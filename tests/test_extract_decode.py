@@ -128,3 +128,8 @@ def test_no_replacement_character_on_cwced_gbk_pages() -> None:
         decoded = decode_html(path.read_bytes(), None)
         assert "\ufffd" not in decoded, path.name
         assert re.search(r"[\u4e00-\u9fff]{4}", decoded), path.name
+
+
+def test_utf16_label_on_a_gbk_page_is_ignored() -> None:
+    body = page('<meta charset="gbk">').encode("gb18030")
+    assert TEXT in decode_html(body, "text/html; charset=utf-16")

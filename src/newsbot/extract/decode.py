@@ -158,6 +158,8 @@ def _best_of(body: bytes, candidates: list[str]) -> tuple[str, int]:
     best: tuple[int, int, int] | None = None
     best_text = ""
     for rank, codec in enumerate(candidates):
+        if codec.startswith(("utf-16", "utf-32")) and b"\x00" not in body[:1024]:
+            continue  # HTML markup in UTF-16/32 is full of NUL bytes; a label alone is a lie
         try:
             text = body.decode(codec, errors="replace")
         except (LookupError, ValueError):
