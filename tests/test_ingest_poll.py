@@ -186,13 +186,21 @@ async def test_one_story_in_two_sections_is_stored_once_for_readers(
 
 async def test_updates_are_real_and_bounded(origin: Origin, sqlite_url: str) -> None:
     store_url = "/articles/upd/0.html"
-    feed = origin.route("/feed/upd", Reply(body=rss(origin.base_url, [(store_url, "标题0")])))
+    feed = origin.route(
+        "/feed/upd", Reply(body=rss(origin.base_url, [(store_url, version_title(0))]))
+    )
     newsroom = newsroom_for(sqlite_url, [feed_source("upd", feed)], max_updates_per_article=1)
     await newsroom.poll_all()
     for version in (1, 2):
-        origin.route(store_url, Reply(body=article_page(store_url, title=f"标题{version}")))
-        origin.route("/feed/upd", Reply(body=rss(origin.base_url, [(store_url, f"标题{version}")])))
+        origin.route(store_url, Reply(body=article_page(store_url, title=version_title(version))))
+        origin.route(
+            "/feed/upd", Reply(body=rss(origin.base_url, [(store_url, version_title(version))]))
+        )
         report = (await newsroom.poll_all())[0]
         assert (report.updated, report.unchanged) == ((1, 0) if version == 1 else (0, 1))
     (article,) = newsroom.latest_articles(5)
-    assert article.title == "标题1"  # the second change is past max_updates_per_article
+    assert article.title == version_title(1)  # the second change is past max_updates_per_article
+
+
+def version_title(version: int) -> str:
+    return f"阳泉高新区抓党建促基层治理能力提升综述（第{version}版）"

@@ -172,6 +172,9 @@ def article_page(path: str, title: str | None = None) -> bytes:
 def _handler_for(origin: Origin) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body in separate small writes meet Nagle + delayed ACK (40 ms a response).
+        disable_nagle_algorithm = True
+        wbufsize = 64 * 1024
 
         def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
             pass

@@ -152,6 +152,12 @@ class Ingestor:
     ) -> list[SourceReport]:
         """Poll `keys` concurrently under one fetcher (so the per-host caps hold across them)."""
         await self._ensure_synced()
+        with self.articles.held_open():
+            return await self._poll_with_fetcher(keys, progress)
+
+    async def _poll_with_fetcher(
+        self, keys: Sequence[str], progress: Callable[[SourceReport], None] | None
+    ) -> list[SourceReport]:
         async with self.parts.open_fetcher() as fetcher:
 
             async def one(key: str) -> SourceReport:

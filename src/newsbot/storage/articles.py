@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -83,6 +84,17 @@ class ArticleStore:
         self._near_loaded = False
 
     # --- ingest ---------------------------------------------------------------------------------
+
+    @contextmanager
+    def held_open(self) -> Iterator[None]:
+        """Keep one idle connection open around a batch of saves. With SQLite in WAL mode and
+        a connection per transaction, closing the last connection checkpoints and removes the
+        WAL (about 10 ms, plus a slower next commit); an idle keeper makes a save ~10x cheaper."""
+        if self.engine.dialect.name != "sqlite":
+            yield
+            return
+        with self.engine.connect():
+            yield
 
     def known(self, keys: Sequence[str]) -> dict[str, KnownArticle]:
         """The stored articles among `keys`, by dedupe key."""
