@@ -182,3 +182,52 @@ async def test_one_chat_is_answered_in_order(bot: Bot) -> None:
     replies = [m["plain"] for m in bot.api.messages(60)]
     assert "欢迎" in replies[0] and "07:30" in replies[1] and "（1/50）：党建" in replies[3]
     assert "09:15" in replies[4] and "当前摘要时间：每天 09:15" in replies[5]
+
+
+async def test_webhook_mode(sqlite_url: str) -> None:
+    import socket
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    telegram = {
+        "token": "123456:TEST-token",
+        "mode": "webhook",
+        "webhook_url": "https://bot.example.invalid/telegram",
+        "webhook_listen": "127.0.0.1",
+        "webhook_port": port,
+        "webhook_secret": "s3cret-token",
+    }
+    with FakeBotAPI() as api:
+        newsroom = build_world(sqlite_url, telegram={**telegram, "base_url": api.base_url})
+        app = build_application(newsroom.settings, Conversation.for_newsroom(newsroom))
+        await start_telegram(app, newsroom.settings)
+        try:
+            assert api.webhook_url == "https://bot.example.invalid/telegram"
+            update = {
+                "update_id": 1,
+                "message": {
+                    "message_id": 5,
+                    "date": 1700000000,
+                    "chat": {"id": 42, "type": "private", "first_name": "Tester"},
+                    "from": {"id": 42, "is_bot": False, "first_name": "Tester"},
+                    "text": "/time 7:30",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+                },
+            }
+            url = f"http://127.0.0.1:{port}/telegram"
+            async with httpx.AsyncClient() as client:
+                refused = await client.post(
+                    url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+                )
+                accepted = await client.post(
+                    url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+                )
+            assert refused.status_code == 403 and accepted.status_code == 200
+            await api.async_wait_for(lambda: len(api.messages(42)) == 1)
+            assert "07:30" in api.messages(42)[0]["plain"]
+        finally:
+            await stop_telegram(app)
+            newsroom.engine.dispose()

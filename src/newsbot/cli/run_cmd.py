@@ -100,8 +100,8 @@ def _start_scheduler(newsroom: Newsroom) -> Any:
     if not newsroom.settings.scheduler.enabled:
         return None
     if not all(hasattr(newsroom, name) for name in ("poll_tick", "delivery_tick", "send_outbox")):
-        log.warning("scheduled delivery is not available in this build; running without it")
-        return None
+        log.warning("scheduled delivery is not available in this build; polling only")
+        return _PollLoop(newsroom)
     from newsbot.scheduler import build_scheduler
 
     scheduler = build_scheduler(newsroom)
@@ -140,6 +140,25 @@ async def _console_until(newsroom: Newsroom, stop: asyncio.Event) -> None:
     await asyncio.wait({chat, stopped}, return_when=asyncio.FIRST_COMPLETED)
     for task in (chat, stopped):
         task.cancel()
+
+
+class _PollLoop:
+    """Polling without the delivery scheduler: poll the due sources every poll tick."""
+
+    def __init__(self, newsroom: Newsroom) -> None:
+        self.newsroom = newsroom
+        self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.newsroom.poll_due()
+            except Exception:  # the top of a job: log it, the next tick tries again
+                log.exception("poll tick failed")
+            await asyncio.sleep(self.newsroom.settings.scheduler.poll_tick_seconds)
+
+    def shutdown(self, wait: bool = False) -> None:
+        self.task.cancel()
 
 
 def _register_sender(newsroom: Newsroom, channel: str, sender: Any) -> None:
