@@ -175,6 +175,23 @@ def _centered(el: etree._Element) -> bool:
     return el.get("align", "").lower() == "center" or "text-align:center" in style
 
 
+_ICON = re.compile(
+    r"logo|icon|avatar|face|emot|smil|qrcode|erweima|button|spacer|blank|share|\.gif($|\?)", re.I
+)
+
+
+def is_content_image(img: etree._Element) -> bool:
+    """A picture of the article, not an icon, avatar, emoticon or spacer."""
+    src = img.get("src") or img.get("data-src") or img.get("data-original") or ""
+    if not src.strip() or src.startswith("data:") or _ICON.search(src):
+        return False
+    for name in ("width", "height"):
+        value = (img.get(name) or "").strip().removesuffix("px")
+        if value.isdigit() and int(value) < 80:
+            return False
+    return True
+
+
 def iter_elements(root: etree._Element, tags: frozenset[str]) -> Iterator[etree._Element]:
     """Elements with one of the tags (filtered inside lxml, in C)."""
     yield from root.iter(*tags)

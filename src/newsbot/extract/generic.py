@@ -31,6 +31,9 @@ _LINK_HEAVY = 0.5
 _CAPTION_MAX = 80
 _SENTENCE_END = re.compile(r"[。！？]")
 _COMMENTS = re.compile(r"comment|reply|pinglun", re.I)
+_PHOTO_CREDIT = re.compile(
+    r"(摄|供图|图片由.{1,20}提供|图为|资料图|图片来源|（图）|\(图\))\s*[)）]?$|^图[:：为]"
+)
 
 
 @dataclass(frozen=True)
@@ -128,13 +131,16 @@ def assemble(blocks: list[dom.Block]) -> Body:
         marker = end_marker(text) if paragraphs else None
         if marker == "hard" or (marker and remaining < 0.25 * len("".join(paragraphs))):
             break
-        if block.images:
-            images.extend(block.images)
-        if text and _is_caption(block, after_image):
+        pictures = [img for img in block.images if dom.is_content_image(img)]
+        images.extend(pictures)
+        if not text or is_boilerplate_line(text) or _link_line(block):
+            after_image = bool(pictures) or (after_image and not text)
+            continue
+        if _is_caption(block, bool(pictures), after_image):
             captions.append(text)
-        elif text and not is_boilerplate_line(text) and not _link_line(block):
+        else:
             paragraphs.append(text)
-        after_image = bool(block.images) and (not text or _is_caption(block, False))
+        after_image = False
     return Body(tuple(paragraphs), tuple(images), tuple(captions))
 
 
@@ -142,13 +148,18 @@ def _link_line(block: dom.Block) -> bool:
     return block.link_density > _LINK_HEAVY and dom.punctuation(block.text) < 2
 
 
-def _is_caption(block: dom.Block, after_image: bool) -> bool:
-    """A short line inside a figure, beside an image, or centred right below one."""
-    if dom.text_length(block.text) > _CAPTION_MAX:
+def _is_caption(block: dom.Block, has_picture: bool, after_image: bool) -> bool:
+    """A short line inside a figure, or beside / centred right below a content image."""
+    text = block.text
+    if dom.text_length(text) > _CAPTION_MAX:
         return False
     el = block.element
     if dom.tag_of(el) == "figcaption" or any(dom.tag_of(a) == "figure" for a in el.iterancestors()):
         return True
-    if block.images:
-        return True
-    return after_image and (block.centered or "图片" in block.text or "摄" in block.text[-12:])
+    if not (has_picture or after_image):
+        return False
+    # A caption is one statement, often credited (摄 / 图片由…提供); a paragraph that merely
+    # shares a block with a picture has several sentences.
+    credited = _PHOTO_CREDIT.search(text) is not None
+    single = len(_SENTENCE_END.findall(text.rstrip("。！？"))) == 0
+    return credited or (single and (block.centered or has_picture))

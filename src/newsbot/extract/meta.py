@@ -33,7 +33,6 @@ _META_DATE_NAMES = (
     "weibo:article:create_at", "publishtime", "firstpublishedtime",
 )  # fmt: skip
 _BYLINE = re.compile(r"((?:来源|作者|记者|通讯员|文|稿源|出处)\s*[:：]\s*[^\s|｜:：]{1,30})")
-_ICON = re.compile(r"logo|icon|avatar|qrcode|erweima|button|spacer|blank|share|\.gif($|\?)", re.I)
 
 
 def meta_content(root: etree._Element, *names: str) -> str | None:
@@ -160,15 +159,7 @@ def lead_image(root: etree._Element, images: tuple[etree._Element, ...], url: st
     if og:
         return urljoin(url, og)
     for img in images:
-        src = (img.get("src") or img.get("data-src") or img.get("data-original") or "").strip()
-        if src and not src.startswith("data:") and not _ICON.search(src) and not _tiny(img):
-            return str(urljoin(url, src))
+        if dom.is_content_image(img):
+            src = img.get("src") or img.get("data-src") or img.get("data-original") or ""
+            return str(urljoin(url, src.strip()))
     return None
-
-
-def _tiny(img: etree._Element) -> bool:
-    for name in ("width", "height"):
-        value = (img.get(name) or "").strip().rstrip("px")
-        if value.isdigit() and int(value) < 80:
-            return True
-    return False
