@@ -1,0 +1,70 @@
+"""The ingest commands on the bundled sample portal (offline) and on a loopback origin."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fakes.origin import Origin, Reply, article_page
+from newsbot.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "config" / "demo.toml"
+PORTAL = ROOT / "src" / "newsbot" / "sample_portal"
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("NEWSBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
+    return CliRunner()
+
+
+def invoke(runner: CliRunner, *args: str) -> str:
+    result = runner.invoke(cli, ["--config", str(DEMO), *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_poll_the_sample_portal_then_list(runner: CliRunner) -> None:
+    first = invoke(runner, "poll", "--once", "--all")
+    lines = first.strip().splitlines()
+    assert len(lines) == 4 and all(" ok " in line and "failed=0" in line for line in lines)
+    assert sum(int(line.split("new=")[1].split()[0]) for line in lines) >= 20
+    second = invoke(runner, "poll", "--once", "--all")
+    assert all("not-modified" in line for line in second.strip().splitlines())
+    assert "no source is due" in invoke(runner, "poll", "--once")
+    sources = invoke(runner, "sources")
+    assert "sample-yangquan" in sources and "not-modified" in sources
+    articles = invoke(runner, "articles", "--limit", "30")
+    assert "党建赋能 激活高质量发展“红色引擎”" in articles
+    assert "duplicate of" in articles  # the sample portal's story that runs in two sections
+
+
+def test_extract_json_for_a_path_and_a_url(runner: CliRunner) -> None:
+    with Origin() as origin:
+        url = origin.route(
+            "/a.html", Reply(body=article_page("/a.html", title="阳泉高新区累计摸底合同367份"))
+        )
+        missing = origin.url("/missing.html")
+        result = runner.invoke(
+            cli,
+            [
+                "--config",
+                str(DEMO),
+                "extract",
+                "--json",
+                str(PORTAL / "gsyl/yangquan/5849.html"),
+                url,
+                missing,
+            ],
+        )
+    assert result.exit_code == 1  # one input failed; the others are still printed
+    local, remote, failed = (json.loads(line) for line in result.output.strip().splitlines())
+    assert set(local) == {"url", "title", "published", "text", "elapsed_ms"}
+    assert local["title"] == "党建赋能 激活高质量发展“红色引擎”"
+    assert "查摆出问题4804条" in local["text"] and local["published"].startswith("2022-07-06")
+    assert remote["title"] == "阳泉高新区累计摸底合同367份"
+    assert "404" in failed["error"]
