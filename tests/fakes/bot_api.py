@@ -39,6 +39,8 @@ global_per_second=30, per_chat_per_second=1, group_per_minute=20)) answers sendM
 editMessageText past a limit with 429 and parameters.retry_after; `stats.too_many` counts them.
 `response_delay` (seconds) adds latency to every answer.
 
+(The rules live in bot_api_rules.py, the HTTP side in bot_api_http.py.)
+
 Records (thread-safe reads; copies): messages(chat_id) -> list of sent-message records
 {"message_id", "chat_id", "text" (as sent), "plain" (after parsing), "parse_mode",
 "reply_markup", "link_preview_options", "date", "edits": [...]}; all_messages(); edits (list of
@@ -50,121 +52,40 @@ calls (list of (method, params)); stats (counters). wait_for(predicate, timeout=
 from __future__ import annotations
 
 import asyncio
-import json
-import math
 import threading
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from email.parser import BytesParser
-from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
 
 try:  # tests/ is on sys.path under pytest; benchmarks may import tests.fakes.bot_api instead
-    from fakes.telegram_html import MAX_TEXT_UTF16, HtmlParseError, parse_telegram_html, utf16_len
-except ImportError:  # pragma: no cover
-    from tests.fakes.telegram_html import (
-        MAX_TEXT_UTF16,
-        HtmlParseError,
-        parse_telegram_html,
-        utf16_len,
+    from fakes.bot_api_http import make_handler
+    from fakes.bot_api_rules import (
+        ApiError,
+        Failure,
+        RateLimiter,
+        RateLimits,
+        Stats,
+        validated_text,
     )
+    from fakes.telegram_html import utf16_len
+except ImportError:  # pragma: no cover
+    from tests.fakes.bot_api_http import make_handler
+    from tests.fakes.bot_api_rules import (
+        ApiError,
+        Failure,
+        RateLimiter,
+        RateLimits,
+        Stats,
+        validated_text,
+    )
+    from tests.fakes.telegram_html import utf16_len
+
+__all__ = ["ApiError", "FakeBotAPI", "RateLimits", "Stats"]
 
 BOT_ID = 777000111
-# Parameters that PTB JSON-encodes inside form data.
-_JSON_PARAMS = frozenset(
-    {
-        "reply_markup",
-        "link_preview_options",
-        "entities",
-        "commands",
-        "scope",
-        "allowed_updates",
-        "reply_parameters",
-    }
-)
-_INT_PARAMS = frozenset({"offset", "limit", "timeout", "message_id", "cache_time"})
 _RATE_LIMITED = frozenset({"sendMessage", "editMessageText"})
-
-
-class ApiError(Exception):
-    def __init__(
-        self, status: int, description: str, parameters: dict[str, Any] | None = None
-    ) -> None:
-        super().__init__(description)
-        self.status, self.description, self.parameters = status, description, parameters
-
-
-@dataclass
-class RateLimits:
-    """Telegram-like flood control: 429 past any of these."""
-
-    global_per_second: float = 30.0
-    per_chat_per_second: float = 1.0
-    group_per_minute: float = 20.0
-
-
-@dataclass
-class _Failure:
-    status: int
-    description: str
-    retry_after: int | None
-    migrate_to: int | None
-    count: int | None
-
-    def answer(self) -> ApiError:
-        params: dict[str, Any] = {}
-        if self.retry_after is not None:
-            params["retry_after"] = self.retry_after
-        if self.migrate_to is not None:
-            params["migrate_to_chat_id"] = self.migrate_to
-        return ApiError(self.status, self.description, params or None)
-
-
-@dataclass
-class Stats:
-    requests: int = 0
-    sent: int = 0
-    too_many: int = 0
-    rejected: int = 0
-    by_method: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-
-
-class _RateLimiter:
-    def __init__(self, limits: RateLimits) -> None:
-        self.limits = limits
-        self.global_window: deque[float] = deque()
-        self.chat_last: dict[str, float] = {}
-        self.group_window: dict[str, deque[float]] = defaultdict(deque)
-
-    def check(self, chat_id: str, now: float) -> None:
-        """Raise a 429 ApiError if this send would pass a limit; else record it."""
-        window = self.global_window
-        while window and now - window[0] >= 1.0:
-            window.popleft()
-        if len(window) >= self.limits.global_per_second:
-            raise _too_many(1.0 - (now - window[0]))
-        interval = 1.0 / self.limits.per_chat_per_second
-        last = self.chat_last.get(chat_id)
-        if last is not None and now - last < interval:
-            raise _too_many(interval - (now - last))
-        if chat_id.startswith("-"):
-            group = self.group_window[chat_id]
-            while group and now - group[0] >= 60.0:
-                group.popleft()
-            if len(group) >= self.limits.group_per_minute:
-                raise _too_many(60.0 - (now - group[0]))
-            group.append(now)
-        window.append(now)
-        self.chat_last[chat_id] = now
-
-
-def _too_many(wait: float) -> ApiError:
-    seconds = max(1, math.ceil(wait))
-    return ApiError(429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds})
 
 
 class FakeBotAPI:
@@ -181,14 +102,14 @@ class FakeBotAPI:
         self.token = token
         self.username = username
         self.response_delay = response_delay
-        self._limiter = _RateLimiter(rate_limits) if rate_limits else None
+        self._limiter = RateLimiter(rate_limits) if rate_limits else None
         self._lock = threading.Condition()
         self._updates: list[dict[str, Any]] = []
         self._next_update_id = 1
         self._next_message_id: dict[str, int] = defaultdict(lambda: 1000)
         self._messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        self._fail_next: dict[str, list[_Failure]] = defaultdict(list)
-        self._fail_chat: dict[str, _Failure] = {}
+        self._fail_next: dict[str, list[Failure]] = defaultdict(list)
+        self._fail_chat: dict[str, Failure] = {}
         self.edits: list[dict[str, Any]] = []
         self.callback_answers: list[dict[str, Any]] = []
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
@@ -202,7 +123,7 @@ class FakeBotAPI:
     # --- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> FakeBotAPI:
-        handler = _make_handler(self)
+        handler = make_handler(self)
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler, bind_and_activate=False)
         server.request_queue_size = 1024
         server.daemon_threads = True
@@ -345,7 +266,7 @@ class FakeBotAPI:
     ) -> None:
         with self._lock:
             self._fail_next[method].append(
-                _Failure(status, description, retry_after, migrate_to, count)
+                Failure(status, description, retry_after, migrate_to, count)
             )
 
     def fail_chat(
@@ -359,7 +280,7 @@ class FakeBotAPI:
         count: int | None = None,
     ) -> None:
         with self._lock:
-            self._fail_chat[str(chat_id)] = _Failure(
+            self._fail_chat[str(chat_id)] = Failure(
                 status, description, retry_after, migrate_to, count
             )
 
@@ -397,6 +318,10 @@ class FakeBotAPI:
             await asyncio.sleep(0.01)
 
     # --- request handling (called from server threads) ------------------------------------
+
+    def count_rejected(self) -> None:
+        with self._lock:
+            self.stats.rejected += 1
 
     def handle(self, token: str, method: str, params: dict[str, Any]) -> Any:
         """Answer one Bot API call; raise ApiError for an error answer."""
@@ -480,7 +405,7 @@ class FakeBotAPI:
         chat_id = str(params.get("chat_id", ""))
         if not chat_id:
             raise ApiError(400, "Bad Request: chat_id is empty")
-        plain = _validated_text(params)
+        plain = validated_text(params)
         record = {
             "message_id": self._take_message_id(chat_id),
             "chat_id": chat_id,
@@ -501,7 +426,7 @@ class FakeBotAPI:
         record = self._find_message(chat_id, int(params.get("message_id") or 0))
         if record is None:
             raise ApiError(400, "Bad Request: message to edit not found")
-        plain = _validated_text(params)
+        plain = validated_text(params)
         if (
             params["text"] == record["text"]
             and params.get("reply_markup") == record["reply_markup"]
@@ -572,26 +497,6 @@ class FakeBotAPI:
         return message
 
 
-def _validated_text(params: dict[str, Any]) -> str:
-    text = params.get("text")
-    if not isinstance(text, str) or not text.strip():
-        raise ApiError(400, "Bad Request: message text is empty")
-    plain = text
-    mode = str(params.get("parse_mode") or "").upper()
-    if mode == "HTML":
-        try:
-            plain = parse_telegram_html(text)
-        except HtmlParseError as exc:
-            raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from None
-    elif mode:
-        raise ApiError(400, f"Bad Request: unsupported parse_mode {mode!r} in this fake")
-    if not plain.strip():
-        raise ApiError(400, "Bad Request: message text is empty")
-    if utf16_len(plain) > MAX_TEXT_UTF16:
-        raise ApiError(400, "Bad Request: message is too long")
-    return plain
-
-
 def _commands_key(params: dict[str, Any]) -> tuple[str, str]:
     scope = params.get("scope") or {"type": "default"}
     return str(scope.get("type", "default")), str(params.get("language_code") or "")
@@ -615,85 +520,3 @@ def _command_entities(text: str) -> list[dict[str, Any]]:
         return []
     word = text.split(maxsplit=1)[0] if text.strip() else text
     return [{"type": "bot_command", "offset": 0, "length": utf16_len(word)}]
-
-
-def _decode_params(handler: BaseHTTPRequestHandler, body: bytes) -> dict[str, Any]:
-    content_type = handler.headers.get("Content-Type", "")
-    if "json" in content_type:
-        raw: dict[str, Any] = json.loads(body or b"{}")
-        return raw
-    if content_type.startswith("multipart/"):
-        message = BytesParser(policy=HTTP).parsebytes(
-            f"Content-Type: {content_type}\r\n\r\n".encode() + body
-        )
-        fields = {
-            part.get_param("name", header="content-disposition"): part.get_content()
-            for part in message.iter_parts()
-        }
-        return _typed({str(k): v if isinstance(v, str) else v.decode() for k, v in fields.items()})
-    query = parse_qs(body.decode("utf-8"), keep_blank_values=True)
-    return _typed({key: values[-1] for key, values in query.items()})
-
-
-def _typed(fields: dict[str, str]) -> dict[str, Any]:
-    params: dict[str, Any] = dict(fields)
-    for key, value in fields.items():
-        if key in _JSON_PARAMS:
-            params[key] = json.loads(value)
-        elif key in _INT_PARAMS and value.lstrip("-").isdigit():
-            params[key] = int(value)
-    return params
-
-
-def _make_handler(api: FakeBotAPI) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            self._serve()
-
-        def do_GET(self) -> None:
-            self._serve()
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            parts = self.path.split("?", 1)[0].strip("/").split("/")
-            status, payload = 404, {"ok": False, "error_code": 404, "description": "Not Found"}
-            if len(parts) == 2 and parts[0].startswith("bot"):
-                status, payload = self._answer(parts[0][3:], parts[1], body)
-            if api.response_delay:
-                time.sleep(api.response_delay)
-            data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            try:
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True  # the client gave up (e.g. a long poll cut at stop)
-
-        def _answer(self, token: str, method: str, body: bytes) -> tuple[int, dict[str, Any]]:
-            try:
-                params = _decode_params(self, body)
-                return 200, {"ok": True, "result": api.handle(token, method, params)}
-            except ApiError as exc:
-                if exc.status != 429:
-                    with api._lock:
-                        api.stats.rejected += 1
-                payload: dict[str, Any] = {
-                    "ok": False,
-                    "error_code": exc.status,
-                    "description": exc.description,
-                }
-                if exc.parameters:
-                    payload["parameters"] = exc.parameters
-                return exc.status, payload
-            except (ValueError, KeyError) as exc:
-                return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {exc}"}
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # keep test output quiet
-
-    return Handler
