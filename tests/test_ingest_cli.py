@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -68,3 +72,20 @@ def test_extract_json_for_a_path_and_a_url(runner: CliRunner) -> None:
     assert "查摆出问题4804条" in local["text"] and local["published"].startswith("2022-07-06")
     assert remote["title"] == "阳泉高新区累计摸底合同367份"
     assert "404" in failed["error"]
+
+
+def test_poll_loop_stops_on_sigterm(tmp_path: Path) -> None:
+    env = os.environ | {
+        "NEWSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'loop.db'}",
+        "PYTHONPATH": str(ROOT / "src"),
+    }
+    command = [sys.executable, "-m", "newsbot", "--config", str(DEMO), "poll"]
+    loop = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert loop.stdout is not None
+    first = [loop.stdout.readline() for _ in range(4)]  # the first cycle's four report lines
+    assert all(" ok " in line for line in first), first
+    loop.send_signal(signal.SIGTERM)
+    _, err = loop.communicate(timeout=30)
+    assert loop.returncode == 0 and "stopped" in err
