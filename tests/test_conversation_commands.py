@@ -165,3 +165,19 @@ async def test_english(conversation: Conversation) -> None:
     assert "Commands" in await say(conversation, "/help")
     assert "不支持的语言" not in await say(conversation, "/lang klingon")
     assert "语言已切换为中文" in await say(conversation, "/lang 中文")
+
+
+async def test_group_settings_need_a_group_admin(conversation: Conversation) -> None:
+    member = {"chat": "-300", "chat_type": "group", "can_manage": False}
+    assert "只有群管理员" in await say(conversation, "/unsubscribe", **member)
+    assert "只有群管理员" in await say(conversation, "/keywords add 党建", **member)
+    assert "你还没有关键词" in await say(conversation, "/keywords", **member)
+    assert "当前时区" in await say(conversation, "/tz", **member)
+    settings = await conversation.handle(
+        Incoming("telegram", "-300", "/settings", chat_type="group")
+    )
+    data = settings.messages[0].buttons[0][0].data
+    pressed = await conversation.handle(
+        Incoming("telegram", "-300", chat_type="group", callback_data=data, can_manage=False)
+    )
+    assert pressed.notice == "在群里只有群管理员可以修改设置。" and not pressed.messages

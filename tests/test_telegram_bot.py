@@ -127,6 +127,7 @@ async def test_edited_messages_are_not_rerun(bot: Bot) -> None:
 
 async def test_groups_and_channels(bot: Bot) -> None:
     group = -1001234
+    bot.api.set_chat_admins(group, [5])
     bot.api.inject_message(group, "随便聊聊", chat_type="supergroup", user_id=5)
     bot.api.inject_message(group, "/help@some_other_bot", chat_type="supergroup", user_id=5)
     bot.api.inject_edited_message(group, "/start", chat_type="supergroup", user_id=5)
@@ -231,3 +232,16 @@ async def test_webhook_mode(sqlite_url: str) -> None:
         finally:
             await stop_telegram(app)
             newsroom.engine.dispose()
+
+
+async def test_only_group_admins_change_group_settings(bot: Bot) -> None:
+    group = -1005555
+    bot.api.set_chat_admins(group, [5])
+    (refused,) = await bot.ask(group, "/unsubscribe", chat_type="supergroup", user_id=6)
+    assert "只有群管理员可以修改设置" in refused["plain"]
+    (shown,) = await bot.ask(group, "/time", chat_type="supergroup", user_id=6)
+    assert "当前摘要时间" in shown["plain"]
+    (done,) = await bot.ask(group, "/time 6:45", chat_type="supergroup", user_id=5)
+    assert "06:45" in done["plain"]
+    subscriber = bot.subscriber(group)
+    assert subscriber.digest_time == "06:45" and subscriber.digest_enabled

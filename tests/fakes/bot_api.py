@@ -13,7 +13,8 @@ thread, so sync tests, async tests and benchmarks can all use it.
 
 Methods served: getMe, deleteWebhook, setWebhook, getUpdates (offset confirms, limit, long-poll
 `timeout`), sendMessage, editMessageText, answerCallbackQuery, setMyCommands, getMyCommands,
-deleteMyCommands, getChat. Anything else is 404 "Not Found"; a wrong token is 401.
+deleteMyCommands, getChat, getChatMember (set_chat_admins(chat_id, [user ids]) decides who
+is an administrator). Anything else is 404 "Not Found"; a wrong token is 401.
 
 Checks like Telegram's: parse_mode=HTML is validated (tests/fakes/telegram_html.py: allowed
 tags, nesting, entities); text must be non-empty and <= 4096 UTF-16 units after entity parsing;
@@ -110,6 +111,7 @@ class FakeBotAPI:
         self._messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._fail_next: dict[str, list[Failure]] = defaultdict(list)
         self._fail_chat: dict[str, Failure] = {}
+        self._chat_admins: dict[str, set[str]] = {}
         self.edits: list[dict[str, Any]] = []
         self.callback_answers: list[dict[str, Any]] = []
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
@@ -396,6 +398,25 @@ class FakeBotAPI:
     def _api_setWebhook(self, params: dict[str, Any]) -> bool:
         self.webhook_url = str(params.get("url", ""))
         return True
+
+    def set_chat_admins(self, chat_id: int, user_ids: list[int]) -> None:
+        """Who getChatMember reports as an administrator of a group (everyone else: member)."""
+        with self._lock:
+            self._chat_admins[str(chat_id)] = {str(u) for u in user_ids}
+
+    def _api_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
+        user_id = str(params.get("user_id", ""))
+        user = _user(int(user_id or 0), "Tester", None)
+        if user_id not in self._chat_admins.get(str(params.get("chat_id", "")), set()):
+            return {"status": "member", "user": user}
+        rights = ["can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members", "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories"]
+        return {
+            "status": "administrator",
+            "user": user,
+            "can_be_edited": False,
+            "is_anonymous": False,
+            **dict.fromkeys(rights, True),
+        }
 
     def _api_getChat(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = int(params["chat_id"])

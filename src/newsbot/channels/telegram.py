@@ -12,6 +12,7 @@ plain text, anything else (403 ...) is logged; nothing raised here stops the bot
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 from collections.abc import Awaitable, Sequence
@@ -136,6 +137,12 @@ async def on_message(
     incoming = incoming_from_message(update, context.bot.username, admins)
     if incoming is None:
         return
+    message = update.effective_message
+    if incoming.is_group and message is not None and incoming.text.startswith("/"):
+        manages = await manages_chat(
+            context.bot, int(incoming.chat_id), message.from_user, message.sender_chat
+        )
+        incoming = dataclasses.replace(incoming, can_manage=manages)
     response = await conversation.handle(incoming)
     await send_messages(context.bot, incoming.chat_id, response.messages)
 
@@ -160,6 +167,9 @@ async def on_button(
         callback_data=query.data or "",
         is_admin=_is_admin(query.from_user, admins),
     )
+    if incoming.is_group:
+        manages = await manages_chat(context.bot, chat.id, query.from_user, None)
+        incoming = dataclasses.replace(incoming, can_manage=manages)
     response = await conversation.handle(incoming)
     try:
         await query.answer(response.notice[:200] or None)
@@ -192,6 +202,21 @@ def incoming_from_message(
         is_admin=_is_admin(user, admins),
         addressed_to_other=_addressed_to_other(text, bot_username),
     )
+
+
+async def manages_chat(bot: Any, chat_id: int, user: Any, sender_chat: Any) -> bool:
+    """May this user change the group's settings? Its administrators (and the group itself,
+    when an anonymous admin writes as the group) may; anyone else may not."""
+    if sender_chat is not None and sender_chat.id == chat_id:
+        return True
+    if user is None:
+        return False
+    try:
+        member = await bot.get_chat_member(chat_id, user.id)
+    except TelegramError as exc:  # unsure: refuse the change, the admin can try again
+        log.warning("getChatMember in %s failed: %s", chat_id, exc)
+        return False
+    return member.status in ("creator", "administrator")
 
 
 def _addressed_to_other(text: str, bot_username: str | None) -> bool:

@@ -21,21 +21,22 @@ class CommandSpec:
     handler: Handler
     description: str  # i18n key
     admin: bool = False
+    manage: bool = False  # changes the chat's settings: in a group, only its administrators
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    CommandSpec("start", account.start, "cmd.start"),
+    CommandSpec("start", account.start, "cmd.start", manage=True),
     CommandSpec("help", account.help_, "cmd.help"),
     CommandSpec("search", search.search, "cmd.search"),
     CommandSpec("digest", reading.digest, "cmd.digest"),
     CommandSpec("latest", reading.latest, "cmd.latest"),
-    CommandSpec("subscribe", account.subscribe, "cmd.subscribe"),
-    CommandSpec("unsubscribe", account.unsubscribe, "cmd.unsubscribe"),
-    CommandSpec("time", account.time, "cmd.time"),
-    CommandSpec("tz", account.tz, "cmd.tz"),
-    CommandSpec("keywords", keywords.keywords, "cmd.keywords"),
+    CommandSpec("subscribe", account.subscribe, "cmd.subscribe", manage=True),
+    CommandSpec("unsubscribe", account.unsubscribe, "cmd.unsubscribe", manage=True),
+    CommandSpec("time", account.time, "cmd.time", manage=True),
+    CommandSpec("tz", account.tz, "cmd.tz", manage=True),
+    CommandSpec("keywords", keywords.keywords, "cmd.keywords", manage=True),
     CommandSpec("settings", account.settings, "cmd.settings"),
-    CommandSpec("lang", account.lang, "cmd.lang"),
+    CommandSpec("lang", account.lang, "cmd.lang", manage=True),
     CommandSpec("stats", admin.stats, "cmd.stats", admin=True),
     CommandSpec("broadcast", admin.broadcast, "cmd.broadcast", admin=True),
 )

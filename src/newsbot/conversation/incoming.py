@@ -14,6 +14,8 @@ class Incoming:
     `chat_type` is "private", "group", "supergroup" or "channel". `addressed_to_other` is set by
     channels that know the command named another bot (/help@otherbot). `is_admin` is the channel's
     verdict from the config (telegram.admins); the console user is the local operator.
+    `can_manage` says whether this user may change the chat's settings: always in a private
+    chat; in a group only its administrators (the channel asks the platform).
     """
 
     channel: str
@@ -25,6 +27,7 @@ class Incoming:
     is_edit: bool = False
     is_admin: bool = False
     addressed_to_other: bool = False
+    can_manage: bool = True
 
     @property
     def is_group(self) -> bool:

@@ -3,6 +3,7 @@
 Decisions (docs/conversation.md):
 - channel posts get no answer (a bot posting into a channel it reads would be spam);
 - in groups only commands are handled (not plain text), and not those addressed to another bot;
+  settings of a group are changed by its administrators only (Incoming.can_manage);
 - edited messages are not re-run (an edit of /keywords add must not add twice); a private chat
   is told so, a group is not;
 - more than MAX_INPUT_CHARS characters gets a clear limit message, nothing else happens;
@@ -28,7 +29,13 @@ from newsbot.service import Newsroom
 from newsbot.storage.subscribers import load_or_create_secret
 
 log = logging.getLogger(__name__)
-MAX_INPUT_CHARS = 4096  # Telegram's own limit for a message; other channels get the same
+MAX_INPUT_CHARS = 4096
+# Settings commands that only show something with these arguments (/time, /keywords list).
+_SHOWING = {
+    "time": {""},
+    "tz": {""},
+    "keywords": {"", "list", "ls", "列表", "查看"},
+}  # Telegram's own limit for a message; other channels get the same
 
 
 class Conversation:
@@ -78,6 +85,8 @@ class Conversation:
             return turn.say(turn.t("error.unknown_command", command=command.name))
         if spec.admin and not incoming.is_admin:
             return turn.say(turn.t("admin.only"))
+        if spec.manage and not incoming.can_manage and not _only_shows(spec.name, command.args):
+            return turn.say(turn.t("group.admins_only"))
         return await spec.handler(turn, command.args)
 
     async def _button(self, incoming: Incoming, data: str) -> Response:
@@ -87,6 +96,8 @@ class Conversation:
         if payload is None or handler is None:
             log.warning("refused callback data from %s:%s", incoming.channel, incoming.chat_id)
             return Response(notice=turn.t("error.bad_callback"))
+        if payload.startswith("set:") and not incoming.can_manage:
+            return Response(notice=turn.t("group.admins_only"))
         return await handler(turn, payload)
 
     async def _turn(self, incoming: Incoming) -> Turn:
@@ -113,6 +124,10 @@ class Conversation:
             )
         except Exception:
             return "zh"
+
+
+def _only_shows(command: str, args: str) -> bool:
+    return args.strip().casefold() in _SHOWING.get(command, set())
 
 
 def _language(subscriber: Subscriber | None) -> str:

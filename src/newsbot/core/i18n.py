@@ -94,6 +94,7 @@ ZH: dict[str, str] = {
     "lang.bad": "不支持的语言“{value}”。可选：zh（中文）、en（English）。",
     # admin
     "admin.only": "此命令仅限管理员使用。",
+    "group.admins_only": "在群里只有群管理员可以修改设置。",
     "stats.body": "📊 订阅者 {total}（活跃 {active}，订阅摘要 {digest}）\n关键词 {keywords} 个\n文章 {articles} 篇",
     "broadcast.usage": "用法：/broadcast 要群发的内容",
     "broadcast.queued": "📣 已排队群发给 {n} 位订阅者。",
@@ -182,6 +183,7 @@ EN: dict[str, str] = {
     "lang.set": "Language switched to English.",
     "lang.bad": "Unsupported language “{value}”. Choose zh (中文) or en (English).",
     "admin.only": "This command is for admins only.",
+    "group.admins_only": "In a group, only its administrators can change the settings.",
     "stats.body": "📊 Subscribers {total} (active {active}, digest on {digest})\nKeywords {keywords}\nArticles {articles}",
     "broadcast.usage": "Usage: /broadcast the text to send",
     "broadcast.queued": "📣 Broadcast queued for {n} subscribers.",
