@@ -85,12 +85,14 @@ def parse_deep_link(payload: str) -> DeepLink:
             return DeepLink("", payload)
         prefix, value = prefix[:-1], decoded
     kinds = {"kw": "keyword", "sec": "section", "lang": "lang"}
-    return DeepLink(kinds.get(prefix, ""), value.strip())
+    value = value.strip()
+    return DeepLink(kinds.get(prefix, "") if value else "", value or payload)
 
 
 def _b64(value: str) -> str | None:
     try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("utf-8")
+        padded = value + "=" * (-len(value) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
 
