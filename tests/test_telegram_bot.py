@@ -245,3 +245,11 @@ async def test_only_group_admins_change_group_settings(bot: Bot) -> None:
     assert "06:45" in done["plain"]
     subscriber = bot.subscriber(group)
     assert subscriber.digest_time == "06:45" and subscriber.digest_enabled
+
+
+async def test_blocking_the_bot_marks_the_subscriber_inactive_until_start(bot: Bot) -> None:
+    await bot.ask(70, "/start")
+    bot.api.inject_my_chat_member(70, "kicked")
+    await bot.api.async_wait_for(lambda: not bot.subscriber(70).active)
+    (welcome,) = await bot.ask(70, "/start")
+    assert "欢迎" in welcome["plain"] and bot.subscriber(70).active

@@ -25,7 +25,8 @@ Injecting updates (each returns the update dict; ids and dates are filled in):
     inject_message(chat_id, text, *, chat_type="private", user_id=None, first_name="Tester",
                    language_code="zh-hans", title=None, edited=False)
     inject_edited_message(...), inject_channel_post(chat_id, text),
-    inject_callback_query(chat_id, data, *, message_id, user_id=None)
+    inject_callback_query(chat_id, data, *, message_id, user_id=None),
+    inject_my_chat_member(chat_id, status)  (the bot blocked: "kicked"; removed from a group: "left")
     inject_update(raw_update_dict)
 
 Failures on demand (answer before any validation; counted down, None = forever):
@@ -254,6 +255,25 @@ class FakeBotAPI:
         }
         return self.inject_update({"callback_query": query})
 
+    def inject_my_chat_member(
+        self, chat_id: int, status: str, *, chat_type: str = "private"
+    ) -> dict[str, Any]:
+        """The bot's own membership changed: status "kicked" (blocked / removed), "member" ..."""
+        bot = {"id": BOT_ID, "is_bot": True, "first_name": "newsbot", "username": self.username}
+        user = _user(abs(chat_id), "Tester", "zh-hans")
+        change = {
+            "chat": _chat(
+                chat_id, chat_type, "Tester", None if chat_type == "private" else "A group"
+            ),
+            "from": user,
+            "date": int(time.time()),
+            "old_chat_member": {"status": "member", "user": bot},
+            "new_chat_member": {"status": status, "user": bot, "until_date": 0}
+            if status == "kicked"
+            else {"status": status, "user": bot},
+        }
+        return self.inject_update({"my_chat_member": change})
+
     # --- failures on demand ----------------------------------------------------------------
 
     def fail_next(
@@ -409,7 +429,18 @@ class FakeBotAPI:
         user = _user(int(user_id or 0), "Tester", None)
         if user_id not in self._chat_admins.get(str(params.get("chat_id", "")), set()):
             return {"status": "member", "user": user}
-        rights = ["can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members", "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories"]
+        rights = [
+            "can_manage_chat",
+            "can_delete_messages",
+            "can_manage_video_chats",
+            "can_restrict_members",
+            "can_promote_members",
+            "can_change_info",
+            "can_invite_users",
+            "can_post_stories",
+            "can_edit_stories",
+            "can_delete_stories",
+        ]
         return {
             "status": "administrator",
             "user": user,

@@ -33,6 +33,7 @@ from telegram.ext import (
     ApplicationBuilder,
     BaseUpdateProcessor,
     CallbackQueryHandler,
+    ChatMemberHandler,
     ContextTypes,
     MessageHandler,
     filters,
@@ -72,6 +73,8 @@ def build_application(
     button = functools.partial(on_button, conversation=conversation, admins=admins)
     message = functools.partial(on_message, conversation=conversation, admins=admins)
     app.add_handler(CallbackQueryHandler(button))
+    membership = functools.partial(on_membership, conversation=conversation)
+    app.add_handler(ChatMemberHandler(membership, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.ALL, message))
     app.add_error_handler(on_error)
     return app
@@ -176,6 +179,15 @@ async def on_button(
     except TelegramError as exc:  # the query may be too old to answer; the reply still matters
         log.info("answerCallbackQuery failed: %s", exc)
     await deliver_button_response(context.bot, incoming.chat_id, query.message.message_id, response)
+
+
+async def on_membership(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, *, conversation: Conversation
+) -> None:
+    """The bot was blocked (private chat) or removed from a group: mark the subscriber inactive."""
+    change = update.my_chat_member
+    if change is not None and change.new_chat_member.status in ("kicked", "left"):
+        await conversation.chat_gone(CHANNEL, str(change.chat.id))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -58,6 +58,16 @@ class Conversation:
             log.exception("conversation failed for %s:%s", incoming.channel, incoming.chat_id)
             return Response.say(t(self._language_guess(incoming), "error.internal"))
 
+    async def chat_gone(self, channel: str, chat_id: str) -> bool:
+        """The chat blocked the bot or removed it from the group: stop sending (until /start)."""
+        store = self.services.subscriptions.store
+        subscriber = await asyncio.to_thread(store.get, channel, chat_id)
+        if subscriber is None or not subscriber.active:
+            return False
+        await asyncio.to_thread(store.deactivate, subscriber.id)
+        log.info("%s:%s left; subscriber %d inactive", channel, chat_id, subscriber.id)
+        return True
+
     async def _handle(self, incoming: Incoming) -> Response:
         if incoming.chat_type == "channel" or incoming.addressed_to_other:
             return Response.nothing()
