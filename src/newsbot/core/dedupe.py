@@ -89,15 +89,20 @@ def simhash(title: str, lead: str, *, lead_chars: int = LEAD_CHARS) -> int | Non
     features = _features(title + " " + lead[:lead_chars])
     if not features:
         return None
-    weights = [0] * SIMHASH_BITS
-    for feature in features:
-        digest = int.from_bytes(
-            hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest(), "big"
-        )
-        for bit in range(SIMHASH_BITS):
-            weights[bit] += 1 if digest >> bit & 1 else -1
-    value = sum(1 << bit for bit in range(SIMHASH_BITS) if weights[bit] > 0)
+    # Each feature's hash as a 64-character bit string; a bit of the SimHash is set when most
+    # features have it set. Counting down the columns with tuple.count keeps the per-bit work
+    # in C (a Python loop over 64 bits per feature cost ~1.6 ms per article).
+    rows = [format(_feature_hash(feature), "064b") for feature in features]
+    half = len(rows) / 2
+    value = 0
+    for position, column in enumerate(zip(*rows, strict=True)):
+        if column.count("1") > half:
+            value |= 1 << (SIMHASH_BITS - 1 - position)
     return value - (1 << SIMHASH_BITS) if value >= 1 << (SIMHASH_BITS - 1) else value
+
+
+def _feature_hash(feature: str) -> int:
+    return int.from_bytes(hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest(), "big")
 
 
 def hamming(a: int, b: int) -> int:

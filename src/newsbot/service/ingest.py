@@ -9,9 +9,11 @@ what it already has and fetches the rest: nothing is lost, nothing is stored twi
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -103,6 +105,7 @@ class Ingestor:
         *,
         summarizer: Summarizer | None = None,
         rand: Callable[[], float] = random.random,
+        workers: int = 2,
     ) -> None:
         self.settings = settings
         self.sources = sources
@@ -120,6 +123,9 @@ class Ingestor:
             jitter=polling.jitter,
         )
         self._synced = False
+        # Extraction, summaries and storage are CPU-bound Python: more threads than cores only
+        # add GIL contention (measured in benchmarks/bench_poll.py, see docs/ingest.md).
+        self._workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest")
 
     def sync_sources(self) -> None:
         """Bring the sources table in line with the configuration (idempotent)."""
@@ -276,7 +282,9 @@ class Ingestor:
         except FetchError as exc:
             return _ItemOutcome("failed", str(exc))
         try:
-            return await asyncio.to_thread(self._store_page, config, source_id, key, item, page)
+            loop = asyncio.get_running_loop()
+            store = functools.partial(self._store_page, config, source_id, key, item, page)
+            return await loop.run_in_executor(self._workers, store)
         except (
             Exception
         ) as exc:  # one bad page (extractor bug, storage hiccup) must not stop the rest
