@@ -187,3 +187,9 @@ def test_arbitrary_unicode_never_raises(title: str, paragraphs: list[str]) -> No
     first = summarizer.summarize(title, paragraphs)
     assert first == summarizer.summarize(title, paragraphs)
     assert len(first.key_points) <= 5
+
+
+def test_hostile_long_paragraphs_are_summarized() -> None:
+    blob = "党建" * 50_000 + "。" + "a1" * 50_000 + "1." * 20_000
+    summary = ExtractiveSummarizer().summarize("", [blob, "“" * 20_000])
+    assert len(summary.key_points) <= 5

@@ -57,8 +57,6 @@ _PERCENT_WORD_RE = re.compile(rf"百分之(?P<n>{_NUM})")
 # Spans whose numbers are not figures; masked before matching (same length, so offsets hold).
 _DIGIT_MASKS = (
     r"https?://[A-Za-z0-9:/?#\[\]@!$&'()*+,;=._~%-]+|www\.[A-Za-z0-9/?#@&=._~%-]+",
-    r"[A-Za-z0-9._+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.]+",
-    r"[A-Za-z0-9_./-]*\d[A-Za-z0-9_-]*\.(?:s?html?|php|aspx?|jsp|jpe?g|png|gif|pdf|docx?)",
     r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*[日号]?",
     r"\d{4}\s*(?:[-至到~—]\s*\d{4}\s*)?年(?:度|\d{1,2}月(?:\d{1,2}[日号])?)?",
     r"\d{1,2}月(?:\d{1,2}[日号]?)?(?:\s*[-至到~—]\s*\d{1,2}(?:月\d{1,2})?[日号])?",
@@ -66,15 +64,20 @@ _DIGIT_MASKS = (
     r"(?<!\d)\d{1,2}:\d{2}(?::\d{2})?",
     r"(?<!\d)\d{1,2}[时点]\d{1,2}分(?:\d{1,2}秒)?",
     r"(?<!\d)(?:0\d{2,3}-)?[2-9]\d{6,7}(?!\d)|(?<!\d)1[3-9]\d{9}(?!\d)",
-    r"[0-9]+[A-Za-z]+|[A-Za-z]+[0-9]+",
 )
+# A run of ASCII word characters with a letter in it is a name or an identifier: 5849.html,
+# a@b.cn, 5G, G20, PM2.5. Starting only at a run's first character and matching possessively keeps
+# this linear on hostile input (a 10k-character base64 blob).
+_ASCII_TOKEN_RE = re.compile(r"(?<![A-Za-z0-9_./:@+-])[A-Za-z0-9_./:@+-]++")
+_LETTER_RE = re.compile(r"[A-Za-z]")
 # Spans that need no Arabic digit: Chinese dates, ordinals, titles, short quotations, formulas.
 _TEXT_MASKS = (
     r"[〇零一二三四五六七八九]{4}年|[一二三四五六七八九十]{1,3}月(?:[一二三四五六七八九十]{1,3}[日号])?",
     r"第[0-9零〇一二两三四五六七八九十百千]+",
     r"《[^《》]{0,60}》",
     r"[“「『‘\"][^“”「」『』‘’\"]{1,12}[”」』’\"]",
-    r"[0-9A-Za-z零一二两三四五六七八九十]+(?:\s*[+＋]\s*[0-9A-Za-z零一二两三四五六七八九十]+)+",
+    r"(?<![0-9A-Za-z零一二两三四五六七八九十])[0-9A-Za-z零一二两三四五六七八九十]++"
+    r"(?:\s*+[+＋]\s*+[0-9A-Za-z零一二两三四五六七八九十]++)+",
 )
 _SLOGANS = spaced(
     "两个确立 两个维护 四个意识 四个自信 四个全面 三个代表 五位一体 三会一课 两学一做 三严三实 "
@@ -94,6 +97,7 @@ _STOP_EDGE = re.compile(
 )
 _CLAUSE_BREAK = re.compile(r"[，,。；;：:、！？!?（）()“”「」《》\s]")
 _MAX_LABEL = 8
+_CONTEXT = 40  # characters before a figure searched for its label
 
 
 def extract_figures(text: str) -> list[Figure]:
@@ -133,9 +137,13 @@ def _mask(text: str) -> str:
     def blank(match: re.Match[str]) -> str:
         return "□" * len(match.group(0))
 
-    # Dates, identifiers and phone numbers need an Arabic digit: skip that pass when there is none.
+    def blank_names(match: re.Match[str]) -> str:
+        token = match.group(0)
+        return "□" * len(token) if _LETTER_RE.search(token) else token
+
+    # Dates, identifiers and phone numbers need an Arabic digit: skip these passes when there is none.
     if _DIGIT_RE.search(text):
-        text = _DIGIT_MASK_RE.sub(blank, text)
+        text = _DIGIT_MASK_RE.sub(blank, _ASCII_TOKEN_RE.sub(blank_names, text))
     return _TEXT_MASK_RE.sub(blank, text)
 
 
@@ -184,7 +192,8 @@ def _base_unit(unit: str) -> str:
 def _label(sentence: str, start: int, end: int) -> str:
     """What the figure counts: the noun right after its unit, else the clause right before it."""
     after = _label_after(sentence[end : end + 16])
-    return after or _label_before(sentence[:start])
+    # Bounded windows: a label is near its figure, and a 1 MB sentence stays linear.
+    return after or _label_before(sentence[max(0, start - _CONTEXT) : start])
 
 
 def _label_after(fragment: str) -> str:
@@ -332,8 +341,8 @@ def headline_score(figure: Figure, sentences: Sequence[str]) -> float:
     more for totals and outcomes, less for parts, approximations and durations."""
     score = _UNIT_WEIGHT.get(figure.unit, 1.0)
     sentence = sentences[figure.sentence] if figure.sentence < len(sentences) else ""
-    position = sentence.find(figure.text)
-    before = sentence[: max(position, 0)]
+    position = max(sentence.find(figure.text), 0)
+    before = sentence[max(0, position - 4 * _CONTEXT) : position]
     clause = _CLAUSE_BREAK.split(before)[-1] if before else ""
     if _TOTAL_RE.search(clause) or _TOTAL_RE.search(figure.label):
         score += 1.5

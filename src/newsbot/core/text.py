@@ -37,6 +37,7 @@ MAX_OPEN_QUOTE = 300
 _INTERESTING_RE = re.compile(
     "[" + re.escape(OPENERS + CLOSERS + TERMINATORS + ELLIPSIS + ".") + "]"
 )
+_WORD_BEFORE_RE = re.compile(r"([A-Za-z.]+)$")
 _SPACE_RE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\ufeff]+")
 _ABBREVIATIONS = frozenset(
     spaced(
@@ -154,7 +155,7 @@ def _english_full_stop(line: str, i: int) -> bool:
         return False
     if after and after not in " \"'”’)":
         return False
-    word = re.search(r"([A-Za-z.]+)$", line[:i])
+    word = _WORD_BEFORE_RE.search(line, max(0, i - 12), i)  # bounded: many dots stay linear
     if word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
         return False
     if word and len(word.group(1)) == 1 and word.group(1).isupper():
