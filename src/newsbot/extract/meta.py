@@ -113,8 +113,14 @@ def _build(match: re.Match[str]) -> datetime | None:
     except ValueError:
         return None
     if zone:
-        return datetime.fromisoformat(local.isoformat() + _iso_zone(zone)).astimezone(UTC)
-    return local.replace(tzinfo=LOCAL_ZONE).astimezone(UTC)
+        try:
+            return datetime.fromisoformat(local.isoformat() + _iso_zone(zone)).astimezone(UTC)
+        except ValueError:
+            pass  # an impossible offset such as +9999: read the time as local
+    try:
+        return local.replace(tzinfo=LOCAL_ZONE).astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
 
 
 def _iso_zone(zone: str) -> str:
