@@ -16,7 +16,10 @@ FRAGMENTS = st.sampled_from(
     [b"<html>", b"<body>", b"<p>", b"</p>", b"<div class='nav'>", b"</div>", b"<br>", b"<img src=x>",
      b"<meta charset=gbk>", b"<meta charset=utf-16>", b"<?xml version='1.0' encoding='gb2312'?>",
      b"<title>", "党建".encode("gb18030"), "党建".encode(), b"\x00", b"\xff\xfe", b"\xef\xbb\xbf",
-     b"2022-07-06 10:10:33", "版权声明".encode(), b"<table><tr><td>", b"<a href=#>", b"<!--"]
+     b"2022-07-06 10:10:33", "版权声明".encode(), b"<table><tr><td>", b"<a href=#>", b"<!--",
+     b"<meta property='article:published_time' content='2022-07-06T10:10:33+9999'>",
+     b"<time datetime='2022-13-45'>", b"<h1>", b"</h1>", b"<figure><figcaption>",
+     "留言与评论".encode(), b"<p style='text-align:center'>"]
 )  # fmt: skip
 HTMLISH = st.lists(st.one_of(FRAGMENTS, st.binary(max_size=40)), max_size=40).map(b"".join)
 
