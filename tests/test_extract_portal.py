@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from tests.conftest import ROOT, shared_path
@@ -110,9 +111,18 @@ def test_every_link_inside_the_portal_resolves_to_a_bundled_file() -> None:
             assert (base / target).resolve().is_file(), f"{path.relative_to(root())}: {target}"
 
 
+class _LyingHandler(http.server.SimpleHTTPRequestHandler):
+    """Announces every page as UTF-8, as misconfigured servers do, GBK pages included."""
+
+    extensions_map: ClassVar[dict[str, str]] = {
+        ".html": "text/html; charset=utf-8",
+        ".xml": "application/rss+xml",
+    }
+
+
 @pytest.fixture
 def portal_server() -> Iterator[str]:
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(root()))
+    handler = partial(_LyingHandler, directory=str(root()))
     handler.log_message = lambda *args: None  # type: ignore[attr-defined]
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -162,3 +172,25 @@ def test_demo_section_selectors_find_every_article_of_the_section(key: str) -> N
     articles = {p for p in PAGES if p.parent == listing.parent}
     linked = {(listing.parent / i.cssselect("a.t")[0].get("href")).resolve() for i in items}
     assert linked == articles
+
+
+def test_every_page_served_with_a_lying_charset_header_extracts_like_the_file(
+    portal_server: str,
+) -> None:
+    import httpx
+
+    with httpx.Client() as client:
+        for path in PAGES:
+            url = portal_server + path.relative_to(root()).as_posix()
+            response = client.get(url)
+            assert response.headers["content-type"] == "text/html; charset=utf-8"
+            served = extract_article(
+                response.content, url, content_type=response.headers["content-type"]
+            )
+            local = extract_article(path.read_bytes(), path.as_uri())
+            assert (served.title, served.paragraphs, served.published) == (
+                local.title,
+                local.paragraphs,
+                local.published,
+            )
+            assert "\ufffd" not in served.text
