@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,23 +31,27 @@ from newsbot.storage.articles import ArticleStore  # noqa: E402
 
 
 class FixedClock:
-    """The fan-out happens 'at' one instant (08:00 in Shanghai); pacing uses real time."""
+    """Starts at the given instant (08:00 in Shanghai) and runs at real speed."""
 
     def __init__(self, now: datetime) -> None:
         self.value = now
+        self.started = time.monotonic()
 
     def now(self) -> datetime:
-        return self.value
+        return self.value + timedelta(seconds=time.monotonic() - self.started)
 
 
 async def main(url: str, base_url: str, token: str, rate: float, now: str, enqueue: bool) -> None:
     engine = db.create_db_engine(url)
     settings = Settings(delivery=DeliverySettings(rate_per_second=rate))
-    request = HTTPXRequest(connection_pool_size=64, read_timeout=30, pool_timeout=30)
+    request = HTTPXRequest(connection_pool_size=8, read_timeout=30, pool_timeout=30)
     bot = Bot(token, base_url=base_url, request=request)
     async with bot:
         service = DeliveryService(
-            settings, engine, FixedClock(datetime.fromisoformat(now)), ArticleStore(engine),
+            settings,
+            engine,
+            FixedClock(datetime.fromisoformat(now)),
+            ArticleStore(engine),
             {"telegram": TelegramSender(bot)},
         )
         recovered = service.recover(everything=not db.is_postgres(engine))
@@ -70,4 +75,6 @@ async def main(url: str, base_url: str, token: str, rate: float, now: str, enque
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    asyncio.run(main(args[0], args[1], args[2], float(args[3]), args[4], "--no-enqueue" not in args))
+    asyncio.run(
+        main(args[0], args[1], args[2], float(args[3]), args[4], "--no-enqueue" not in args)
+    )

@@ -19,7 +19,7 @@ import functools
 import html
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -203,24 +203,27 @@ class DeliveryService:
         report: DeliveryReport,
     ) -> None:
         with self.engine.begin() as conn:
+            wanted = [(subscriber.id, slot.local_date_key) for subscriber, slot in batch]
+            claimed = self.records.claim_many(conn, wanted, "claimed", now)
+            report.already_claimed += len(batch) - len(claimed)  # another tick or process has them
+            messages: list[NewMessage] = []
+            outcomes: list[tuple[int, str, int]] = []
             for subscriber, slot in batch:
-                digest_id = self.records.claim(
-                    conn, subscriber.id, slot.local_date_key, "claimed", now
-                )
-                if digest_id is None:
-                    report.already_claimed += 1  # another tick or process has it
+                if subscriber.id not in claimed:
                     continue
                 fresh = [a for a in candidates if a.id not in seen.get(subscriber.id, set())]
                 digest = self._digest(subscriber, fresh, slot.local_date_key, now, matcher)
-                messages = self._digest_messages(subscriber, digest)
-                self.outbox.enqueue(conn, messages, now)
-                self.records.finish(
-                    conn, digest_id, QUEUED if messages else EMPTY, len(digest.items), now
+                chunks = self._digest_messages(subscriber, digest)
+                messages.extend(chunks)
+                outcomes.append(
+                    (claimed[subscriber.id], QUEUED if chunks else EMPTY, len(digest.items))
                 )
-                self.subscribers.set_last_digest(conn, subscriber.id, now)
-                report.queued += 1 if messages else 0
-                report.empty += 0 if messages else 1
-                report.messages += len(messages)
+                report.queued += 1 if chunks else 0
+                report.empty += 0 if chunks else 1
+            self.outbox.enqueue(conn, messages, now)
+            self.records.finish_many(conn, outcomes, now)
+            self.subscribers.set_last_digest(conn, list(claimed), now)
+            report.messages += len(messages)
 
     def _digest(
         self,
@@ -243,11 +246,12 @@ class DeliveryService:
         )
 
     def _digest_messages(self, subscriber: Subscriber, digest: Digest) -> list[NewMessage]:
-        message = digest_message(digest, self.settings.empty_day)
-        if message is None:
+        rendered = rendered_digest(
+            subscriber.channel, replace(digest, subscriber_id=0), self.settings.empty_day
+        )
+        if rendered is None:
             return []
-        chunks = render_for(subscriber.channel, message)
-        owners = _chunk_of_articles(digest, chunks)
+        chunks, owners, link_preview = rendered
         return [
             NewMessage(
                 dedupe_key=f"digest:{subscriber.id}:{digest.local_date}:{index}",
@@ -255,7 +259,7 @@ class DeliveryService:
                 channel=subscriber.channel,
                 chat_id=subscriber.chat_id,
                 kind="digest",
-                payload={"text": chunk, "link_preview": message.link_preview},
+                payload={"text": chunk, "link_preview": link_preview},
                 article_ids=tuple(a for a, owner in owners.items() if owner == index),
             )
             for index, chunk in enumerate(chunks)
@@ -378,6 +382,19 @@ class DeliveryService:
                 "%d outbox message(s) were in flight at a crash; resending (may duplicate)", count
             )
         return count
+
+
+@functools.lru_cache(maxsize=1024)
+def rendered_digest(
+    channel: str, digest: Digest, empty_day: str
+) -> tuple[tuple[str, ...], dict[int, int], bool] | None:
+    """(chunks, article -> chunk index, link preview) of a digest; memoised because most
+    subscribers of a fan-out share the same digest (same sections, no keywords)."""
+    message = digest_message(digest, empty_day)
+    if message is None:
+        return None
+    chunks = tuple(render_for(channel, message))
+    return chunks, _chunk_of_articles(digest, chunks), message.link_preview
 
 
 def render_for(channel: str, message: Message) -> list[str]:

@@ -43,33 +43,58 @@ class Pacer:
         self._monotonic = monotonic
         self._sleep = sleep
         self._next_slot = 0.0
+        self.per_window = max(1, int(rate_per_second * headroom))
+        self._sent: deque[float] = deque()
         self._chat_ready: dict[str, float] = {}
         self._paused_until: dict[str, float] = {}
         self._groups: dict[str, deque[float]] = {}
         self.paused_chats = 0
 
-    async def acquire(self, chat_id: str) -> None:
-        """Wait until `chat_id` may receive the next message; the caller then sends at once."""
+    async def chat_ready(self, chat_id: str) -> None:
+        """Wait (without holding anything) until the chat's own limits allow a message."""
         while True:
             now = self._monotonic()
-            ready = max(
-                self._chat_ready.get(chat_id, 0.0),
-                self._paused_until.get(chat_id, 0.0),
-                self._group_ready(chat_id, now),
-            )
-            if ready > now:
-                await self._sleep(ready - now)
-                continue
+            ready = self._ready_at(chat_id, now)
+            if ready <= now:
+                return
+            await self._sleep(ready - now)
+
+    async def acquire(self, chat_id: str) -> None:
+        """Wait for the chat and a global slot; the caller then sends at once."""
+        while True:
+            await self.chat_ready(chat_id)
+            now = self._monotonic()
             slot = max(now, self._next_slot)
             self._next_slot = slot + self.interval
-            self._chat_ready[chat_id] = slot + self.chat_interval
             if slot > now:
                 await self._sleep(slot - now)
-            if self._paused_until.get(chat_id, 0.0) > self._monotonic():
+            now = self._monotonic()
+            if self._ready_at(chat_id, now) > now:
                 continue  # the chat was paused (429) while we waited for the global slot
-            self._record_group(chat_id, slot)
-            self._forget_idle(slot)
+            wait = self._window_wait(now)
+            if wait > 0:
+                # Running late (a stalled loop) must not turn into a burst: the slots we missed
+                # are gone, and no 1 s window ever holds more than rate * headroom sends.
+                await self._sleep(wait)
+                continue
+            self._sent.append(now)
+            self._chat_ready[chat_id] = now + self.chat_interval
+            self._record_group(chat_id, now)
+            self._forget_idle(now)
             return
+
+    def _ready_at(self, chat_id: str, now: float) -> float:
+        return max(
+            self._chat_ready.get(chat_id, 0.0),
+            self._paused_until.get(chat_id, 0.0),
+            self._group_ready(chat_id, now),
+        )
+
+    def _window_wait(self, now: float) -> float:
+        sent = self._sent
+        while sent and now - sent[0] >= 1.0:
+            sent.popleft()
+        return sent[0] + 1.0 - now if len(sent) >= self.per_window else 0.0
 
     def pause_chat(self, chat_id: str, seconds: float) -> None:
         """Telegram said retry_after for this chat: nothing goes to it before then."""

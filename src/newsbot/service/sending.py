@@ -19,10 +19,12 @@ whose single writer would serialise them anyway) so the event loop keeps pacing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 import random
 import re
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
@@ -90,7 +92,7 @@ class OutboxSender:
         *,
         max_attempts: int = 8,
         batch_size: int = 500,
-        concurrency: int = 64,
+        concurrency: int = 16,
         db_threads: int = 1,
     ) -> None:
         self.outbox = outbox
@@ -111,19 +113,85 @@ class OutboxSender:
     def close(self) -> None:
         self._db.shutdown(wait=True)
 
-    async def send_due(self, *, max_batches: int | None = None) -> SendReport:
-        """Send every row that is due now (batch after batch); rows due later wait for a later tick."""
+    async def send_due(self) -> SendReport:
+        """Send every row that is due now; rows due later wait for a later tick.
+
+        Claimed rows go into one lane per chat (sent in id order by one task); the next batch is
+        claimed while the lanes still have work, so the global rate never idles at a batch
+        boundary waiting for one chat's second chunk (1 s later).
+        """
         report = SendReport()
-        batches = 0
-        while max_batches is None or batches < max_batches:
-            rows = await self._call(
-                self.outbox.claim, self.clock.now(), self.batch_size, list(self.senders)
-            )
-            if not rows:
-                break
-            report.add(await self.send_rows(rows))
-            batches += 1
-        return report
+        lanes: dict[tuple[str, str], deque[OutboxRow]] = {}
+        tasks: set[asyncio.Task[None]] = set()
+        finished = asyncio.Event()
+        errors: list[BaseException] = []
+
+        def on_done(task: asyncio.Task[None]) -> None:
+            tasks.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                errors.append(task.exception())  # type: ignore[arg-type]
+            finished.set()
+
+        exhausted = False
+        try:
+            while True:
+                if not exhausted and sum(map(len, lanes.values())) < self.batch_size // 2:
+                    rows = await self._call(
+                        self.outbox.claim, self.clock.now(), self.batch_size, list(self.senders)
+                    )
+                    exhausted = len(rows) < self.batch_size
+                    for task in self._dispatch(rows, lanes, report):
+                        tasks.add(task)
+                        task.add_done_callback(on_done)
+                if errors:
+                    raise errors[0]  # a database error ends the tick (the job logs it)
+                if not tasks:
+                    return report
+                finished.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(finished.wait(), None if exhausted else 0.05)
+        finally:
+            for task in list(tasks):
+                task.cancel()  # their rows' leases expire and another tick takes them
+
+    def _dispatch(
+        self,
+        rows: Sequence[OutboxRow],
+        lanes: dict[tuple[str, str], deque[OutboxRow]],
+        report: SendReport,
+    ) -> list[asyncio.Task[None]]:
+        """Append rows to their chat's lane; start a task for each chat that had none."""
+        started = []
+        for row in rows:
+            key = (row.channel, row.chat_id)
+            lane = lanes.get(key)
+            if lane is None:
+                lanes[key] = deque([row])
+                started.append(asyncio.create_task(self._run_lane(key, lanes, report)))
+            else:
+                lane.append(row)
+        return started
+
+    async def _run_lane(
+        self,
+        key: tuple[str, str],
+        lanes: dict[tuple[str, str], deque[OutboxRow]],
+        report: SendReport,
+    ) -> None:
+        """One chat's rows in order; after a postponement the rest go back unsent."""
+        lane = lanes[key]
+        blocked = False
+        try:
+            while lane:
+                if blocked:
+                    ids = [r.id for r in lane]
+                    lane.clear()
+                    await self._call(self.outbox.release, ids)
+                    continue
+                row = lane.popleft()
+                blocked = not await self._send_row(row, report)
+        finally:
+            lanes.pop(key, None)
 
     async def drain(self, *, poll: float = 0.2, timeout: float = 3600.0) -> SendReport:
         """Send until nothing is pending or in flight (benchmarks and the crash test use this)."""
@@ -138,35 +206,15 @@ class OutboxSender:
             await asyncio.sleep(poll)
         return report
 
-    async def send_rows(self, rows: Sequence[OutboxRow]) -> SendReport:
-        by_chat: dict[tuple[str, str], list[OutboxRow]] = {}
-        for row in rows:
-            by_chat.setdefault((row.channel, row.chat_id), []).append(row)
-        reports = await asyncio.gather(
-            *(self._send_chat(chat_rows) for chat_rows in by_chat.values())
-        )
-        total = SendReport()
-        for report in reports:
-            total.add(report)
-        return total
-
-    async def _send_chat(self, rows: list[OutboxRow]) -> SendReport:
-        report = SendReport()
-        for index, row in enumerate(rows):
-            if not await self._send_row(row, report):
-                rest = [r.id for r in rows[index + 1 :]]
-                await self._call(self.outbox.release, rest)
-                break
-        return report
-
     async def _send_row(self, row: OutboxRow, report: SendReport) -> bool:
         """Send one row; False when the chat's later rows must wait (or are gone)."""
         sender = self.senders[row.channel]
-        await self.pacer.acquire(row.chat_id)
+        await self.pacer.chat_ready(row.chat_id)  # a chat's own 1 s spacing holds no slot
         async with self._slots:
             if not await self._call(self.outbox.mark_sending, row.id, self.clock.now()):
                 report.lease_lost += 1
                 return False
+            await self.pacer.acquire(row.chat_id)  # nothing awaits between this and the request
             try:
                 remote_id = await sender.send(
                     row.chat_id,

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from newsbot.core.models import Subscriber
@@ -52,6 +52,48 @@ class DigestRecords:
         )
         value = conn.execute(statement).scalar()
         return int(value) if value is not None else None
+
+    def claim_many(
+        self, conn: Connection, wanted: Sequence[tuple[int, str]], status: str, now: datetime
+    ) -> dict[int, int]:
+        """Claim many (subscriber, local date) records at once: subscriber_id -> digest id for
+        the ones this call inserted (the others were claimed already)."""
+        if not wanted:
+            return {}
+        dialect = postgresql if db.is_postgres(self.engine) else sqlite
+        statement = (
+            dialect.insert(digests)
+            .on_conflict_do_nothing(index_elements=["subscriber_id", "local_date"])
+            .returning(digests.c.subscriber_id, digests.c.id)
+        )
+        rows = [
+            {
+                "subscriber_id": sid,
+                "local_date": day,
+                "status": status,
+                "article_count": 0,
+                "claimed_at": now,
+                "finished_at": None,
+            }
+            for sid, day in wanted
+        ]
+        return {int(sid): int(did) for sid, did in conn.execute(statement, rows)}
+
+    def finish_many(
+        self, conn: Connection, outcomes: Sequence[tuple[int, str, int]], now: datetime
+    ) -> None:
+        """(digest id, status, article count) for each digest just queued."""
+        if not outcomes:
+            return
+        statement = (
+            update(digests)
+            .where(digests.c.id == bindparam("digest_id"))
+            .values(
+                status=bindparam("new_status"), article_count=bindparam("count"), finished_at=now
+            )
+        )
+        rows = [{"digest_id": d, "new_status": st, "count": n} for d, st, n in outcomes]
+        conn.execute(statement, rows)
 
     def finish(
         self, conn: Connection, digest_id: int, status: str, article_count: int, now: datetime
@@ -120,10 +162,15 @@ class DeliverySubscribers:
         found = self.active(ids=[subscriber_id])
         return found[0] if found else None
 
-    def set_last_digest(self, conn: Connection, subscriber_id: int, now: datetime) -> None:
-        conn.execute(
-            update(subscribers).where(subscribers.c.id == subscriber_id).values(last_digest_at=now)
-        )
+    def set_last_digest(
+        self, conn: Connection, subscriber_ids: Sequence[int], now: datetime
+    ) -> None:
+        if subscriber_ids:
+            conn.execute(
+                update(subscribers)
+                .where(subscribers.c.id.in_(list(subscriber_ids)))
+                .values(last_digest_at=now)
+            )
 
     def mark_inactive(self, channel: str, chat_id: str, now: datetime) -> int:
         """The chat blocked the bot or is gone (403); /start makes it active again."""

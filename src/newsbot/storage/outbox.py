@@ -112,39 +112,45 @@ class OutboxStore:
     # --- writing ------------------------------------------------------------------------------
 
     def enqueue(self, conn: Any, messages: Sequence[NewMessage], now: datetime) -> list[int]:
-        """Insert rows (inside the caller's transaction); the ledger rows go with them."""
-        ids = []
-        for message in messages:
-            values = {
-                "dedupe_key": message.dedupe_key,
-                "subscriber_id": message.subscriber_id,
-                "channel": message.channel,
-                "chat_id": message.chat_id,
-                "kind": message.kind,
-                "payload": json.dumps(message.payload, ensure_ascii=False),
+        """Insert rows (inside the caller's transaction) and their ledger rows, in bulk.
+
+        One executemany per table (RETURNING in parameter order): building a statement per row
+        cost more than the database work in a 10,000-subscriber tick.
+        """
+        if not messages:
+            return []
+        rows = [
+            {
+                "dedupe_key": m.dedupe_key,
+                "subscriber_id": m.subscriber_id,
+                "channel": m.channel,
+                "chat_id": m.chat_id,
+                "kind": m.kind,
+                "payload": json.dumps(m.payload, ensure_ascii=False),
                 "state": PENDING,
                 "attempts": 0,
-                "not_before": message.not_before or now,
+                "not_before": m.not_before or now,
                 "created_at": now,
             }
-            row_id = int(conn.execute(outbox.insert().values(**values)).inserted_primary_key[0])
-            ids.append(row_id)
-            self._ledger(conn, message, row_id, now)
+            for m in messages
+        ]
+        statement = outbox.insert().returning(outbox.c.id, sort_by_parameter_order=True)
+        ids = [int(r[0]) for r in conn.execute(statement, rows)]
+        ledger = [
+            {
+                "subscriber_id": m.subscriber_id,
+                "article_id": article_id,
+                "outbox_id": row_id,
+                "kind": m.kind,
+                "created_at": now,
+            }
+            for m, row_id in zip(messages, ids, strict=True)
+            if m.subscriber_id is not None
+            for article_id in m.article_ids
+        ]
+        if ledger:
+            conn.execute(deliveries.insert(), ledger)
         return ids
-
-    def _ledger(self, conn: Any, message: NewMessage, row_id: int, now: datetime) -> None:
-        if message.subscriber_id is None:
-            return
-        for article_id in message.article_ids:
-            conn.execute(
-                deliveries.insert().values(
-                    subscriber_id=message.subscriber_id,
-                    article_id=article_id,
-                    outbox_id=row_id,
-                    kind=message.kind,
-                    created_at=now,
-                )
-            )
 
     def enqueue_one(self, message: NewMessage, now: datetime) -> int | None:
         """Insert a single row in its own transaction; None if its dedupe key already exists."""

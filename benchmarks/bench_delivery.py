@@ -1,0 +1,243 @@
+"""Delivery benchmark: a digest fan-out through the real PTB stack to a rate-limiting fake Bot API.
+
+    .venv/bin/python benchmarks/bench_delivery.py [--quick] [--subscribers N] [--rate R]
+                                                  [--database-url URL]
+
+Setup: N subscribers (default 10,000; --quick 2,000), all due at 08:00 Shanghai, 6 articles, so
+each digest is one Telegram message. The fake Bot API (tests/fakes/bot_api.py) runs in its own
+process on 127.0.0.1 and answers 429 past the configured global rate (sliding 1 s window) and past
+1 message/s per chat, like Telegram's flood control. The rate is scaled 10x by default (250 msg/s
+configured AND enforced, instead of Telegram's 25 vs ~30) to keep the run short; pass --rate 25
+for the real figure (10,000 messages then take ~7 minutes).
+
+Printed, in one run:
+- baseline: an unpaced PTB send loop (asyncio.gather, 64 at a time) over the first 2,000 chats,
+  against a fresh fake with the same limits: its msg/s and 429 count;
+- ours: the digest tick (claim + build + render + enqueue) time, then the outbox sender's
+  sustained msg/s and its ratio to the configured rate (goal >= 0.9), 429s received (goal 0),
+  lost (chats with no digest), duplicates (extra messages), peak RSS of this process (the fake
+  is in another process and not counted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import resource
+import socketserver
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from telegram import Bot  # noqa: E402
+from telegram.error import RetryAfter  # noqa: E402
+from telegram.request import HTTPXRequest  # noqa: E402
+
+from delivery_support import add_articles, add_subscribers  # noqa: E402
+from fakes.bot_api import FakeBotAPI, RateLimits  # noqa: E402
+from newsbot.channels.telegram_sender import TelegramSender  # noqa: E402
+from newsbot.config import DeliverySettings, Settings  # noqa: E402
+from newsbot.service.delivery import DeliveryService  # noqa: E402
+from newsbot.storage import db  # noqa: E402
+from newsbot.storage.articles import ArticleStore  # noqa: E402
+
+NOW = datetime(2026, 5, 4, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
+FIRST_CHAT = 10_000
+BASELINE_CHATS = 2_000
+
+
+class FixedClock:
+    """Starts at NOW (08:00 in Shanghai) and runs at real speed, so retry_after delays pass."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+
+    def now(self) -> datetime:
+        return NOW + timedelta(seconds=time.monotonic() - self.started)
+
+
+# --- the fake Bot API in its own process (so it does not share our GIL or our RSS) -------------
+
+
+def _serve(pipe: Connection, rate: float) -> None:
+    # The fake writes a response's headers and body separately; without TCP_NODELAY, Nagle's
+    # algorithm meets the client's delayed ACK and every answer waits ~40 ms (Telegram's servers
+    # do not behave like that). Set it for the fake's handlers in this (the fake's own) process.
+    socketserver.StreamRequestHandler.disable_nagle_algorithm = True
+    api = FakeBotAPI(rate_limits=RateLimits(global_per_second=rate, per_chat_per_second=1.0))
+    api.start()
+    pipe.send((api.base_url, api.token))
+    while True:
+        command = pipe.recv()
+        if command == "stats":
+            counts = {chat: len(msgs) for chat, msgs in api.all_messages().items()}
+            pipe.send({"too_many": api.stats.too_many, "sent": api.stats.sent, "counts": counts})
+        else:
+            api.stop()
+            pipe.send("stopped")
+            return
+
+
+class FakeServer:
+    def __init__(self, rate: float) -> None:
+        self.pipe, child = mp.Pipe()
+        self.process = mp.get_context("spawn").Process(
+            target=_serve, args=(child, rate), daemon=True
+        )
+        self.process.start()
+        self.base_url, self.token = self.pipe.recv()
+
+    def stats(self) -> dict[str, Any]:
+        self.pipe.send("stats")
+        return dict(self.pipe.recv())
+
+    def stop(self) -> None:
+        self.pipe.send("stop")
+        self.pipe.recv()
+        self.process.join(5)
+
+
+def bot(server: FakeServer) -> Bot:
+    request = HTTPXRequest(connection_pool_size=8, read_timeout=30, pool_timeout=30)
+    return Bot(server.token, base_url=server.base_url, request=request)
+
+
+# --- baseline: what a plain PTB loop does under the same limits --------------------------------
+
+
+async def baseline(rate: float, chats: int) -> dict[str, float]:
+    server = FakeServer(rate)
+    limit = asyncio.Semaphore(64)
+    errors = 0
+
+    async def one(chat: int) -> None:
+        nonlocal errors
+        async with limit:
+            try:
+                await plain_bot.send_message(chat, "每日摘要 · 基线")
+            except RetryAfter:
+                errors += 1
+
+    plain_bot = bot(server)
+    async with plain_bot:
+        started = time.perf_counter()
+        await asyncio.gather(*(one(FIRST_CHAT + i) for i in range(chats)))
+        elapsed = time.perf_counter() - started
+    stats = server.stats()
+    server.stop()
+    return {
+        "elapsed": elapsed,
+        "too_many": stats["too_many"],
+        "accepted": stats["sent"],
+        "client_429": errors,
+    }
+
+
+# --- ours ----------------------------------------------------------------------------------------
+
+
+def prepare(url: str, subscribers: int) -> None:
+    engine = db.create_db_engine(url)
+    db.upgrade(engine)
+    add_articles(engine, 6, now=NOW)
+    for start in range(0, subscribers, 5_000):
+        add_subscribers(engine, min(5_000, subscribers - start), first_chat=FIRST_CHAT + start)
+    engine.dispose()
+
+
+async def ours(url: str, rate: float, subscribers: int) -> dict[str, float]:
+    server = FakeServer(rate)
+    engine = db.create_db_engine(url)
+    settings = Settings(delivery=DeliverySettings(rate_per_second=rate))
+    async with bot(server) as tg_bot:
+        service = DeliveryService(
+            settings,
+            engine,
+            FixedClock(),
+            ArticleStore(engine),
+            {"telegram": TelegramSender(tg_bot)},
+        )
+        started = time.perf_counter()
+        report = await asyncio.to_thread(service.deliver_due_at, NOW)
+        enqueue = time.perf_counter() - started
+        started = time.perf_counter()
+        sent = await service.sender.drain(poll=0.05)
+        elapsed = time.perf_counter() - started
+        service.close()
+    stats = server.stats()
+    server.stop()
+    engine.dispose()
+    counts = stats["counts"]
+    chats = [str(FIRST_CHAT + i) for i in range(subscribers)]
+    return {
+        "queued": report.queued,
+        "enqueue_s": enqueue,
+        "elapsed": elapsed,
+        "sent": sent.sent,
+        "too_many": stats["too_many"],
+        "lost": sum(1 for c in chats if counts.get(c, 0) == 0),
+        "duplicates": sum(max(0, counts.get(c, 0) - 1) for c in chats),
+    }
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="2,000 subscribers instead of 10,000")
+    parser.add_argument("--subscribers", type=int, default=None)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=250.0,
+        help="configured AND enforced msg/s (default 250 = 10x)",
+    )
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    args = parser.parse_args()
+    subscribers = args.subscribers or (2_000 if args.quick else 10_000)
+    rate = args.rate
+    print(
+        f"delivery benchmark: {subscribers} subscribers due at once; configured rate {rate:g} msg/s, "
+        f"fake enforces {rate:g} msg/s global (sliding 1 s) and 1 msg/s per chat"
+    )
+
+    base = asyncio.run(baseline(rate, min(BASELINE_CHATS, subscribers)))
+    print(
+        f"baseline (unpaced PTB loop, {min(BASELINE_CHATS, subscribers)} chats): "
+        f"{base['accepted'] / base['elapsed']:.0f} msg/s attempted-accepted, 429s: {base['too_many']:.0f}, "
+        f"accepted {base['accepted']:.0f}"
+    )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        prepare(url, subscribers)
+        result = asyncio.run(ours(url, rate, subscribers))
+    sustained = result["sent"] / result["elapsed"]
+    print(
+        f"digest tick: {result['queued']:.0f} digests claimed, built and enqueued in {result['enqueue_s']:.1f} s "
+        f"({result['queued'] / result['enqueue_s']:.0f}/s)"
+    )
+    print(
+        f"sender: {result['sent']:.0f} messages in {result['elapsed']:.1f} s = {sustained:.1f} msg/s sustained"
+    )
+    print(f"  ratio to configured rate: {sustained / rate:.3f} (goal >= 0.9)")
+    print(f"  429s received: {result['too_many']:.0f} (goal 0; baseline {base['too_many']:.0f})")
+    print(f"  lost: {result['lost']:.0f}   duplicates: {result['duplicates']:.0f}")
+    print(f"  peak RSS (this process, fake excluded): {peak_rss_mib():.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
