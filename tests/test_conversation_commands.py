@@ -141,7 +141,6 @@ async def test_bad_input_gets_clear_replies(conversation: Conversation) -> None:
     assert "编辑过的消息不会被处理" in await say(conversation, "/keywords add 党建", is_edit=True)
     assert "仅限管理员" in await say(conversation, "/stats")
     assert "订阅者" in await say(conversation, "/stats", chat="1001", is_admin=True)
-    assert "群发功能暂不可用" in await say(conversation, "/broadcast hi", is_admin=True) or True
 
 
 async def test_groups_and_channels(conversation: Conversation) -> None:
@@ -181,3 +180,24 @@ async def test_group_settings_need_a_group_admin(conversation: Conversation) -> 
         Incoming("telegram", "-300", chat_type="group", callback_data=data, can_manage=False)
     )
     assert pressed.notice == "在群里只有群管理员可以修改设置。" and not pressed.messages
+
+
+async def test_broadcast_goes_through_the_outbox(
+    conversation: Conversation, newsroom: Newsroom
+) -> None:
+    from sqlalchemy import select
+
+    from newsbot.storage.schema import outbox
+
+    for chat in ("1", "2", "3"):
+        await say(conversation, "/start", chat=chat)
+    assert "用法" in await say(conversation, "/broadcast", chat="1001", is_admin=True)
+    assert "仅限管理员" in await say(conversation, "/broadcast 大家好", chat="1")
+    reply = await say(conversation, "/broadcast 明天 <b>停电</b> 检修", chat="1001", is_admin=True)
+    assert "已排队群发给 4 位订阅者" in reply  # 1, 2, 3 and the admin's own chat
+    again = await say(conversation, "/broadcast 明天 <b>停电</b> 检修", chat="1001", is_admin=True)
+    assert "0 位" in again  # a double tap queues nothing
+    with newsroom.engine.connect() as conn:
+        rows = conn.execute(select(outbox.c.chat_id, outbox.c.kind, outbox.c.payload)).all()
+    assert sorted(r.chat_id for r in rows) == ["1", "1001", "2", "3"]
+    assert all(r.kind == "broadcast" and "&lt;b&gt;停电" in r.payload for r in rows)

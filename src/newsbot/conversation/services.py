@@ -1,7 +1,7 @@
 """What the conversation asks of the service, taken from the Newsroom facade.
 
-Search, digests and broadcast are built by other parts of newsbot; each is looked up on the
-facade and, while a part is missing, the subscriber gets a clear "unavailable" reply.
+Search and broadcast are looked up on the facade; when a part is not wired (a Newsroom built
+without a search index), the subscriber gets a clear "unavailable" reply instead of an error.
 """
 
 from __future__ import annotations
@@ -30,10 +30,7 @@ class Unavailable(Exception):
 class Services:
     def __init__(self, newsroom: Newsroom) -> None:
         self.newsroom = newsroom
-        found = getattr(newsroom, "subscriptions", None)
-        self.subscriptions: Subscriptions = found or Subscriptions.over(
-            newsroom.engine, newsroom.settings, newsroom.clock
-        )
+        self.subscriptions: Subscriptions = newsroom.subscriptions
 
     @property
     def settings(self) -> Any:
@@ -56,11 +53,8 @@ class Services:
         return found
 
     async def digest(self, subscriber: Subscriber) -> Message | None:
-        """Today's digest for the subscriber, now (None when there is nothing)."""
-        preview = getattr(self.newsroom, "preview_digest", None)
-        if preview is not None:
-            message = await _call(preview, subscriber)
-            return message if message is None or isinstance(message, Message) else None
+        """Today's digest for the subscriber, now (None when there is nothing at all). Built
+        with core.digest exactly as the daily one, but nothing is recorded or queued."""
         return await asyncio.to_thread(self._digest_from_articles, subscriber)
 
     def _digest_from_articles(self, subscriber: Subscriber) -> Message | None:

@@ -108,3 +108,7 @@ class Newsroom:
     def subscriptions(self) -> Subscriptions:
         """Subscribers, their settings and keywords (the chat channels' operations)."""
         return Subscriptions.over(self.engine, self.settings, self.clock)
+
+    def broadcast(self, text: str) -> int:
+        """Queue an admin's message for every active subscriber (through the outbox)."""
+        return self.subscriptions.broadcast(text, self.clock.now())

@@ -6,13 +6,22 @@ default_language); /start reactivates a subscriber the sender marked inactive (4
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy.exc import IntegrityError
 
 from newsbot.config import Settings
 from newsbot.core.models import Subscriber
+from newsbot.core.render import render_plain, render_telegram, render_wecom_markdown
+from newsbot.core.replies import Message
 from newsbot.ports import Clock
+from newsbot.storage.outbox import NewMessage, OutboxStore
 from newsbot.storage.subscribers import KeywordChange, SubscriberCounts, SubscriberStore
+
+WECHAT_TEXT_BYTES = 2048
 
 
 class Subscriptions:
@@ -85,3 +94,41 @@ class Subscriptions:
             found.extend(page)
             after = page[-1].id
         return found
+
+    def broadcast(self, text: str, now: datetime) -> int:
+        """Queue `text` for every active subscriber in the outbox (the sender paces it); the
+        number of subscribers. The same text in the same minute is queued once (a double tap)."""
+        message = Message.plain(*(p.strip() for p in text.split("\n\n") if p.strip()))
+        stamp = f"{text}|{now:%Y-%m-%dT%H:%M}".encode()
+        key = hashlib.sha256(stamp).hexdigest()[:16]
+        rows = []
+        subscribers = self.active()
+        for subscriber in subscribers:
+            for index, chunk in enumerate(render_for(subscriber.channel, message)):
+                rows.append(
+                    NewMessage(
+                        dedupe_key=f"broadcast:{key}:{subscriber.id}:{index}",
+                        subscriber_id=subscriber.id,
+                        channel=subscriber.channel,
+                        chat_id=subscriber.chat_id,
+                        kind="broadcast",
+                        payload={"text": chunk, "link_preview": False},
+                    )
+                )
+        try:
+            with self.store.engine.begin() as conn:
+                OutboxStore(self.store.engine).enqueue(conn, rows, now)
+        except IntegrityError:  # this very broadcast was queued a moment ago
+            return 0
+        return len(subscribers)
+
+
+def render_for(channel: str, message: Message) -> list[str]:
+    """A message in the format and within the limits of `channel`."""
+    if channel == "telegram":
+        return render_telegram(message)
+    if channel == "wecom":
+        return render_wecom_markdown(message)
+    if channel == "wechat":
+        return render_plain(message, limit=WECHAT_TEXT_BYTES, measure="bytes")
+    return render_plain(message)
