@@ -162,10 +162,14 @@ class _PollLoop:
 
 
 def _register_sender(newsroom: Newsroom, channel: str, sender: Any) -> None:
-    """Let the outbox deliver digests and alerts on this channel (when delivery is wired)."""
+    """Let the outbox deliver digests and alerts on this channel: Newsroom.register_sender when
+    the facade has it, else the delivery service's sender table."""
     register = getattr(newsroom, "register_sender", None)
+    senders = getattr(getattr(getattr(newsroom, "delivery", None), "sender", None), "senders", None)
     if callable(register):
         register(channel, sender)
+    elif isinstance(senders, dict):
+        senders[channel] = sender
     else:
         log.warning("delivery is not wired; %s digests will not be sent", channel)
 
