@@ -68,32 +68,39 @@ class SourceStore:
             raise StorageError(f"cannot sync sources: {exc}") from exc
 
     def get(self, key: str) -> SourceState | None:
-        states = self._select(sources.c.key == key)
+        """One source's polling state (article_count is not counted here: it is on the poll
+        path, and counting articles per source there cost more than the poll itself)."""
+        states = self._select(sources.c.key == key, counts=False)
         return states[0] if states else None
 
     def all(self) -> list[SourceState]:
-        return self._select(None)
+        """Every source with its article count (for `newsbot sources`)."""
+        return self._select(None, counts=True)
 
     def due(self, now: datetime, keys: Sequence[str]) -> list[SourceState]:
         """Sources among `keys` whose next poll time has come (or was never set)."""
         condition = or_(sources.c.next_poll_at.is_(None), sources.c.next_poll_at <= now)
-        return [s for s in self._select(condition) if s.key in set(keys)]
+        wanted = set(keys)
+        return [s for s in self._select(condition, counts=False) if s.key in wanted]
 
     def next_due_at(self, keys: Sequence[str]) -> datetime | None:
-        times = [s.next_poll_at for s in self.all() if s.key in set(keys) and s.next_poll_at]
+        wanted = set(keys)
+        states = self._select(None, counts=False)
+        times = [s.next_poll_at for s in states if s.key in wanted and s.next_poll_at]
         return min(times) if times else None
 
-    def _select(self, condition: Any) -> list[SourceState]:
-        counts = (
-            select(articles.c.source_id, func.count().label("n"))
-            .group_by(articles.c.source_id)
-            .subquery()
-        )
-        query = (
-            select(sources, func.coalesce(counts.c.n, 0).label("article_count"))
-            .outerjoin(counts, counts.c.source_id == sources.c.id)
-            .order_by(sources.c.key)
-        )
+    def _select(self, condition: Any, *, counts: bool) -> list[SourceState]:
+        if counts:
+            per_source = (
+                select(articles.c.source_id, func.count().label("n"))
+                .group_by(articles.c.source_id)
+                .subquery()
+            )
+            query = select(sources, func.coalesce(per_source.c.n, 0).label("article_count"))
+            query = query.outerjoin(per_source, per_source.c.source_id == sources.c.id)
+        else:
+            query = select(sources)
+        query = query.order_by(sources.c.key)
         if condition is not None:
             query = query.where(condition)
         try:
