@@ -1,11 +1,13 @@
 """The extractive summarizer: (title, paragraphs) -> Summary with key points and figures.
 
 Each sentence gets a salience score from four signals, then MMR picks the points:
-- lead: news puts the result first; the first sentences get a decaying bonus;
+- lead: news puts the result first; the k-th candidate gets 1/k (the strongest signal: LEAD-k
+  is the baseline every published system struggles to beat);
 - title overlap: share of the title's character bigrams the sentence contains;
 - keywords: weight of the article's top keywords it holds (sentence frequency x jieba IDF of the
   two-character words of jieba's lexicon; see keypoints.keyword_units for why not full jieba);
-- figures: how many quantities (core.figures) it carries, headline figures counting double.
+- figures: how newsworthy its quantities are (core.figures.headline_score: money, people, rates,
+  totals and outcomes count; a plain count or a recipe's 3分钟 does not).
 Maximal marginal relevance (character-bigram cosine) keeps near-repeats out. The chosen sentences
 come back in article order, trimmed of filler (see core.keypoints). Everything is deterministic:
 ties break by position. Every sentence is turned into units once (and cached).
@@ -30,10 +32,10 @@ _TITLE_WEIGHT = 1.2
 _KEYWORD_WEIGHT = 0.25
 _FIGURE_WEIGHT = 1.0
 _LEAD_DECAY = 1.0
-_PLAIN_FIGURE = 1.5  # headline_score of a figure that adds nothing (a plain count)
-_STRONG_FIGURE = (
-    1.5  # headline_score above _PLAIN_FIGURE that makes a sentence's figures count fully
-)
+# A figure's headline_score up to _PLAIN_FIGURE adds nothing (a plain count); _STRONG_FIGURE
+# more than that makes its sentence's figure signal full.
+_PLAIN_FIGURE = 1.5
+_STRONG_FIGURE = 1.5
 _MMR_LAMBDA = 0.7
 _TOP_KEYWORDS = 20
 _MIN_SENTENCE_CHARS = 5  # 除夕放不放假？ is a lead; 图片 (2 chars) is not
