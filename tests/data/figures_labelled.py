@@ -131,6 +131,8 @@ CASES: list[tuple[str, list[Expected]]] = [
     ),
     ("详情请登录www.yq.gov.cn或拨打12345热线。", []),
     ("该县围绕“一村一品”发展特色产业。", []),
+    ("全市义务教育阶段56人以上大班额已全部消除。", []),
+    ("企业开办时间压缩至0.5个工作日。", [("0.5个工作日", 0.5, "个工作日")]),
 ]
 
 # Labels (what a figure counts) that must be found: (sentence index in CASES, figure text, label).

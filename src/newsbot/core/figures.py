@@ -27,7 +27,7 @@ from newsbot.core.text import fold_width, spaced, split_sentences
 
 # Measure words and units, longest first so 个百分点 wins over 个 and 平方公里 over 公里.
 _UNITS = spaced(
-    "个百分点 百分点 平方公里 平方米 立方米 千瓦时 人民币 个月 人次 场次 架次 公顷 公里 千米 公斤 千克 "
+    "个百分点 百分点 平方公里 平方米 立方米 千瓦时 人民币 个工作日 工作日 个月 人次 场次 架次 公顷 公里 千米 公斤 千克 "
     "吨 克 亩 米 千瓦 兆瓦 万千瓦 美元 欧元 港元 日元 英镑 元 倍 % 个 名 人 户 家 所 座 栋 项 条 件 "
     "份 次 场 支 批 台 辆 套 间 张 篇 部 本 处 块 只 头 棵 株 岁 天 小时 分钟 周 年 种 类 位 "
     "例 起 宗 笔 册 门 辆 艘 架 轮 趟 届"
@@ -163,6 +163,8 @@ def _figure_from(match: re.Match[str], sentence: str, index: int) -> Figure | No
         return None
     if unit == "年" and not _is_duration(n1, low, sentence, match.end()):
         return None
+    if match["post"] in ("以上", "以下") and _is_attributive(sentence, match.end()):
+        return None  # 35岁以下的党员, 56人以上大班额: a threshold that qualifies a noun
     if n2 and match["sep"] in "-—－" and not unit:
         return None
     value = _scaled(low, match["s1"], scale)
@@ -183,6 +185,11 @@ def _is_duration(numeral: str, value: float, sentence: str, end: int) -> bool:
     after = sentence[end : end + 1]
     # 十年前 / 3年后 point at a time, not a length of time.
     return value < 100 and "〇" not in numeral and after not in "月度级代底初前后"
+
+
+def _is_attributive(sentence: str, end: int) -> bool:
+    after = sentence[end : end + 1]
+    return after == "的" or ("\u4e00" <= after <= "\u9fff")
 
 
 def _base_unit(unit: str) -> str:
@@ -352,7 +359,7 @@ def headline_score(figure: Figure, sentences: Sequence[str]) -> float:
         score += 0.5
     if figure.approx:
         score -= 1.0
-    if figure.unit in ("年", "天", "小时", "分钟", "岁", "周", "个月"):
+    if figure.unit in ("年", "天", "小时", "分钟", "岁", "周", "个月", "个工作日", "工作日"):
         score -= 1.0  # durations and ages rarely are the news
     score += 0.1 * math.log10(max(abs(figure.value), 1.0))
     score -= 0.01 * figure.sentence  # earlier is better, all else equal
