@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.conftest import shared_path
 
 from newsbot.config import SummarySettings
+from newsbot.core.models import Summary
 from newsbot.core.summarize import ExtractiveSummarizer
 from newsbot.core.text import fold_width, normalize, split_sentences
 
@@ -193,3 +196,12 @@ def test_hostile_long_paragraphs_are_summarized() -> None:
     blob = "党建" * 50_000 + "。" + "a1" * 50_000 + "1." * 20_000
     summary = ExtractiveSummarizer().summarize("", [blob, "“" * 20_000])
     assert len(summary.key_points) <= 5
+
+
+def test_summary_survives_the_json_round_trip_used_by_storage() -> None:
+    summary = ExtractiveSummarizer().summarize(
+        "标题", ["每个社区配备3至5名网格员，带动就业1003人。", "需化解债务3029.56万元。"]
+    )
+    stored = json.loads(json.dumps(summary.as_dict(), ensure_ascii=False))
+    assert Summary.from_dict(stored) == summary
+    assert any(f.value_max == 5 for f in summary.figures)
