@@ -205,3 +205,15 @@ def test_bad_queries_raise_query_errors(index: SearchIndex, corpus: dict[str, in
     for bad in ("", "   ", "😀", "-党建", "since:yesterday 党建"):
         with pytest.raises(InvalidQuery):
             index.search(bad, now=NOW)
+
+
+def test_bounded_ranking_when_matches_exceed_the_window(engine: Engine) -> None:
+    """More matches than the window: the newest window ranked, title matches first."""
+    small = SearchIndex(engine, window=3)
+    oldest = add_article(engine, small, "就业工作", "就业", age_days=5)
+    in_title = add_article(engine, small, "就业服务月", "服务", age_days=3)
+    in_body = [add_article(engine, small, "会议纪要", "稳就业", age_days=2 - i) for i in range(2)]
+    results = small.search("就业", now=NOW, page_size=10)
+    assert [h.article_id for h in results.hits] == [in_title, in_body[1], in_body[0]]
+    assert oldest not in ids(results) and results.total_capped
+    assert small.search("就业 -服务", now=NOW).total == 3

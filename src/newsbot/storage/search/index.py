@@ -43,8 +43,15 @@ class Backend(Protocol):
     def write(self, connection: Connection, docs: Sequence[IndexDoc]) -> None: ...
     def delete(self, connection: Connection, article_ids: Sequence[int]) -> None: ...
     def clear(self, connection: Connection) -> None: ...
+    def prepare_common(self, connection: Connection) -> None: ...
+    def probe_sql(self, query: Query, since: datetime | None, fragments: Fragments) -> str: ...
     def candidate_sql(
-        self, query: Query, since: datetime | None, now: datetime, fragments: Fragments
+        self,
+        query: Query,
+        since: datetime | None,
+        now: datetime,
+        fragments: Fragments,
+        common: bool = False,
     ) -> str: ...
     def size_bytes(self, connection: Connection) -> int: ...
     def all_ids(self, connection: Connection, query: Query) -> set[int]: ...
@@ -68,6 +75,7 @@ class SearchIndex:
         self.settings = settings or SearchSettings.model_validate({})
         self.window = window
         self.backend: Backend = PostgresBackend() if is_postgres(engine) else SqliteBackend()
+        self._ensured = False
 
     # --- keeping in sync (called by ArticleStore inside its transaction) -----------------------
 
@@ -87,6 +95,7 @@ class SearchIndex:
     def status(self) -> IndexStatus:
         with self.engine.begin() as connection:
             self.backend.ensure(connection)
+            self._ensured = True
             stored = connection.execute(
                 select(meta.c.value).where(meta.c.key == VERSION_KEY)
             ).scalar_one_or_none()
@@ -147,6 +156,8 @@ class SearchIndex:
     ) -> SearchResults:
         """One page of results; InvalidQuery (a QueryError) for a query that cannot be run."""
         parsed = parse(query, self.settings.max_query_chars)
+        if not self._ensured:
+            self.status()  # repairs the trigger / covering index once per process
         page = max(1, page)
         size = max(1, min(page_size or self.settings.page_size, 50))
         try:
@@ -164,15 +175,21 @@ class SearchIndex:
 
         Relevance (bm25 / ts_rank) is multiplied by 0.5 ** (age / half-life) inside the database
         so that only one page of rows comes back to Python."""
+        since = query.since_time(now)
+        common = bool(query.include) and self._count(connection, query, since) > self.window
+        if common:
+            self.backend.prepare_common(connection)
         fragments = Fragments()
-        inner = self.backend.candidate_sql(query, query.since_time(now), now, fragments)
+        inner = self.backend.candidate_sql(query, since, now, fragments, common)
         sql = (
-            f"WITH candidates AS ({inner}) SELECT id, "
-            "relevance * power(0.5, age_days / :half_life) AS score, count(*) OVER () AS total "
-            "FROM candidates ORDER BY score DESC, id DESC LIMIT :size OFFSET :offset"
+            f"WITH candidates AS ({inner}), kept AS (SELECT id, relevance, age_days, "
+            "count(*) OVER () AS total FROM candidates ORDER BY id DESC LIMIT :window) "
+            "SELECT id, relevance * power(0.5, age_days / :half_life) AS score, total "
+            "FROM kept ORDER BY score DESC, id DESC LIMIT :size OFFSET :offset"
         )
         params = {
-            "limit": self.window + 1,
+            "limit": self.window + 1,  # one more than kept: tells whether there are more
+            "window": self.window,
             "half_life": self.settings.recency_half_life_days,
             "size": size,
             "offset": (page - 1) * size,
@@ -183,6 +200,13 @@ class SearchIndex:
         count = f"WITH candidates AS ({inner}) SELECT count(*) FROM candidates"
         total = connection.execute(text(count).bindparams(*fragments.binds), params).scalar()
         return [], int(total or 0)
+
+    def _count(self, connection: Connection, query: Query, since: datetime | None) -> int:
+        """Matches up to window + 1: decides between the full ranking and the bounded one."""
+        fragments = Fragments()
+        sql = self.backend.probe_sql(query, since, fragments)
+        statement = text(sql).bindparams(*fragments.binds)
+        return int(connection.execute(statement, {"limit": self.window + 1}).scalar() or 0)
 
     def _hits(
         self, connection: Connection, query: Query, chosen: list[tuple[int, float]]

@@ -60,10 +60,30 @@ class PostgresBackend:
     def clear(self, connection: Connection) -> None:
         connection.execute(text("DELETE FROM article_search"))
 
+    def prepare_common(self, connection: Connection) -> None:
+        """Many matches: walk article ids newest first instead of building a bitmap of every
+        match, rechecking and sorting it all (ts_rank then only runs on :limit rows)."""
+        connection.execute(text("SET LOCAL enable_bitmapscan = off"))
+
+    def probe_sql(self, query: Query, since: datetime | None, fragments: Fragments) -> str:
+        """How many matches, counting up to :limit only (the heap scan stops early)."""
+        article_filters(query, since, fragments)
+        where = " AND ".join([f"s.tsv @@ {tsquery(query, fragments)}", *fragments.where])
+        return (
+            "SELECT count(*) FROM (SELECT 1 FROM article_search AS s JOIN articles AS a "
+            f"ON a.id = s.article_id WHERE {where} LIMIT :limit) AS probe"
+        )
+
     def candidate_sql(
-        self, query: Query, since: datetime | None, now: datetime, fragments: Fragments
+        self,
+        query: Query,
+        since: datetime | None,
+        now: datetime,
+        fragments: Fragments,
+        common: bool = False,
     ) -> str:
-        """SELECT id, relevance, age_days of the newest :limit matches."""
+        """SELECT id, relevance, age_days of the newest :limit matches (same SQL either way;
+        prepare_common changes the plan)."""
         timestamp = f"{age_days(now, fragments, 'postgresql')} AS age_days"
         article_filters(query, since, fragments)
         if query.include:

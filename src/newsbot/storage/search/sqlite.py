@@ -21,6 +21,16 @@ DELETE_TRIGGER = (
     "CREATE TRIGGER IF NOT EXISTS article_search_delete AFTER DELETE ON articles "
     "BEGIN DELETE FROM article_search WHERE rowid = old.id; END"
 )
+# Joining 1000 candidates to `articles` read each row's text overflow pages just to reach
+# published_at; this covering index answers the join (and filters) without them (~2x faster).
+COVER_INDEX = (
+    "CREATE INDEX IF NOT EXISTS ix_articles_search_cover ON articles "
+    "(id, duplicate_of, published_at, fetched_at, section, source_id)"
+)
+JOIN = (
+    "FROM article_search JOIN articles AS a INDEXED BY ix_articles_search_cover "
+    "ON a.id = article_search.rowid"
+)
 
 
 def _quoted(token: str) -> str:
@@ -31,6 +41,10 @@ def _term(term: Term) -> str:
     if term.phrase:
         return _quoted(" ".join(term.tokens))
     return "(" + " AND ".join(_quoted(t) for t in term.tokens) + ")"
+
+
+def _columns(expression: str) -> str:
+    return "{title points} : (" + expression + ")"
 
 
 def match_expression(query: Query) -> str:
@@ -45,8 +59,9 @@ class SqliteBackend:
     name = "sqlite"
 
     def ensure(self, connection: Connection) -> None:
-        """Re-create the delete trigger if a table rebuild of `articles` dropped it."""
+        """Re-create the trigger and index if a table rebuild of `articles` dropped them."""
         connection.execute(text(DELETE_TRIGGER))
+        connection.execute(text(COVER_INDEX))
 
     def write(self, connection: Connection, docs: Sequence[IndexDoc]) -> None:
         if not docs:
@@ -67,33 +82,64 @@ class SqliteBackend:
     def clear(self, connection: Connection) -> None:
         connection.execute(text("DELETE FROM article_search"))
 
+    def prepare_common(self, connection: Connection) -> None:
+        """Nothing to do: the cheap plan is a different query (see candidate_sql)."""
+
+    def probe_sql(self, query: Query, since: datetime | None, fragments: Fragments) -> str:
+        """How many matches, counting up to :limit only (stops early in doclist order)."""
+        article_filters(query, since, fragments)
+        match = fragments.param(match_expression(query))
+        where = " AND ".join([f"article_search MATCH {match}", *fragments.where])
+        return f"SELECT count(*) FROM (SELECT 1 {JOIN} WHERE {where} LIMIT :limit)"
+
     def candidate_sql(
-        self, query: Query, since: datetime | None, now: datetime, fragments: Fragments
+        self,
+        query: Query,
+        since: datetime | None,
+        now: datetime,
+        fragments: Fragments,
+        common: bool = False,
     ) -> str:
-        """SELECT id, relevance, age_days of the newest :limit matches."""
+        """SELECT id, relevance, age_days of the newest :limit matches.
+
+        bm25 first counts every row holding each term (O(matches): ~20 ms for a phrase of
+        common words at 100k articles), so when there are more than :limit matches, relevance
+        is instead 10 for a match in the title or key points and 1 for one in the body only."""
         age = age_days(now, fragments, "sqlite")
         article_filters(query, since, fragments)
-        if query.include:
+        if not query.include:
+            return self._filter_only(query, age, fragments)
+        expression = match_expression(query)
+        where = " AND ".join(
+            [f"article_search MATCH {fragments.param(expression)}", *fragments.where]
+        )
+        newest = f"{JOIN} WHERE {where} ORDER BY article_search.rowid DESC LIMIT :limit"
+        if not common:
             weights = ", ".join(str(w) for w in WEIGHTS)
-            select = (
-                f"SELECT article_search.rowid AS id, -bm25(article_search, {weights}) AS relevance, "
-                f"{age} AS age_days FROM article_search "
-                "JOIN articles AS a ON a.id = article_search.rowid"
+            return (
+                f"SELECT article_search.rowid AS id, -bm25(article_search, {weights}) "
+                f"AS relevance, {age} AS age_days {newest}"
             )
-            fragments.where.insert(
-                0, f"article_search MATCH {fragments.param(match_expression(query))}"
+        boosted = fragments.param(_columns(expression))
+        return (
+            f"WITH recent AS (SELECT article_search.rowid AS id, {age} AS age_days {newest}), "
+            "boosted AS (SELECT rowid AS id FROM article_search WHERE article_search MATCH "
+            f"{boosted} AND rowid >= (SELECT min(id) FROM recent)) "
+            "SELECT id, CASE WHEN id IN (SELECT id FROM boosted) THEN 10.0 ELSE 1.0 END "
+            "AS relevance, age_days FROM recent"
+        )
+
+    def _filter_only(self, query: Query, age: str, fragments: Fragments) -> str:
+        for term in query.exclude:
+            excluded = Query(include=(term,))
+            fragments.where.append(
+                "a.id NOT IN (SELECT rowid FROM article_search WHERE article_search MATCH "
+                f"{fragments.param(match_expression(excluded))})"
             )
-            order = "article_search.rowid"
-        else:
-            select = f"SELECT a.id AS id, 1.0 AS relevance, {age} AS age_days FROM articles AS a"
-            for term in query.exclude:
-                excluded = Query(include=(term,))
-                fragments.where.append(
-                    "a.id NOT IN (SELECT rowid FROM article_search WHERE article_search MATCH "
-                    f"{fragments.param(match_expression(excluded))})"
-                )
-            order = "a.id"
-        return f"{select} WHERE {' AND '.join(fragments.where)} ORDER BY {order} DESC LIMIT :limit"
+        return (
+            f"SELECT a.id AS id, 1.0 AS relevance, {age} AS age_days FROM articles AS a "
+            f"WHERE {' AND '.join(fragments.where)} ORDER BY a.id DESC LIMIT :limit"
+        )
 
     def all_ids(self, connection: Connection, query: Query) -> set[int]:
         """Every matching article id, unranked and unfiltered (recall checks)."""
@@ -104,7 +150,10 @@ class SqliteBackend:
         """Bytes of the index's shadow tables (needs the dbstat module; 0 without it)."""
         try:
             value = connection.execute(
-                text("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'article_search%'")
+                text(
+                    "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'article_search%' "
+                    "OR name = 'ix_articles_search_cover'"
+                )
             ).scalar()
         except Exception:  # dbstat is a compile-time option of SQLite
             return 0

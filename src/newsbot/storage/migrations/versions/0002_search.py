@@ -21,6 +21,11 @@ SQLITE_TABLE = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS article_search USING fts5("
     "title, points, body, tokenize = 'unicode61 remove_diacritics 0')"
 )
+# Lets the search join answer from the index instead of each article's text pages.
+SQLITE_COVER_INDEX = (
+    "CREATE INDEX IF NOT EXISTS ix_articles_search_cover ON articles "
+    "(id, duplicate_of, published_at, fetched_at, section, source_id)"
+)
 # Deleting an article removes its index row (PostgreSQL does this with ON DELETE CASCADE).
 SQLITE_DELETE_TRIGGER = (
     "CREATE TRIGGER IF NOT EXISTS article_search_delete AFTER DELETE ON articles "
@@ -45,6 +50,7 @@ def upgrade() -> None:
     else:
         op.execute(SQLITE_TABLE)
         op.execute(SQLITE_DELETE_TRIGGER)
+        op.execute(SQLITE_COVER_INDEX)
     # An archive that existed before the index must be rebuilt (`newsbot search --reindex`).
     existing = bind.execute(sa.text("SELECT count(*) FROM articles")).scalar_one()
     version = INDEX_VERSION if existing == 0 else "unbuilt"
@@ -61,5 +67,6 @@ def downgrade() -> None:
         op.drop_table("article_search")
     else:
         op.execute("DROP TRIGGER IF EXISTS article_search_delete")
+        op.execute("DROP INDEX IF EXISTS ix_articles_search_cover")
         op.execute("DROP TABLE IF EXISTS article_search")
     op.execute(sa.text("DELETE FROM meta WHERE key = :key").bindparams(key=VERSION_KEY))
