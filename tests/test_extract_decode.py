@@ -133,3 +133,33 @@ def test_no_replacement_character_on_cwced_gbk_pages() -> None:
 def test_utf16_label_on_a_gbk_page_is_ignored() -> None:
     body = page('<meta charset="gbk">').encode("gb18030")
     assert TEXT in decode_html(body, "text/html; charset=utf-16")
+
+
+def test_undeclared_big5_is_detected_not_read_as_gbk() -> None:
+    text = "臺灣的新聞報導指出，這項政策獲得廣泛支持，經濟成長率達到百分之三。"
+    body = f"<html><body><p>{text * 5}</p></body></html>".encode("big5")
+    assert text in decode_html(body, None)
+
+
+def test_cwced_gbk_pages_decode_the_same_without_their_declaration() -> None:
+    folder = shared_path("corpora", "extraction", "cwced", "original")
+    for path in sorted(folder.glob("*.html")):
+        body = path.read_bytes()
+        if not re.search(rb"charset=[\"']?(gb2312|gbk)", body[:4096], re.I):
+            continue
+        bare = re.sub(rb"charset\s*=\s*[\"']?[\w-]+", b"", body[:5000]) + body[5000:]
+        bare = re.sub(rb'encoding="[\w-]+"', b"", bare[:300]) + bare[300:]
+        assert _cjk(decode_html(bare, None)) == _cjk(decode_html(body, None)), path.name
+
+
+def _cjk(text: str) -> str:
+    return "".join(re.findall(r"[\u4e00-\u9fff]", text))
+
+
+def test_single_byte_detection_never_beats_a_clean_gb18030_reading() -> None:
+    # Detection sometimes names a single-byte codec (ptcp154, koi8-r) for an undeclared GBK page;
+    # such codecs decode anything, so they must not win a tie.
+    from newsbot.extract.decode import _weak
+
+    assert _weak("ptcp154") and _weak("koi8_r") and _weak("cp1252") and _weak("cp874")
+    assert not _weak("gb18030") and not _weak("big5hkscs") and not _weak("utf-16")

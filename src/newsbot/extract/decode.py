@@ -12,6 +12,7 @@ the declared order (BOM, HTTP header, <meta>) breaking ties. Two facts make this
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 
 from charset_normalizer import from_bytes
@@ -99,9 +100,13 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
         return body.decode("ascii")
     if _is_utf8(body):
         return repair_mojibake(body.decode("utf-8", errors="replace"))
-    candidates = _ordered(
-        [charset_from_content_type(content_type), charset_from_markup(body), "gb18030"]
-    )
+    declared = [charset_from_content_type(content_type), charset_from_markup(body)]
+    if not any(declared):
+        # Nothing declared: ask detection first (Big5 bytes also decode as gb18030 without an
+        # error, into nonsense); gb18030 stays the fallback and wins on fewer errors.
+        detected = detect_charset(body)
+        declared = [None if _weak(detected) else detected]
+    candidates = _ordered([*declared, "gb18030"])
     text, errors = _best_of(body, candidates)
     if _stray(errors, text) or (not errors and not _weak(candidates[0])):
         return _drop_stray_bytes(text, errors)
@@ -149,8 +154,19 @@ def _ordered(labels: list[str | None]) -> list[str]:
     return seen
 
 
+@functools.cache
 def _weak(codec: str | None) -> bool:
-    return codec in _WEAK
+    """Single-byte codecs (cp1252, koi8-r, ptcp154 ...) decode any bytes almost without an error,
+    so "no U+FFFD" proves nothing for them."""
+    if codec is None or codec in _WEAK:
+        return codec is not None
+    if codec.startswith("utf"):
+        return False
+    try:
+        decoded = bytes(range(256)).decode(codec, errors="replace")
+    except LookupError:
+        return False
+    return len(decoded) == 256 and decoded.count("\ufffd") <= 40
 
 
 def _best_of(body: bytes, candidates: list[str]) -> tuple[str, int]:
