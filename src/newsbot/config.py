@@ -103,7 +103,6 @@ class SummarySettings(_Section):
     max_points: int = Field(5, ge=1, le=10)
     max_point_chars: int = Field(90, ge=20, le=500)
     headline_figures: int = Field(4, ge=0, le=10)
-    user_dictionary: str | None = None
 
 
 class SearchSettings(_Section):

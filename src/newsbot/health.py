@@ -50,9 +50,8 @@ def collect_status(engine: Engine, clock: Clock) -> Status:
             last_ok = conn.scalar(select(func.max(sources.c.last_success_at)))
             article_count = conn.scalar(select(func.count()).select_from(articles)) or 0
             active = conn.scalar(select(func.count()).where(subscribers.c.active.is_(True))) or 0
-            states = dict(
-                conn.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state)).all()
-            )
+            rows = conn.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state))
+            states: dict[str, int] = {str(state): int(count) for state, count in rows}
             oldest = conn.scalar(
                 select(func.min(outbox.c.created_at)).where(outbox.c.state == "pending")
             )
@@ -71,7 +70,7 @@ def collect_status(engine: Engine, clock: Clock) -> Status:
         last_poll_success=last_ok.isoformat() if last_ok else None,
         articles=article_count,
         subscribers_active=active,
-        outbox={str(k): int(v) for k, v in states.items()},
+        outbox=states,
         outbox_oldest_pending_seconds=age,
     )
 
