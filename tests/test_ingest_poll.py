@@ -14,7 +14,7 @@ from newsbot.config import Settings
 from newsbot.service import Newsroom
 from newsbot.storage.articles import ArticleStore
 
-FAST = {"total_timeout": 1.0, "read_timeout": 1.0, "connect_timeout": 1.0, "jitter": 0.0}
+FAST = {"total_timeout": 2.5, "read_timeout": 5.0, "connect_timeout": 5.0, "jitter": 0.0}
 
 
 @pytest.fixture
