@@ -10,6 +10,7 @@ from newsbot.config import Settings
 from newsbot.core.summarize import ExtractiveSummarizer
 from newsbot.ports import Clock, Summarizer, SystemClock
 from newsbot.service import Newsroom
+from newsbot.service.delivery import DeliveryService
 from newsbot.service.ingest import Ingestor, IngestParts
 from newsbot.service.search import Searcher
 from newsbot.storage import db
@@ -34,8 +35,14 @@ def build_newsroom(
     searcher = Searcher(index, clock)
     if migrate:
         searcher.check_version()  # logs a warning when `newsbot search --reindex` is needed
+    delivery = DeliveryService(settings, engine, clock, ingestor.articles)  # senders: channels
     return Newsroom(
-        settings=settings, engine=engine, clock=clock, ingestor=ingestor, searcher=searcher
+        settings=settings,
+        engine=engine,
+        clock=clock,
+        ingestor=ingestor,
+        searcher=searcher,
+        delivery=delivery,
     )
 
 

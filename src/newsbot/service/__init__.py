@@ -6,7 +6,8 @@ holds them and exposes the operations. Construct it in newsbot.app (the composit
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -14,11 +15,14 @@ from functools import cached_property
 from sqlalchemy import Engine
 
 from newsbot.config import Settings
-from newsbot.core.models import Article
+from newsbot.core.models import Article, Subscriber
+from newsbot.core.replies import Message
 from newsbot.errors import NewsbotError
 from newsbot.ports import Clock
+from newsbot.service.delivery import DeliveryReport, DeliveryService
 from newsbot.service.ingest import Ingestor, SourceReport
-from newsbot.service.search import SearchResults, Searcher
+from newsbot.service.search import Searcher, SearchResults
+from newsbot.service.sending import ChannelSender, SendReport
 from newsbot.service.subscriptions import Subscriptions
 from newsbot.storage.sources import SourceState
 
@@ -32,6 +36,7 @@ class Newsroom:
     clock: Clock
     ingestor: Ingestor | None = None
     searcher: Searcher | None = None
+    delivery: DeliveryService | None = None
 
     # --- ingest (service/ingest.py) -------------------------------------------------------------
 
@@ -112,3 +117,41 @@ class Newsroom:
     def broadcast(self, text: str) -> int:
         """Queue an admin's message for every active subscriber (through the outbox)."""
         return self.subscriptions.broadcast(text, self.clock.now())
+
+    # --- delivery (service/delivery.py; the scheduler's ticks) ----------------------------------
+
+    def _delivery(self) -> DeliveryService:
+        if self.delivery is None:
+            raise NewsbotError("delivery is not wired; build the Newsroom with newsbot.app")
+        return self.delivery
+
+    def register_sender(self, channel: str, sender: ChannelSender) -> None:
+        """Let the outbox deliver on `channel` (the channels call this when they start)."""
+        self._delivery().sender.senders[channel] = sender
+
+    async def poll_tick(self) -> None:
+        """Scheduler leader only: poll the due sources, then queue keyword alerts for new articles."""
+        delivery = self._delivery()
+        await delivery.if_leader(self.poll_due)
+        if delivery.leader.held:
+            await asyncio.to_thread(delivery.queue_new_alerts)
+
+    async def delivery_tick(self) -> DeliveryReport | None:
+        """Scheduler leader only: claim and queue every digest that is due."""
+        return await self._delivery().delivery_tick()
+
+    async def deliver_due(self) -> DeliveryReport:
+        """Claim and queue every digest that is due now (whatever the leadership)."""
+        return await self._delivery().deliver_due()
+
+    async def send_outbox(self) -> SendReport:
+        """Every process: send the outbox rows that are due, paced."""
+        return await self._delivery().send_outbox()
+
+    def queue_alerts(self, article_ids: Sequence[int]) -> int:
+        """Keyword alerts for these articles (pushed, capped, quiet hours respected)."""
+        return self._delivery().queue_alerts(article_ids)
+
+    def build_digest(self, subscriber: Subscriber, now: datetime | None = None) -> Message:
+        """The digest of the last window for /digest (nothing recorded)."""
+        return self._delivery().build_digest(subscriber, now or self.clock.now())

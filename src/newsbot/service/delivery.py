@@ -42,19 +42,28 @@ from newsbot.ports import Clock
 from newsbot.service.pacer import Pacer
 from newsbot.service.sending import ChannelSender, OutboxSender, SendReport
 from newsbot.storage import db
-from newsbot.storage.digests import EMPTY, QUEUED, SKIPPED, DeliverySubscribers, DigestRecords
+from newsbot.storage.digests import (
+    EMPTY,
+    QUEUED,
+    SKIPPED,
+    AlertWatermark,
+    DeliverySubscribers,
+    DigestRecords,
+)
 from newsbot.storage.leader import LeaderLock
 from newsbot.storage.outbox import NewMessage, OutboxStore
 from newsbot.storage.schema import deliveries
 
 log = logging.getLogger(__name__)
 CLAIM_BATCH = 200  # subscribers per transaction in the digest tick
-MAX_CANDIDATES = 2000  # articles read per tick; a day of the portal is a few hundred
+MAX_CANDIDATES = 2000
+WECHAT_TEXT_BYTES = 2048  # articles read per tick; a day of the portal is a few hundred
 
 RENDERERS: dict[str, Callable[[Message], list[str]]] = {
     "telegram": render_telegram,
     "console": render_plain,
     "wecom": render_wecom_markdown,
+    "wechat": lambda message: render_plain(message, limit=WECHAT_TEXT_BYTES, measure="bytes"),
 }
 
 
@@ -112,6 +121,7 @@ class DeliveryService:
         self.subscribers = DeliverySubscribers(engine)
         self.matcher_factory = matcher_factory
         self.leader = LeaderLock(engine)
+        self.watermark = AlertWatermark(engine)
         self._recovered = False
         d = self.settings
         self.pacer = pacer or Pacer(
@@ -285,6 +295,10 @@ class DeliveryService:
         message = digest_message(digest, "notice")
         assert message is not None  # "notice" always gives a message
         return message
+
+    def queue_new_alerts(self) -> int:
+        """Alerts for every article stored since the last call (run after each poll tick)."""
+        return self.queue_alerts(self.watermark.take_new())
 
     def queue_alerts(self, article_ids: Iterable[int]) -> int:
         """Push keyword alerts for new articles; returns how many were queued."""

@@ -16,12 +16,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from newsbot.core.models import Subscriber
 from newsbot.storage import db
-from newsbot.storage.schema import digests, keywords, subscribers
+from newsbot.storage.schema import articles, digests, keywords, meta, subscribers
 
 CLAIMED, QUEUED, EMPTY, SKIPPED = "claimed", "queued", "empty", "skipped"
 
@@ -138,6 +138,37 @@ class DigestRecords:
             for (status,) in conn.execute(query):
                 counts[str(status)] += 1
         return dict(counts)
+
+
+ALERT_WATERMARK = "delivery.alerts_after_article_id"
+
+
+class AlertWatermark:
+    """Which articles keyword alerts have already looked at (the meta table), so alerts follow
+    ingest without INGEST reporting ids, and survive restarts. A fresh database starts at the
+    newest article: history never alerts."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def take_new(self, limit: int = 1000) -> list[int]:
+        """Ids of articles stored since the last call (originals only); moves the mark."""
+        with self.engine.begin() as conn:
+            mark = conn.execute(select(meta.c.value).where(meta.c.key == ALERT_WATERMARK)).scalar()
+            newest = conn.execute(select(func.max(articles.c.id))).scalar() or 0
+            if mark is None:
+                conn.execute(meta.insert().values(key=ALERT_WATERMARK, value=str(newest)))
+                return []
+            query = (
+                select(articles.c.id)
+                .where(articles.c.id > int(mark), articles.c.duplicate_of.is_(None))
+                .order_by(articles.c.id)
+                .limit(limit)
+            )
+            ids = [int(i) for i in conn.execute(query).scalars()]
+            last = max(ids) if len(ids) == limit else newest
+            conn.execute(update(meta).where(meta.c.key == ALERT_WATERMARK).values(value=str(last)))
+            return ids
 
 
 class DeliverySubscribers:
