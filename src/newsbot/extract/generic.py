@@ -24,6 +24,7 @@ from newsbot.extract.boilerplate import (
     is_boilerplate_line,
 )
 
+# Weights chosen by a grid search on the tune half of the corpora (docs/extraction.md).
 _BLOCK_COST = 30.0
 _PUNCT_BONUS = 12.0
 _NEGATIVE_CAP = 40.0
