@@ -1,0 +1,129 @@
+"""Scheduler wiring, leader election, the pacer on fake time, and the alert watermark."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import Engine
+
+from delivery_support import NOW, FakeClock, add_articles, fake_pacer
+from newsbot.config import Settings
+from newsbot.scheduler import build_scheduler
+from newsbot.service import Newsroom
+from newsbot.service.delivery import DeliveryService
+from newsbot.storage import db
+from newsbot.storage.articles import ArticleStore
+from newsbot.storage.digests import AlertWatermark
+from newsbot.storage.leader import LeaderLock
+
+
+async def test_scheduler_has_three_interval_jobs_and_no_job_per_subscriber(engine: Engine) -> None:
+    clock = FakeClock()
+    delivery = DeliveryService(Settings(), engine, clock, ArticleStore(engine))
+    newsroom = Newsroom(settings=Settings(), engine=engine, clock=clock, delivery=delivery)
+    scheduler = build_scheduler(newsroom)
+    scheduler.start(paused=True)  # job defaults are applied when the scheduler starts
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    scheduler.shutdown(wait=False)
+    assert set(jobs) == {"poll", "delivery", "outbox"}
+    for job in jobs.values():
+        assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time is None
+    assert jobs["delivery"].trigger.interval.total_seconds() == 60
+    delivery.close()
+
+
+async def test_scheduled_job_failure_is_logged_not_raised(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock()
+    newsroom = Newsroom(settings=Settings(), engine=engine, clock=clock)  # delivery not wired
+    scheduler = build_scheduler(newsroom)
+    job = scheduler.get_job("delivery")
+    await job.func()
+    assert "scheduled delivery tick failed" in caplog.text
+
+
+def test_leader_lock_is_exclusive_on_postgres(engine: Engine) -> None:
+    first, second = LeaderLock(engine), LeaderLock(engine)
+    assert first.try_acquire()
+    if not db.is_postgres(engine):
+        assert second.try_acquire()  # SQLite: one process, always the leader
+        return
+    assert not second.try_acquire()
+    assert first.try_acquire()  # still the leader on the next tick
+    first.release()
+    assert second.try_acquire()
+    second.release()
+
+
+def test_alert_watermark_starts_at_newest_and_moves(engine: Engine) -> None:
+    add_articles(engine, 2)
+    mark = AlertWatermark(engine)
+    assert mark.take_new() == []  # history never alerts
+    with engine.begin() as conn:
+        from sqlalchemy import insert
+
+        from newsbot.storage.schema import articles
+
+        conn.execute(
+            insert(articles).values(
+                source_id=1,
+                dedupe_key="n",
+                url="u",
+                section="",
+                title="t",
+                text="x",
+                fetched_at=NOW,
+                content_hash="h",
+                update_count=0,
+            )
+        )
+    assert mark.take_new() == [3]
+    assert mark.take_new() == []
+
+
+async def test_pacer_spacing_global_and_per_chat() -> None:
+    pacer, timer = fake_pacer(rate=10, per_chat=1.0)
+    start = timer()
+    times = []
+    for chat in ["a", "b", "a", "c"]:
+        await pacer.acquire(chat)
+        times.append(round(timer() - start, 3))
+    interval = 1 / (10 * 0.95)
+    assert times[1] == pytest.approx(interval, abs=1e-3)
+    assert times[2] >= 1.1  # the same chat again: its own 1 s spacing (with margin)
+    assert times[3] == pytest.approx(times[2] + interval, abs=1e-3)
+
+
+async def test_pacer_pause_affects_only_that_chat() -> None:
+    pacer, timer = fake_pacer(rate=1000)
+    await pacer.acquire("x")
+    pacer.pause_chat("x", 30)
+    start = timer()
+    await pacer.acquire("y")
+    assert timer() - start < 0.01
+    await pacer.acquire("x")
+    assert timer() - start >= 30
+
+
+async def test_pacer_never_exceeds_rate_in_any_second_even_when_late() -> None:
+    pacer, timer = fake_pacer(rate=50)
+    sent = []
+    for i in range(300):
+        if i % 37 == 0:
+            timer.value += 0.4  # the event loop stalled: slots were missed
+        await pacer.acquire(f"chat{i}")
+        sent.append(timer())
+    for i, t in enumerate(sent):
+        in_window = sum(1 for u in sent[i:] if u - t < 1.0)
+        assert in_window <= 50 * 0.95
+
+
+def test_newsroom_runs_the_sync_ticks(engine: Engine) -> None:
+    clock = FakeClock()
+    delivery = DeliveryService(Settings(), engine, clock, ArticleStore(engine))
+    newsroom = Newsroom(settings=Settings(), engine=engine, clock=clock, delivery=delivery)
+    report = asyncio.run(newsroom.delivery_tick())
+    assert report is not None and report.due == 0
+    delivery.close()
