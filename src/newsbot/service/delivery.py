@@ -30,15 +30,13 @@ from newsbot.core import schedule
 from newsbot.core.digest import (
     Digest,
     Matcher,
-    alert_message,
     build_digest,
     digest_message,
-    keyword_hits,
 )
 from newsbot.core.models import Article, Subscriber
-from newsbot.core.render import render_plain, render_telegram, render_wecom_markdown
 from newsbot.core.replies import Message
 from newsbot.ports import Clock
+from newsbot.service.alerts import AlertQueue, render_for
 from newsbot.service.pacer import Pacer
 from newsbot.service.sending import ChannelSender, OutboxSender, SendReport
 from newsbot.storage import db
@@ -58,13 +56,6 @@ log = logging.getLogger(__name__)
 CLAIM_BATCH = 200  # subscribers per transaction in the digest tick
 MAX_CANDIDATES = 2000
 WECHAT_TEXT_BYTES = 2048  # articles read per tick; a day of the portal is a few hundred
-
-RENDERERS: dict[str, Callable[[Message], list[str]]] = {
-    "telegram": render_telegram,
-    "console": render_plain,
-    "wecom": render_wecom_markdown,
-    "wechat": lambda message: render_plain(message, limit=WECHAT_TEXT_BYTES, measure="bytes"),
-}
 
 
 Slotted = tuple[Subscriber, schedule.DigestSlot]
@@ -122,6 +113,9 @@ class DeliveryService:
         self.matcher_factory = matcher_factory
         self.leader = LeaderLock(engine)
         self.watermark = AlertWatermark(engine)
+        self.alerts = AlertQueue(
+            settings.delivery, clock, articles, self.outbox, self.subscribers, matcher_factory
+        )
         self._recovered = False
         d = self.settings
         self.pacer = pacer or Pacer(
@@ -298,68 +292,11 @@ class DeliveryService:
 
     def queue_new_alerts(self) -> int:
         """Alerts for every article stored since the last call (run after each poll tick)."""
-        return self.queue_alerts(self.watermark.take_new())
+        return self.alerts.queue(self.watermark.take_new())
 
     def queue_alerts(self, article_ids: Iterable[int]) -> int:
-        """Push keyword alerts for new articles; returns how many were queued."""
-        now = self.clock.now()
-        found = [self.articles.get(i) for i in article_ids]
-        articles = [a for a in found if a is not None and a.duplicate_of is None]
-        if not articles:
-            return 0
-        matcher = self.matcher_factory()
-        queued = 0
-        for subscriber in self.subscribers.active(with_keywords_only=True):
-            if subscriber.alert_mode == "digest":
-                continue  # folded into the next digest (ranked up, grouped first)
-            for article in articles:
-                hits = keyword_hits(article, subscriber.keywords, matcher)
-                if hits and self._queue_alert(subscriber, article, hits, now):
-                    queued += 1
-        return queued
-
-    def _queue_alert(
-        self, subscriber: Subscriber, article: Article, hits: Sequence[str], now: datetime
-    ) -> bool:
-        start, end = schedule.local_day_bounds(now, subscriber.timezone)
-        sent = self.outbox.alerts_sent_between(subscriber.id, start, end)
-        if schedule.alerts_allowed(self.settings.alert_cap_per_day, sent, 1) == 0:
-            log.info(
-                "alert cap reached for subscriber %s; article %s waits for the digest",
-                subscriber.id,
-                article.id,
-            )
-            return False
-        message = alert_message(article, hits, subscriber.language)
-        not_before = schedule.quiet_hours_end(subscriber, now)
-        chunks = render_for(subscriber.channel, message)
-        first = NewMessage(
-            f"alert:{subscriber.id}:{article.id}:0",
-            subscriber.id,
-            subscriber.channel,
-            subscriber.chat_id,
-            "alert",
-            {"text": chunks[0], "link_preview": True},
-            (article.id,),
-            not_before,
-        )
-        if self.outbox.enqueue_one(first, now) is None:
-            return False  # already alerted about this article
-        for index, chunk in enumerate(chunks[1:], start=1):
-            self.outbox.enqueue_one(
-                NewMessage(
-                    f"alert:{subscriber.id}:{article.id}:{index}",
-                    subscriber.id,
-                    subscriber.channel,
-                    subscriber.chat_id,
-                    "alert",
-                    {"text": chunk, "link_preview": False},
-                    (),
-                    not_before,
-                ),
-                now,
-            )
-        return True
+        """Push keyword alerts for these articles; returns how many were queued."""
+        return self.alerts.queue(article_ids)
 
     # --- the sender -----------------------------------------------------------------------------
 
@@ -409,10 +346,6 @@ def rendered_digest(
         return None
     chunks = tuple(render_for(channel, message))
     return chunks, _chunk_of_articles(digest, chunks), message.link_preview
-
-
-def render_for(channel: str, message: Message) -> list[str]:
-    return RENDERERS.get(channel, render_plain)(message)
 
 
 def _chunk_of_articles(digest: Digest, chunks: Sequence[str]) -> dict[int, int]:
