@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
-from delivery_support import NOW, add_articles, add_subscribers
-from fakes.bot_api import FakeBotAPI
 from sqlalchemy import Engine, func, select
 
+from delivery_support import NOW, add_articles, add_subscribers
+from fakes.bot_api import FakeBotAPI
 from newsbot.storage import db
 from newsbot.storage.outbox import SENDING
 from newsbot.storage.schema import digests, outbox
@@ -97,7 +97,9 @@ def test_two_processes_share_one_fanout(postgres_url: str) -> None:
         lost, duplicates = received(api, chats)
     sent = [r["send"]["sent"] for r in reports]  # type: ignore[index]
     queued = [r["delivery"]["queued"] for r in reports]  # type: ignore[index]
-    print(f"\ntwo processes: queued {queued}, sent {sent} in {elapsed:.1f}s; lost {lost}, duplicates {duplicates}")
+    print(
+        f"\ntwo processes: queued {queued}, sent {sent} in {elapsed:.1f}s; lost {lost}, duplicates {duplicates}"
+    )
     assert (lost, duplicates) == (0, 0)
     assert sum(queued) == FANOUT and sum(sent) == FANOUT
     assert min(sent) > 0  # both processes really sent part of the fan-out
