@@ -4,6 +4,7 @@ status, nothing crashes, and the healthy sources are not affected."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -204,3 +205,20 @@ async def test_updates_are_real_and_bounded(origin: Origin, sqlite_url: str) -> 
 
 def version_title(version: int) -> str:
     return f"阳泉高新区抓党建促基层治理能力提升综述（第{version}版）"
+
+
+async def test_a_remote_feed_cannot_point_at_local_files(
+    origin: Origin, sqlite_url: str, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.html"
+    secret.write_text("<h1>secret</h1><p>do not read</p>", encoding="utf-8")
+    links = [(f"/articles/safe/{i}.html", f"安全{i}") for i in range(2)]
+    body = rss(origin.base_url, links).replace(
+        b"</channel>",
+        f"<item><title>x</title><link>{secret.as_uri()}</link></item></channel>".encode(),
+    )
+    url = origin.route("/feed/sneaky", Reply(body=body))
+    newsroom = newsroom_for(sqlite_url, [feed_source("sneaky", url)])
+    (report,) = await newsroom.poll_all()
+    assert (report.status, report.new) == ("ok", 2)
+    assert all("secret" not in a.text for a in newsroom.latest_articles(10))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from newsbot.adapters.feeds import parse_feed
-from newsbot.adapters.http import FetchResult
+from newsbot.adapters.http import FetchResult, is_local
 from newsbot.adapters.pages import parse_list_page
 from newsbot.config import ExtractionSettings, SourceSettings
 from newsbot.core.models import ExtractedPage, FeedItem
@@ -29,11 +29,19 @@ def list_items(source: SourceSettings, fetched: FetchResult) -> Listing:
     """Parse a fetched feed or section page; ParseError when it holds nothing usable."""
     if source.kind == "feed":
         parsed = parse_feed(fetched.body, fetched.url, fetched.headers)
-        return Listing(parsed.items, parsed.recovered)
+        return Listing(_fetchable(fetched.url, parsed.items), parsed.recovered)
     if source.selectors is None:  # config validation forbids this; keep the error clear anyway
         raise ParseError(source.url, "html source without selectors")
     text = decode_html(fetched.body, fetched.content_type)
-    return Listing(parse_list_page(text, fetched.url, source.selectors))
+    return Listing(_fetchable(fetched.url, parse_list_page(text, fetched.url, source.selectors)))
+
+
+def _fetchable(listing_url: str, items: list[FeedItem]) -> list[FeedItem]:
+    """Items a listing may make us fetch: a remote feed must never point us at a local file
+    (file:///etc/passwd in a feed would otherwise be read and stored), nor at other schemes."""
+    if is_local(listing_url):
+        return items
+    return [item for item in items if item.url.lower().startswith(("http://", "https://"))]
 
 
 class PageExtractor:
