@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine
 
 from newsbot.config import SourceSettings
 from newsbot.core.models import Article, Figure, Summary
-from newsbot.storage.articles import ArticleDraft, ArticleStore
+from newsbot.storage.articles import ArticleDraft, ArticleStore, NearDuplicateIndex
 from newsbot.storage.sources import SourceStore
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -151,3 +151,13 @@ def test_source_sync_status_and_due(engine: Engine) -> None:
     store.sync([SourceSettings(key="yq", name="阳泉", kind="feed", url="http://127.0.0.1/new.xml")])
     yq = store.get("yq")
     assert yq is not None and yq.etag is None and yq.url.endswith("new.xml")  # new URL, no old ETag
+
+
+def test_near_duplicate_index_forgets_old_articles() -> None:
+    index = NearDuplicateIndex(3, timedelta(days=7))
+    index.PRUNE_EVERY = 10
+    for i in range(25):
+        index.add(i, i * 7919, NOW + timedelta(days=i))
+    assert len(index) < 25  # pruned on the way: only the last 7 days (plus one batch) remain
+    assert index.find(24 * 7919, NOW + timedelta(days=18)) == 24
+    assert index.find(0, NOW) is None

@@ -80,7 +80,7 @@ class ArticleStore:
         self.window = near_duplicate_window
         self.distance = near_duplicate_distance
         self._lock = threading.Lock()  # one writer per process: near-dup check + insert atomic
-        self._near = _NearIndex(near_duplicate_distance)
+        self._near = NearDuplicateIndex(near_duplicate_distance, near_duplicate_window)
         self._near_loaded = False
 
     # --- ingest ---------------------------------------------------------------------------------
@@ -290,18 +290,42 @@ def _article(row: Any) -> Article:
     )
 
 
-class _NearIndex:
+class NearDuplicateIndex:
     """Recent SimHashes banded for near-duplicate lookup without scanning every article."""
 
-    def __init__(self, distance: int) -> None:
+    PRUNE_EVERY = 1000
+
+    def __init__(self, distance: int, window: timedelta) -> None:
         self.distance = distance
+        self.window = window
         self._bands: dict[tuple[int, int], list[int]] = {}
         self._entries: dict[int, tuple[int, datetime]] = {}
+        self._added = 0
 
     def add(self, article_id: int, fingerprint: int, fetched_at: datetime) -> None:
         self._entries[article_id] = (fingerprint, fetched_at)
         for band in dedupe.bands(fingerprint, self.distance + 1):
             self._bands.setdefault(band, []).append(article_id)
+        self._added += 1
+        if self._added % self.PRUNE_EVERY == 0:  # a long-running poller must not grow forever
+            self.prune(fetched_at - self.window)
+
+    def prune(self, not_before: datetime) -> None:
+        """Forget articles fetched before `not_before`: they can no longer be matched."""
+        stale = {i for i, (_, fetched_at) in self._entries.items() if fetched_at < not_before}
+        if not stale:
+            return
+        for article_id in stale:
+            del self._entries[article_id]
+        for band, ids in list(self._bands.items()):
+            kept = [i for i in ids if i not in stale]
+            if kept:
+                self._bands[band] = kept
+            else:
+                del self._bands[band]
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def find(self, fingerprint: int | None, not_before: datetime) -> int | None:
         """The oldest recent article within the distance, if any."""
