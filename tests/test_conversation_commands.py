@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fakes.chat_world import build_world
 from newsbot.conversation import Conversation, Incoming, Response
@@ -201,3 +204,53 @@ async def test_broadcast_goes_through_the_outbox(
         rows = conn.execute(select(outbox.c.chat_id, outbox.c.kind, outbox.c.payload)).all()
     assert sorted(r.chat_id for r in rows) == ["1", "1001", "2", "3"]
     assert all(r.kind == "broadcast" and "&lt;b&gt;停电" in r.payload for r in rows)
+
+
+_COMMANDS = st.sampled_from(
+    [
+        "",
+        "/start ",
+        "/time ",
+        "/tz ",
+        "/keywords add ",
+        "/keywords remove ",
+        "/search ",
+        "/subscribe ",
+        "/unsubscribe ",
+        "/lang ",
+        "/settings",
+        "/digest",
+        "/latest",
+        "/help",
+        "/stats",
+        "/nope ",
+        "／time ",
+    ]
+)
+
+
+def test_random_input_never_breaks_the_conversation(sqlite_url: str) -> None:
+    """Whatever is typed or pressed, the answer is a reply, never the internal-error apology."""
+    room = build_world(sqlite_url, articles=3)
+    conversation = Conversation.for_newsroom(room)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        _COMMANDS,
+        st.text(st.characters(blacklist_categories=("Cs",)), max_size=60),
+        st.booleans(),
+        st.sampled_from(["private", "group", "channel"]),
+    )
+    def check(prefix: str, text: str, button: bool, chat_type: str) -> None:
+        incoming = (
+            Incoming("telegram", "9", chat_type=chat_type, callback_data=prefix + text)
+            if button
+            else Incoming("telegram", "9", prefix + text, chat_type=chat_type)
+        )
+        response = asyncio.run(conversation.handle(incoming))
+        assert "处理时出错" not in text_of(response) + response.notice
+
+    try:
+        check()
+    finally:
+        room.engine.dispose()
