@@ -127,3 +127,16 @@ def test_newsroom_runs_the_sync_ticks(engine: Engine) -> None:
     report = asyncio.run(newsroom.delivery_tick())
     assert report is not None and report.due == 0
     delivery.close()
+
+
+async def test_pacer_global_429_slows_everyone_for_a_while() -> None:
+    pacer, timer = fake_pacer(rate=100)
+    await pacer.acquire("a")
+    pacer.pause_chat("never-sent", 1)  # a 429 for a chat we had not sent to: the global limit
+    assert pacer.slowdowns == 1
+    await pacer.acquire("b")
+    after_b = timer()
+    await pacer.acquire("c")
+    assert timer() - after_b == pytest.approx(1 / (100 * 0.95) / 0.8, rel=0.05)
+    pacer.pause_chat("c", 1)  # just sent to c: a per-chat 429, no slowdown
+    assert pacer.slowdowns == 1

@@ -22,6 +22,8 @@ from collections.abc import Awaitable, Callable
 
 DEFAULT_HEADROOM = 0.95
 DEFAULT_CHAT_MARGIN = 1.1
+SLOWDOWN_FACTOR = 0.8  # pace after a global 429, for SLOWDOWN_SECONDS
+SLOWDOWN_SECONDS = 10.0
 
 
 class Pacer:
@@ -44,6 +46,8 @@ class Pacer:
         self._sleep = sleep
         self._next_slot = 0.0
         self.per_window = max(1, int(rate_per_second * headroom))
+        self._slow_until = 0.0
+        self.slowdowns = 0
         self._sent: deque[float] = deque()
         self._chat_ready: dict[str, float] = {}
         self._paused_until: dict[str, float] = {}
@@ -65,7 +69,8 @@ class Pacer:
             await self.chat_ready(chat_id)
             now = self._monotonic()
             slot = max(now, self._next_slot)
-            self._next_slot = slot + self.interval
+            slow = slot < self._slow_until
+            self._next_slot = slot + (self.interval / SLOWDOWN_FACTOR if slow else self.interval)
             if slot > now:
                 await self._sleep(slot - now)
             now = self._monotonic()
@@ -97,11 +102,21 @@ class Pacer:
         return sent[0] + 1.0 - now if len(sent) >= self.per_window else 0.0
 
     def pause_chat(self, chat_id: str, seconds: float) -> None:
-        """Telegram said retry_after for this chat: nothing goes to it before then."""
-        until = self._monotonic() + max(0.0, seconds)
+        """Telegram said retry_after for this chat: nothing goes to it before then.
+
+        If the chat had not been sent to for longer than its own spacing, the 429 can only be
+        about the global rate (arrivals bunched by jitter): slow everything down by a fifth for
+        `SLOWDOWN_SECONDS` as well, then return to the configured pace.
+        """
+        now = self._monotonic()
+        until = now + max(0.0, seconds)
         if until > self._paused_until.get(chat_id, 0.0):
             self._paused_until[chat_id] = until
             self.paused_chats += 1
+        last = self._chat_ready.get(chat_id, 0.0) - self.chat_interval
+        if now - last > self.chat_interval:
+            self._slow_until = now + SLOWDOWN_SECONDS
+            self.slowdowns += 1
 
     def _group_ready(self, chat_id: str, now: float) -> float:
         window = self._groups.get(chat_id)
