@@ -114,6 +114,33 @@ def test_english_text() -> None:
     assert all(p in text for p in summary.key_points)
 
 
+def _park_article(opener: str) -> list[str]:
+    return [
+        "阳泉高新区今年持续推进园区建设，营商环境明显改善，企业入驻数量稳步上升，园区面貌焕然一新。",
+        "园区坚持党建引领，把组织优势转化为发展优势，推动各项工作落地见效，群众获得感不断增强。",
+        "高新区组织干部深入企业走访调研，帮助企业协调解决用工、用地、融资等方面的实际困难和问题。",
+        "园区还完善了道路、供水、供电等基础设施，方便企业生产经营，也方便职工上下班出行和日常生活。",
+        "各部门协同配合，建立问题台账，实行清单管理，逐项明确责任人和完成时限，确保按期办结销号。",
+        opener
+        + "园区新建的职工公寓和停车场投资1200万元，可容纳职工300余人，预计年底前全部投入使用。",
+        "下一步，高新区将继续优化服务，完善配套，努力打造一流的营商环境，推动园区高质量发展。",
+        "园区有关负责人表示，将以更大力度服务企业发展，持续提升园区的承载能力和综合竞争力。",
+        "高新区相关部门将定期回访企业，跟踪问题解决情况，切实把好事办好、实事办实，让企业满意。",
+    ]
+
+
+@pytest.mark.parametrize("opener", ["此外，", "其中，", "例如，"])
+def test_an_elaboration_does_not_outrank_the_sentence_it_elaborates(opener: str) -> None:
+    """A figure sentence is a point on its own, but not when it opens with 此外/其中/例如: a
+    satellite is capped at the score of the sentence before it."""
+    summarizer = ExtractiveSummarizer()
+    plain = summarizer.summarize("", _park_article(""))
+    assert any("1200万元" in p for p in plain.key_points)
+    satellite = summarizer.summarize("", _park_article(opener))
+    assert not any("1200万元" in p for p in satellite.key_points)
+    assert "1200万元" in {f.text for f in satellite.headline_figures}  # still a headline figure
+
+
 def test_long_sentences_are_trimmed_faithfully() -> None:
     sentence = (
         "经过梳理汇总，高新区编制了区、乡、村三级党组织“问题清单”汇编，乡、村两级干部“问题清单”汇编"

@@ -36,6 +36,11 @@ _ATTRIBUTION_RE = re.compile(
     r"(?<=[”」』])\s*[^，,。“”「」]{1,24}?(?:说|表示|介绍|指出|告诉记者|谈道|坦言|透露)[。.！!]?$"
 )
 _BYLINE_RE = re.compile(r"\s*[（(][^（）()0-9]{1,14}[）)]$")
+# Openers of addition, part and example: the sentence elaborates the one before it.
+_ELABORATION_RE = re.compile(
+    r"^(?:此外|另外|除此之外|除此以外|同时|与此同时|其次|再次|再者|其中|例如|比如|譬如|"
+    r"举例来说|具体来说|具体而言|以[^，,。]{1,12}为例)"
+)
 _CLAUSE_RE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
 _FIGURE_HINT_RE = re.compile(r"\d|[一二两三四五六七八九十百千万亿][个名人条项家户]")
 _TERMINAL = "。！？；!?;.…”’」』）)"
@@ -97,6 +102,14 @@ def is_heading(sentence: str, sentences_in_paragraph: int) -> bool:
     if sentences_in_paragraph != 1:
         return False
     return len(sentence) <= 30 and not sentence.endswith(tuple(_TERMINAL))
+
+
+def is_elaboration(sentence: str) -> bool:
+    """Opens with a marker of addition, part or example (此外, 另外, 其中, 例如 ...): in
+    rhetorical-structure terms a satellite of the sentence before it. Contrast and result
+    markers (但是, 因此) are not here: on LCSTS such sentences are the reference's best match
+    as often as any other (27% against 25%)."""
+    return bool(_ELABORATION_RE.match(sentence))
 
 
 def trim(sentence: str, limit: int) -> str:

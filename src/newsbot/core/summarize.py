@@ -8,6 +8,8 @@ Each sentence gets a salience score from four signals, then MMR picks the points
   two-character words of jieba's lexicon; see keypoints.keyword_units for why not full jieba);
 - figures: how newsworthy its quantities are (core.figures.headline_score: money, people, rates,
   totals and outcomes count; a plain count or a recipe's 3分钟 does not).
+A sentence that opens with a marker of addition, part or example (此外, 其中, 例如) elaborates
+the sentence before it and is capped at that sentence's score.
 Maximal marginal relevance (character-bigram cosine) keeps near-repeats out. The chosen sentences
 come back in article order, trimmed of filler (see core.keypoints). Everything is deterministic:
 ties break by position. Every sentence is turned into units once (and cached).
@@ -152,6 +154,10 @@ def _salience(
             + _KEYWORD_WEIGHT * keyword
             + _FIGURE_WEIGHT * figure
         )
+        if rank and keypoints.is_elaboration(s.text):
+            # A satellite is never worth more than its nucleus (其中 parts below their total,
+            # 此外 details below the point they add to); no tuned penalty needed.
+            scores[s.index] = min(scores[s.index], scores[candidates[rank - 1].index])
     return scores
 
 
