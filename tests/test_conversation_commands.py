@@ -254,3 +254,14 @@ def test_random_input_never_breaks_the_conversation(sqlite_url: str) -> None:
         check()
     finally:
         room.engine.dispose()
+
+
+async def test_quiet_day_digest_shows_the_latest(
+    conversation: Conversation, newsroom: Newsroom
+) -> None:
+    from datetime import timedelta
+
+    newsroom.clock.current += timedelta(days=10)  # type: ignore[attr-defined]
+    reply = await say(conversation, "/digest")
+    assert reply.startswith("过去 24 小时没有新文章，以下是最近的文章")
+    assert "高新区化解债务3029.56万元" in reply

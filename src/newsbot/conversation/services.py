@@ -53,9 +53,22 @@ class Services:
         return found
 
     async def digest(self, subscriber: Subscriber) -> Message | None:
-        """Today's digest for the subscriber, now (None when there is nothing at all). Built
-        with core.digest exactly as the daily one, but nothing is recorded or queued."""
+        """Today's digest for the subscriber, now (None when there is nothing at all): the
+        delivery service's (Newsroom.build_digest, nothing recorded) when there is news in the
+        window; on a quiet day the newest stored articles instead."""
+        build = getattr(self.newsroom, "build_digest", None)
+        if build is not None and await asyncio.to_thread(self._has_news, subscriber):
+            try:
+                message = await _call(build, subscriber)
+            except NewsbotError:  # delivery not wired: build it here
+                message = None
+            if isinstance(message, Message):
+                return message
         return await asyncio.to_thread(self._digest_from_articles, subscriber)
+
+    def _has_news(self, subscriber: Subscriber) -> bool:
+        since = self.now() - timedelta(hours=self.settings.delivery.window_hours)
+        return bool(self._articles().recent(since, 1, subscriber.sections))
 
     def _digest_from_articles(self, subscriber: Subscriber) -> Message | None:
         """The digest over the window; on a quiet day, the newest stored articles instead, so
