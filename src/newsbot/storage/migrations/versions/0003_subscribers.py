@@ -41,7 +41,12 @@ def upgrade() -> None:
     op.create_table(
         "keywords",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("subscriber_id", sa.Integer, sa.ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "subscriber_id",
+            sa.Integer,
+            sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("keyword", sa.String(100), nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.UniqueConstraint("subscriber_id", "keyword", name="uq_keywords_subscriber_id_keyword"),
