@@ -253,3 +253,14 @@ async def test_blocking_the_bot_marks_the_subscriber_inactive_until_start(bot: B
     await bot.api.async_wait_for(lambda: not bot.subscriber(70).active)
     (welcome,) = await bot.ask(70, "/start")
     assert "欢迎" in welcome["plain"] and bot.subscriber(70).active
+
+
+async def test_a_page_button_on_a_lost_message_sends_a_new_one(bot: Bot) -> None:
+    (results,) = await bot.ask(43, "/search 党建")
+    (next_button,) = results["reply_markup"]["inline_keyboard"][0]
+    bot.api.fail_next("editMessageText", 400, "Bad Request: message to edit not found")
+    bot.api.inject_callback_query(
+        43, next_button["callback_data"], message_id=results["message_id"]
+    )
+    await bot.api.async_wait_for(lambda: len(bot.api.messages(43)) == 2)
+    assert "第 2/4 页" in bot.api.messages(43)[1]["plain"]

@@ -291,30 +291,43 @@ async def _send_plain(sender: TelegramSender, chat_id: str, message: Message) ->
 async def deliver_button_response(
     bot: Any, chat_id: str, message_id: int, response: Response
 ) -> None:
-    """Edit the pressed message with the first reply (when asked), send the rest."""
+    """Edit the pressed message with the first reply (when asked), send the rest. If the
+    message cannot be edited (too old, deleted), the reply is sent as a new message instead."""
     messages = list(response.messages)
     if response.edit and messages:
         first = messages.pop(0)
         chunks = render_telegram(first)
-        keyboard = _markup(first.buttons) if len(chunks) == 1 else None
-        try:
-            await bot.edit_message_text(
-                chunks[0],
-                chat_id=int(chat_id),
-                message_id=message_id,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=not first.link_preview),
-                reply_markup=keyboard,
-            )
-        except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
-                log.warning("edit in %s failed: %s", chat_id, translate(chat_id, exc).reason)
-        except TelegramError as exc:
-            log.warning("edit in %s failed: %s", chat_id, translate(chat_id, exc).reason)
-        for index, chunk in enumerate(chunks[1:], start=1):
-            buttons = first.buttons if index == len(chunks) - 1 else ()
-            await send_chunk(bot, chat_id, chunk, buttons, first)
+        if await _edit(bot, chat_id, message_id, first, chunks[0], len(chunks) == 1):
+            for index, chunk in enumerate(chunks[1:], start=1):
+                buttons = first.buttons if index == len(chunks) - 1 else ()
+                await send_chunk(bot, chat_id, chunk, buttons, first)
+        else:
+            messages.insert(0, first)
     await send_messages(bot, chat_id, messages)
+
+
+async def _edit(
+    bot: Any, chat_id: str, message_id: int, message: Message, chunk: str, with_buttons: bool
+) -> bool:
+    """True when the message now shows `chunk` (edited, or it already did)."""
+    try:
+        await bot.edit_message_text(
+            chunk,
+            chat_id=int(chat_id),
+            message_id=message_id,
+            parse_mode=ParseMode.HTML,
+            link_preview_options=LinkPreviewOptions(is_disabled=not message.link_preview),
+            reply_markup=_markup(message.buttons) if with_buttons else None,
+        )
+    except BadRequest as exc:
+        if "not modified" in str(exc).lower():
+            return True
+        log.info("edit in %s failed (%s); sending instead", chat_id, translate(chat_id, exc).reason)
+        return False
+    except TelegramError as exc:
+        log.warning("edit in %s failed: %s", chat_id, translate(chat_id, exc).reason)
+        return True  # a network or flood error: do not send a duplicate
+    return True
 
 
 def _markup(buttons: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
