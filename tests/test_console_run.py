@@ -61,8 +61,8 @@ class Running:
             assert time.monotonic() < deadline, "".join(self.lines)
             time.sleep(0.05)
 
-    def stop(self) -> tuple[int, str]:
-        self.process.send_signal(signal.SIGTERM)
+    def stop(self, sig: int = signal.SIGTERM) -> tuple[int, str]:
+        self.process.send_signal(sig)
         try:
             code = self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -96,9 +96,10 @@ def test_run_serves_telegram_and_stops_on_sigterm(config: Path) -> None:
     assert api.token.split(":")[1] not in err  # the token never reaches the log
 
 
-def test_headless_run_stops_on_sigterm(config: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_headless_run_stops_on_a_signal(config: Path, sig: int) -> None:
     running = Running(start_run(config, {}))
     running.wait_for_line("newsbot running")
-    code, err = running.stop()
+    code, err = running.stop(sig)
     assert code == 0, err
     assert "newsbot stopping" in err
