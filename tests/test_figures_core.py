@@ -60,6 +60,45 @@ def test_headlines_put_totals_and_results_before_parts() -> None:
     assert top == ["1003人", "4804条"] or top == ["4804条", "1003人"]
 
 
+@pytest.mark.parametrize(
+    ("sentence", "new", "old", "subject"),
+    [
+        ("全县森林覆盖率由去年的35.2%提高到36.8%。", "36.8%", "35.2%", "森林覆盖率"),
+        ("农民人均可支配收入从1.2万元增加到1.5万元。", "1.5万元", "1.2万元", "人均可支配收入"),
+        ("失业率由5.1%降至4.6%。", "4.6%", "5.1%", "失业率"),
+    ],
+)
+def test_a_change_from_a_to_b_headlines_b_labelled_with_its_subject(
+    sentence: str, new: str, old: str, subject: str
+) -> None:
+    sentences = [sentence]
+    figures = {f.text: f for f in figures_in_sentences(sentences)}
+    assert subject in figures[new].label and subject in figures[old].label
+    assert [f.text for f in headline_figures(list(figures.values()), sentences)] == [new]
+
+
+def test_from_without_a_change_is_a_plain_label() -> None:
+    figures = {f.text: f.label for f in extract_figures("从5个方面入手，由3名党员组成。")}
+    assert figures == {"5个": "方面", "3名": "党员"}
+
+
+@pytest.mark.parametrize(
+    ("text", "counted"),
+    [
+        ("以开展十五项行动为载体。", []),  # a programme's name
+        ("开办三个课堂。", []),
+        ("推出五项惠民工程。", []),
+        ("开展15项行动。", ["15项"]),  # Arabic digits: a count
+        ("开展了十五项行动。", ["十五项"]),  # the text says it counted
+        ("全区共十五项行动。", ["十五项"]),
+        ("新增三个课堂。", ["三个"]),
+        ("成立两个临时党支部。", ["两个"]),  # not a programme noun
+    ],
+)
+def test_unquoted_programme_names_are_not_figures(text: str, counted: list[str]) -> None:
+    assert [f.text for f in extract_figures(text)] == counted
+
+
 def test_headline_limit_zero_gives_none() -> None:
     sentences = ["带动就业1003人。"]
     assert headline_figures(figures_in_sentences(sentences), sentences, 0) == []

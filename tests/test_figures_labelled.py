@@ -4,6 +4,9 @@ Measured when written: 71 sentences (29 without a figure), 65 expected figures; 
 recall 1.00. The set was also used while building the extractor (first run on the first 58
 sentences: precision 0.958, recall 0.979; on 12 sentences added later: one wrong, an age
 threshold 35岁以下, since handled), so treat these as a regression floor, not a held-out score.
+11 sentences added with the label rules (changes from A to B, counted nouns, unquoted programme
+names, 90%以上的行政村): the extractor before those rules scored precision 0.79, recall 0.85 on
+them; now 82 sentences (32 without a figure), 78 figures, precision 1.00, recall 1.00.
 Required: precision >= 0.95, recall >= 0.90. A found figure is right when its text, value
 (relative 1e-6) and unit all match.
 """

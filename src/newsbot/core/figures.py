@@ -1,4 +1,5 @@
 """Figures: every quantity in a text as a core.models.Figure, and the few that make a headline.
+Labels (what a figure counts, changes from A to B) are in core.figure_labels.
 
 What counts: a number (Arabic or Chinese) with a unit or measure word after it, optionally scaled
 (万/亿), approximate (约/余/多/近/左右/以上/超过/逾 ...), or a range (3至5个, 3-5个); %, 个百分点
@@ -6,7 +7,11 @@ and 倍 included. Decisions on what does not count (see docs/summarizer.md):
 - dates and times (2022-07-06, 7月1日, 2022年, 10:10:33, 10时30分), anniversaries (101周年);
 - ordinals (第二批) and phases, floors, numbers of houses or lines (7号, 3期, 5楼, 1号线);
 - names built from numerals: anything in a short quotation (“两个确立”, “11633”, “十五项行动”),
-  formulas (1+4+N), book or document titles (《…措施20条》), known slogans (三会一课, 二十大);
+  formulas (1+4+N), book or document titles (《…措施20条》), known slogans (三会一课, 二十大),
+  and unquoted programme names: a Chinese numeral, a measure word and a programme noun
+  (十五项行动, 三个课堂, 五项惠民工程) unless the text says it counted (开展了十五项行动) or
+  writes the number in Arabic digits (开展15项行动);
+- a period the sentence is about (近三年来, 三年内), not a figure.
 - identifiers: URLs, file names (5849.html), e-mail addresses, phone numbers, numbers glued to
   Latin letters (5G, G20);
 - a lone 一 before a measure word (一条主线, 一个缩影): in news it is nearly always the article
@@ -18,9 +23,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 
-from newsbot.core import segment
+from newsbot.core import figure_labels
+from newsbot.core.figure_labels import CLAUSE_BREAK, change_role
 from newsbot.core.models import Figure
 from newsbot.core.numerals import ARABIC, CHINESE, SCALES, parse_number
 from newsbot.core.text import fold_width, spaced, split_sentences
@@ -83,7 +88,7 @@ _SLOGANS = spaced(
     "两个确立 两个维护 四个意识 四个自信 四个全面 三个代表 五位一体 三会一课 两学一做 三严三实 "
     "一带一路 两个一百年 三个务必 两个务必 一岗双责 三重一大 两不愁三保障 不忘初心 两新 三资 "
     "三无 三农 四风 两会 十四五 十三五 十五五 七一 八一 五一 十一 二十大 十九大 十八大 一把手 "
-    "一线 三级书记 五级书记 双减 双碳 五大工程 十五项行动 三大板块 一盘棋 一张网 一站式 三个一"
+    "一线 三级书记 五级书记 双减 双碳 五大工程 三大板块 一盘棋 一张网 一站式 三个一"
 )
 _SLOGAN_ALT = "|".join(sorted(_SLOGANS, key=len, reverse=True))
 # One alternation: a single pass per sentence (this is the figure extractor's hot loop).
@@ -91,13 +96,15 @@ _DIGIT_MASK_RE = re.compile("|".join(_DIGIT_MASKS))
 _TEXT_MASK_RE = re.compile("|".join((*_TEXT_MASKS, _SLOGAN_ALT)))
 _DIGIT_RE = re.compile(r"\d")
 _HAS_NUMBER_RE = re.compile(r"[0-9０-９零〇一二两三四五六七八九十百]")
-_APPROX_POST = {"余", "多", "来", "左右", "以上", "以下", "上下", "许"}
-_STOP_EDGE = re.compile(
-    r"^(?:其中|共计|合计|总计|累计|共有|共|计|达到|达|为|是|有|和|与|及|等|的|了|将|把|约|已有)+"
+_NAME_MEASURES = frozenset(spaced("项 个 条 种 张 类 支 大"))
+# Nouns that name a programme or campaign when counted in Chinese numerals (十五项行动).
+_PROGRAMME_RE = re.compile(
+    r"[\u4e00-\u9fff]{0,3}?(?:行动|工程|课堂|机制|体系|模式|计划|战略|理念|意识|清单|工作法|"
+    r"举措|品牌|攻坚战|制度)"
 )
-_CLAUSE_BREAK = re.compile(r"[，,。；;：:、！？!?（）()“”「」《》\s]")
-_MAX_LABEL = 8
-_CONTEXT = 40  # characters before a figure searched for its label
+_COUNT_CUE_RE = re.compile(r"(?:了|共|共计|累计|合计|总计|新增|先后|已)$")
+_APPROX_POST = {"余", "多", "来", "左右", "以上", "以下", "上下", "许"}
+_CONTEXT = 40  # characters before a figure searched for total and part words (x4)
 
 
 def extract_figures(text: str) -> list[Figure]:
@@ -126,7 +133,7 @@ def figures_in_sentence(sentence: str, index: int = 0) -> list[Figure]:
     for match in _PERCENT_WORD_RE.finditer(masked):
         value = parse_number(match["n"])
         if value is not None:
-            label = _label(sentence, match.start(), match.end())
+            label = figure_labels.label(sentence, match.start(), match.end())
             found.append(
                 Figure(sentence[match.start() : match.end()], value, "%", label, False, index)
             )
@@ -163,14 +170,20 @@ def _figure_from(match: re.Match[str], sentence: str, index: int) -> Figure | No
         return None
     if unit == "年" and not _is_duration(n1, low, sentence, match.end()):
         return None
-    if match["post"] in ("以上", "以下") and _is_attributive(sentence, match.end()):
+    if (
+        match["post"] in ("以上", "以下")
+        and unit not in ("%", "个百分点")  # 80%以上的伤害: a share, a figure
+        and _is_attributive(sentence, match.end())
+    ):
         return None  # 35岁以下的党员, 56人以上大班额: a threshold that qualifies a noun
+    if not n2 and _is_programme_name(n1, unit, sentence, match.start("n1"), match.end()):
+        return None
     if n2 and match["sep"] in "-—－" and not unit:
         return None
     value = _scaled(low, match["s1"], scale)
     value_max = _scaled(high, match["s2"], scale) if high is not None else None
     approx = bool(match["pre"]) or bool(match["mod"]) or bool(match["post"])
-    label = _label(sentence, match.start(), match.end())
+    label = figure_labels.label(sentence, match.start(), match.end())
     text = sentence[match.start() : match.end()]
     return Figure(text, value, _base_unit(unit or ""), label, approx, index, value_max)
 
@@ -183,8 +196,20 @@ def _scaled(number: float, own_scale: str | None, shared: float) -> float:
 def _is_duration(numeral: str, value: float, sentence: str, end: int) -> bool:
     """3年 is a duration; 2022年 is a year (masked already) and so is anything >= 100."""
     after = sentence[end : end + 1]
-    # 十年前 / 3年后 point at a time, not a length of time.
-    return value < 100 and "〇" not in numeral and after not in "月度级代底初前后"
+    # 十年前 / 3年后 point at a time, not a length of time; 近三年来, 三年内, 近三年累计 name a
+    # period the sentence is about.
+    return value < 100 and "〇" not in numeral and after not in "月度级代底初前后来内间中累"
+
+
+def _is_programme_name(numeral: str, unit: str, sentence: str, start: int, end: int) -> bool:
+    """十五项行动, 三个课堂, 五项惠民工程: a name, written in Chinese numerals and ending in a
+    programme noun. It is a count when written in Arabic digits (开展15项行动) or when the text
+    says it counted (开展了十五项行动, 共十五项行动, 新增三个课堂)."""
+    if unit not in _NAME_MEASURES or numeral[0].isdigit():
+        return False
+    if not _PROGRAMME_RE.match(sentence, end):
+        return False
+    return not _COUNT_CUE_RE.search(sentence, max(0, start - 4), start)
 
 
 def _is_attributive(sentence: str, end: int) -> bool:
@@ -196,92 +221,9 @@ def _base_unit(unit: str) -> str:
     return {"人民币": "元", "千米": "公里", "千克": "公斤"}.get(unit, unit)
 
 
-def _label(sentence: str, start: int, end: int) -> str:
-    """What the figure counts: the noun right after its unit, else the clause right before it."""
-    after = _label_after(sentence[end : end + 16])
-    # Bounded windows: a label is near its figure, and a 1 MB sentence stays linear.
-    return after or _label_before(sentence[max(0, start - _CONTEXT) : start])
-
-
-def _label_after(fragment: str) -> str:
-    """The noun phrase right after a measure word: 175个|党组织|划归 -> 党组织."""
-    clause = _CLAUSE_BREAK.split(fragment, maxsplit=1)[0]
-    if len(clause) < 2:
-        return ""
-    tags = _word_tags()
-    label = ""
-    for word in _words(clause):
-        tag = tags.get(word, "n")  # words jieba cannot tag (user dictionary, names) are nouns
-        modifier = not label and tag in ("a", "b")  # 临时|党支部, 新|党员
-        if word in _LABEL_STOPS or not (tag.startswith(_NOUN_TAGS) or modifier):
-            break
-        if len(label) + len(word) > _MAX_LABEL:
-            break
-        label += word
-    return label if len(label) >= 2 else ""
-
-
 def clear_caches() -> None:
     """Forget cached label words (see core.summarize.clear_caches)."""
-    _words.cache_clear()
-
-
-@lru_cache(maxsize=4096)
-def _words(clause: str) -> tuple[str, ...]:
-    """jieba words of a short clause next to a figure (no HMM: labels are dictionary words,
-    and HMM guessing costs more than the rest of the figure)."""
-    return tuple(w for w in segment.tokenizer().cut(clause, HMM=False) if w.strip())
-
-
-_NOUN_TAGS = ("n", "vn", "an", "j", "l", "ng", "s")
-
-
-@lru_cache(maxsize=1)
-def _word_tags() -> dict[str, str]:
-    """jieba's part-of-speech table (word -> tag), loaded once (about 0.7 s)."""
-    import jieba.posseg
-
-    table: dict[str, str] = jieba.posseg.dt.word_tag_tab
-    return table
-
-
-def _label_before(head: str) -> str:
-    clause = _CLAUSE_BREAK.split(head)[-1] if head else ""
-    clause = clause.rstrip("□")
-    for prefix in _APPROX_PREFIXES:
-        if clause.endswith(prefix):
-            clause = clause[: -len(prefix)]
-            break
-    words = _words(clause)
-    picked: list[str] = []
-    for word in reversed(words):
-        if sum(map(len, picked)) + len(word) > _MAX_LABEL:
-            break
-        picked.insert(0, word)
-    return _STOP_EDGE.sub("", "".join(picked))
-
-
-_APPROX_PREFIXES = (
-    "大约",
-    "将近",
-    "接近",
-    "超过",
-    "不少于",
-    "不足",
-    "不到",
-    "至少",
-    "约",
-    "近",
-    "逾",
-    "超",
-)
-# Words that end a noun phrase after a figure: verbs, prepositions, conjunctions.
-_LABEL_STOPS = frozenset(
-    spaced(
-        "与 和 及 以及 或 由 在 于 对 为 被 把 将 向 从 到 至 参与 下沉 开展 签订 实现 完成 达到 "
-        "是 有 等 的 了 也 都 并 而 其中 共 同比 增长 下降 比 较 占 分别 已 正在 累计 合计"
-    )
-)
+    figure_labels.clear_caches()
 
 
 # ---- headline figures --------------------------------------------------------------------
@@ -350,12 +292,13 @@ def headline_score(figure: Figure, sentences: Sequence[str]) -> float:
     sentence = sentences[figure.sentence] if figure.sentence < len(sentences) else ""
     position = max(sentence.find(figure.text), 0)
     before = sentence[max(0, position - 4 * _CONTEXT) : position]
-    clause = _CLAUSE_BREAK.split(before)[-1] if before else ""
+    clause = CLAUSE_BREAK.split(before)[-1] if before else ""
     if _TOTAL_RE.search(clause) or _TOTAL_RE.search(figure.label):
         score += 1.5
-    if _PART_RE.search(before):
-        score -= 1.5
-    if _RESULT_RE.search(figure.label):
+    role = change_role(sentence, position, position + len(figure.text))
+    if _PART_RE.search(before) or role == "from":
+        score -= 1.5  # a part of a total, or the old value of a change (由35.2%提高到36.8%)
+    if _RESULT_RE.search(figure.label) or (role == "to" and figure.label):
         score += 0.5
     if figure.approx:
         score -= 1.0

@@ -1,0 +1,158 @@
+"""Labels of figures (what a figure counts) and the role of a figure in a change "from A to B".
+
+A label is the noun phrase right after the measure word (175个|党组织|划归 -> 党组织; 4个|党建孵化站),
+else the clause right before the number (需化解债务3029.56万元 -> 需化解债务), at most _MAX_LABEL
+characters. In a change (森林覆盖率由去年的35.2%提高到36.8%) both values are labelled with the
+subject of the change (森林覆盖率): the new value is the result, the old one its baseline.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from newsbot.core import segment
+from newsbot.core.text import spaced
+
+_MAX_LABEL = 8
+_CONTEXT = 40  # characters before a figure searched for its label
+CLAUSE_BREAK = re.compile(r"[，,。；;：:、！？!?（）()“”「」《》\s]")
+_STOP_EDGE = re.compile(
+    r"^(?:其中|共计|合计|总计|累计|共有|共|计|达到|达|为|是|有|和|与|及|等|的|了|将|把|约|已有)+"
+)
+# Longest first: 大约 before 约, 将近 before 近.
+_APPROX_PREFIXES = tuple(spaced("大约 将近 接近 超过 不少于 不足 不到 至少 约 近 逾 超"))
+
+# Words that end a noun phrase after a figure: verbs, prepositions, conjunctions.
+_LABEL_STOPS = frozenset(
+    spaced(
+        "与 和 及 以及 或 由 在 于 对 为 被 把 将 向 从 到 至 参与 下沉 开展 签订 实现 完成 达到 "
+        "是 有 等 的 了 也 都 并 而 其中 共 同比 增长 下降 比 较 占 分别 已 正在 累计 合计"
+    )
+)
+_NOUN_TAGS = ("n", "vn", "an", "j", "l", "ng", "s")
+# Heads of place and organisation nouns that jieba tags as verbs or numerals (站 "stand", 点
+# "point"): 党建|孵化|站, 新时代文明|实践|站, 便民服务|点 are one noun each.
+_HEAD_NOUNS = frozenset(spaced("站 点 室 队 所 馆 岗 组 班 社 屋 坊 厅 台 园 中心 基地 驿站"))
+_CHANGE_VERB = (
+    r"(?:提高|增加|增长|上升|提升|扩大|攀升|跃升|发展|下降|减少|降低|缩小|压缩|缩短|延长|"
+    r"增|降|升|减)?(?:到|至)(?:现在|目前|如今|今年|去年|年底)?的?"
+)
+# Head of the new value: 森林覆盖率由去年的35.2%提高到 | 从3个人发展到现在的 (B follows).
+_TO_TAIL_RE = re.compile(_CHANGE_VERB + r"$")
+# Head and tail of the old value: 森林覆盖率由去年的 | 35.2% | 提高到36.8%; 从 | 3个 | 人发展到.
+_FROM_HEAD_RE = re.compile(r"(?:由|从)[^0-9０-９由从]{0,6}$")
+_FROM_TAIL_RE = re.compile(
+    r"^[\u4e00-\u9fff]{0,2}?" + _CHANGE_VERB + r"[0-9０-９零〇一二两三四五六七八九十百]"
+)
+_PRONOUNS = frozenset(spaced("我们 他们 她们 咱们 大家 我 他 她 它 其"))
+_CJK_RE = re.compile(r"[\u3400-\u9fff]+")
+_HAS_NUMBER_RE = re.compile(r"[0-9０-９零〇一二两三四五六七八九十百]")
+
+
+def label(sentence: str, start: int, end: int) -> str:
+    """What the figure sentence[start:end] counts: the subject of a change it is part of, else
+    the noun right after its unit, else the clause right before it."""
+    # Bounded windows: a label is near its figure, and a 1 MB sentence stays linear.
+    head = _clause_before(sentence[max(0, start - _CONTEXT) : start])
+    subject = _change_subject(head, sentence[end : end + 12])
+    if subject is not None:
+        named = _label_before(subject)
+        # 我们从3个人发展到现在的46人: no subject worth a label, and no label beats a wrong one.
+        return "" if named in _PRONOUNS else named
+    return _label_after(sentence[end : end + 16]) or _label_before(head)
+
+
+def change_role(sentence: str, start: int, end: int) -> str:
+    """ "to" for the new value of a change from A to B, "from" for the old one, else ""."""
+    head = _clause_before(sentence[max(0, start - _CONTEXT) : start])
+    if _FROM_HEAD_RE.search(head) and _FROM_TAIL_RE.match(sentence[end : end + 12]):
+        return "from"
+    if _to_subject(head) is not None:
+        return "to"
+    return ""
+
+
+def _change_subject(head: str, tail: str) -> str | None:
+    """The text before 由/从 when the figure is either end of a change, else None."""
+    found = _FROM_HEAD_RE.search(head)
+    if found and _FROM_TAIL_RE.match(tail):
+        return head[: found.start()]
+    return _to_subject(head)
+
+
+def _to_subject(head: str) -> str | None:
+    if not _TO_TAIL_RE.search(head):
+        return None
+    at = max(head.rfind("由"), head.rfind("从"))
+    if at < 0 or not _HAS_NUMBER_RE.search(head, at + 1):
+        return None
+    return head[:at]
+
+
+def _clause_before(text: str) -> str:
+    return CLAUSE_BREAK.split(text)[-1] if text else ""
+
+
+def _label_after(fragment: str) -> str:
+    """The noun phrase right after a measure word: 175个|党组织|划归 -> 党组织. A verb inside it
+    counts only when a noun follows (党建|孵化|站), so 36个|项目|开工 stays 项目."""
+    # 80%以上的|跌落相关伤害: the share of what
+    clause = CLAUSE_BREAK.split(fragment, maxsplit=1)[0].removeprefix("的")
+    if len(clause) < 2:
+        return ""
+    tags = _word_tags()
+    label = pending = ""
+    for word in _words(clause):
+        # Words jieba cannot tag (user dictionary, names) are nouns; digits and Latin are not.
+        tag = tags.get(word, "n" if _CJK_RE.fullmatch(word) else "x")
+        if word in _LABEL_STOPS or len(label) + len(pending) + len(word) > _MAX_LABEL:
+            break
+        if word in _HEAD_NOUNS and label:
+            label, pending = label + pending + word, ""
+        elif pending:
+            if not tag.startswith("n"):
+                break
+            label, pending = label + pending + word, ""
+        elif tag.startswith(_NOUN_TAGS) or (not label and tag in ("a", "b")):  # 临时|党支部
+            label += word
+        elif label and tag.startswith("v") and not pending:
+            pending = word
+        else:
+            break
+    return label if len(label) >= 2 else ""
+
+
+def _label_before(clause: str) -> str:
+    clause = clause.rstrip("□")
+    for prefix in _APPROX_PREFIXES:
+        if clause.endswith(prefix):
+            clause = clause[: -len(prefix)]
+            break
+    picked: list[str] = []
+    for word in reversed(_words(clause)):
+        if sum(map(len, picked)) + len(word) > _MAX_LABEL:
+            break
+        picked.insert(0, word)
+    return _STOP_EDGE.sub("", "".join(picked))
+
+
+def clear_caches() -> None:
+    """Forget cached label words (see core.summarize.clear_caches)."""
+    _words.cache_clear()
+
+
+@lru_cache(maxsize=4096)
+def _words(clause: str) -> tuple[str, ...]:
+    """jieba words of a short clause next to a figure (no HMM: labels are dictionary words,
+    and HMM guessing costs more than the rest of the figure)."""
+    return tuple(w for w in segment.tokenizer().cut(clause, HMM=False) if w.strip())
+
+
+@lru_cache(maxsize=1)
+def _word_tags() -> dict[str, str]:
+    """jieba's part-of-speech table (word -> tag), loaded once (about 0.7 s)."""
+    import jieba.posseg
+
+    table: dict[str, str] = jieba.posseg.dt.word_tag_tab
+    return table
