@@ -43,8 +43,9 @@ class Backend(Protocol):
     def write(self, connection: Connection, docs: Sequence[IndexDoc]) -> None: ...
     def delete(self, connection: Connection, article_ids: Sequence[int]) -> None: ...
     def clear(self, connection: Connection) -> None: ...
-    def prepare_common(self, connection: Connection) -> None: ...
-    def probe_sql(self, query: Query, since: datetime | None, fragments: Fragments) -> str: ...
+    def plan(
+        self, connection: Connection, query: Query, since: datetime | None, window: int
+    ) -> bool: ...
     def candidate_sql(
         self,
         query: Query,
@@ -176,9 +177,7 @@ class SearchIndex:
         Relevance (bm25 / ts_rank) is multiplied by 0.5 ** (age / half-life) inside the database
         so that only one page of rows comes back to Python."""
         since = query.since_time(now)
-        common = bool(query.include) and self._count(connection, query, since) > self.window
-        if common:
-            self.backend.prepare_common(connection)
+        common = bool(query.include) and self.backend.plan(connection, query, since, self.window)
         fragments = Fragments()
         inner = self.backend.candidate_sql(query, since, now, fragments, common)
         sql = (
@@ -200,13 +199,6 @@ class SearchIndex:
         count = f"WITH candidates AS ({inner}) SELECT count(*) FROM candidates"
         total = connection.execute(text(count).bindparams(*fragments.binds), params).scalar()
         return [], int(total or 0)
-
-    def _count(self, connection: Connection, query: Query, since: datetime | None) -> int:
-        """Matches up to window + 1: decides between the full ranking and the bounded one."""
-        fragments = Fragments()
-        sql = self.backend.probe_sql(query, since, fragments)
-        statement = text(sql).bindparams(*fragments.binds)
-        return int(connection.execute(statement, {"limit": self.window + 1}).scalar() or 0)
 
     def _hits(
         self, connection: Connection, query: Query, chosen: list[tuple[int, float]]

@@ -82,15 +82,18 @@ class SqliteBackend:
     def clear(self, connection: Connection) -> None:
         connection.execute(text("DELETE FROM article_search"))
 
-    def prepare_common(self, connection: Connection) -> None:
-        """Nothing to do: the cheap plan is a different query (see candidate_sql)."""
-
-    def probe_sql(self, query: Query, since: datetime | None, fragments: Fragments) -> str:
-        """How many matches, counting up to :limit only (stops early in doclist order)."""
+    def plan(
+        self, connection: Connection, query: Query, since: datetime | None, window: int
+    ) -> bool:
+        """True (bounded ranking) when more than `window` articles match: counting stops
+        early in doclist order, so this probe is cheap even for the commonest word."""
+        fragments = Fragments()
         article_filters(query, since, fragments)
         match = fragments.param(match_expression(query))
         where = " AND ".join([f"article_search MATCH {match}", *fragments.where])
-        return f"SELECT count(*) FROM (SELECT 1 {JOIN} WHERE {where} LIMIT :limit)"
+        sql = f"SELECT count(*) FROM (SELECT 1 {JOIN} WHERE {where} LIMIT :limit)"
+        statement = text(sql).bindparams(*fragments.binds)
+        return int(connection.execute(statement, {"limit": window + 1}).scalar() or 0) > window
 
     def candidate_sql(
         self,
