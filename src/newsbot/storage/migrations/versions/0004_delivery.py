@@ -19,13 +19,20 @@ def upgrade() -> None:
     op.create_table(
         "digests",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("subscriber_id", sa.Integer, sa.ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "subscriber_id",
+            sa.Integer,
+            sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("local_date", sa.String(10), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("article_count", sa.Integer, nullable=False),
         sa.Column("claimed_at", UTCDateTime, nullable=False),
         sa.Column("finished_at", UTCDateTime),
-        sa.UniqueConstraint("subscriber_id", "local_date", name="uq_digests_subscriber_id_local_date"),
+        sa.UniqueConstraint(
+            "subscriber_id", "local_date", name="uq_digests_subscriber_id_local_date"
+        ),
     )
     op.create_table(
         "outbox",
@@ -51,12 +58,27 @@ def upgrade() -> None:
     op.create_table(
         "deliveries",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("subscriber_id", sa.Integer, sa.ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "subscriber_id",
+            sa.Integer,
+            sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column(
+            "article_id",
+            sa.Integer,
+            sa.ForeignKey("articles.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("outbox_id", sa.Integer, sa.ForeignKey("outbox.id", ondelete="SET NULL")),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
-        sa.UniqueConstraint("subscriber_id", "article_id", "kind", name="uq_deliveries_subscriber_id_article_id_kind"),
+        sa.UniqueConstraint(
+            "subscriber_id",
+            "article_id",
+            "kind",
+            name="uq_deliveries_subscriber_id_article_id_kind",
+        ),
     )
 
 
