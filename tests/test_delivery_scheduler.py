@@ -140,3 +140,15 @@ async def test_pacer_global_429_slows_everyone_for_a_while() -> None:
     assert timer() - after_b == pytest.approx(1 / (100 * 0.95) / 0.8, rel=0.05)
     pacer.pause_chat("c", 1)  # just sent to c: a per-chat 429, no slowdown
     assert pacer.slowdowns == 1
+
+
+async def test_pacer_group_limit_20_per_minute() -> None:
+    pacer, timer = fake_pacer(rate=1000, per_chat=100)
+    start = timer()
+    for _ in range(21):
+        await pacer.acquire("-100123")
+    assert timer() - start >= 60 * 1.1  # the 21st waits for the first to leave the window
+    private_start = timer()
+    for i in range(21):
+        await pacer.acquire(str(i))  # private chats have no per-minute window
+    assert timer() - private_start < 1
