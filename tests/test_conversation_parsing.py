@@ -83,6 +83,7 @@ def test_callback_signatures() -> None:
     assert signer.verify("42", data.replace("s:2", "s:9")) is None
     assert CallbackSigner(b"other").verify("42", data) is None
     assert not signer.fits("s:1:" + "党" * 20)
+    assert signer.verify("42", "0|\x80") is None and signer.verify("42", "set:lang|签名") is None
 
 
 def test_string_tables_match() -> None:

@@ -36,7 +36,9 @@ class CallbackSigner:
         if not sep or not payload:
             return None
         expected = self._signature(chat_id, payload)
-        return payload if hmac.compare_digest(expected, signature) else None
+        # compare bytes: compare_digest refuses non-ASCII str (a forged button may hold any text)
+        given = signature.encode("utf-8", "replace")
+        return payload if hmac.compare_digest(expected.encode("ascii"), given) else None
 
     def _signature(self, chat_id: str, payload: str) -> str:
         mac = hmac.new(self._key, f"{chat_id}\x00{payload}".encode(), hashlib.sha256).digest()
