@@ -95,3 +95,20 @@ def test_poll_loop_stops_on_sigterm(tmp_path: Path) -> None:
     loop.send_signal(signal.SIGTERM)
     _, err = loop.communicate(timeout=30)
     assert loop.returncode == 0 and "stopped" in err
+
+
+def test_feed_items_take_the_section_of_the_page_that_lists_them(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    from sqlalchemy import create_engine, select
+
+    from newsbot.storage.schema import articles
+
+    invoke(runner, "poll", "--once", "--all")
+    engine = create_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+    with engine.connect() as conn:
+        rows = dict(conn.execute(select(articles.c.url, articles.c.section)).all())
+    engine.dispose()
+    sections = {url.rsplit("/", 1)[-1]: section for url, section in rows.items()}
+    assert sections["5849.html"] == "阳泉"  # first seen in the section-less RSS feed
+    assert "" not in set(sections.values())

@@ -224,6 +224,9 @@ class Ingestor:
     ) -> SourceReport:
         work = _unique_by_key(listing.items[: self.settings.polling.max_articles_per_poll])
         known = await asyncio.to_thread(self.articles.known, [key for key, _ in work])
+        if config.section and known:
+            # A story first seen in a section-less feed belongs to the section that lists it.
+            await asyncio.to_thread(self.articles.adopt_section, list(known), config.section)
         todo = [(key, item) for key, item in work if self._needs_fetch(item, known.get(key))]
         outcomes = await asyncio.gather(
             *(self._ingest_item(fetcher, config, state.id, key, item) for key, item in todo)

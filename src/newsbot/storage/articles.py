@@ -119,6 +119,19 @@ class ArticleStore:
             raise StorageError(f"cannot read articles: {exc}") from exc
         return result
 
+    def adopt_section(self, keys: Sequence[str], section: str) -> int:
+        """Give `section` to the articles among `keys` stored without one; returns how many."""
+        try:
+            with self.engine.begin() as conn:
+                change = (
+                    update(articles)
+                    .where(articles.c.dedupe_key.in_(list(keys)), articles.c.section == "")
+                    .values(section=section)
+                )
+                return int(conn.execute(change).rowcount or 0)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot update sections: {exc}") from exc
+
     def save(self, draft: ArticleDraft, now: datetime) -> tuple[SaveOutcome, int]:
         """Insert a new article or apply a real update (at most max_updates); idempotent."""
         with self._lock:
@@ -142,6 +155,7 @@ class ArticleStore:
                 articles.c.content_hash,
                 articles.c.update_count,
                 articles.c.listed_title,
+                articles.c.section,
             )
             row = conn.execute(query.where(articles.c.dedupe_key == draft.dedupe_key)).first()
             if row is None:
@@ -157,14 +171,20 @@ class ArticleStore:
                 self._index(conn, article_id)
                 outcome: SaveOutcome = "new"
             elif row.content_hash == digest or row.update_count >= self.max_updates:
+                changes: dict[str, Any] = {}
                 if row.listed_title != draft.listed_title:  # so the same listing is not refetched
-                    change = update(articles).where(articles.c.id == row.id)
-                    conn.execute(change.values(listed_title=draft.listed_title))
+                    changes["listed_title"] = draft.listed_title
+                if draft.section and not row.section:  # first seen in a section-less feed
+                    changes["section"] = draft.section
+                if changes:
+                    conn.execute(update(articles).where(articles.c.id == row.id).values(changes))
                 return "unchanged", int(row.id)
             else:
                 article_id = int(row.id)
                 values = _row_values(draft, digest, fingerprint)
                 values |= {"updated_at": now, "update_count": row.update_count + 1}
+                if not draft.section:  # a section-less feed never takes a section away
+                    values["section"] = row.section
                 conn.execute(update(articles).where(articles.c.id == article_id).values(**values))
                 self._index(conn, article_id)
                 outcome = "updated"
