@@ -242,8 +242,11 @@ def test_random_input_never_breaks_the_conversation(sqlite_url: str) -> None:
         st.sampled_from(["private", "group", "channel"]),
     )
     def check(prefix: str, text: str, button: bool, chat_type: str) -> None:
+        data = prefix + text
+        if button and conversation.signer.fits(data) and len(text) % 2:  # a validly signed one
+            data = conversation.signer.sign("9", data.replace("/", "s:", 1))
         incoming = (
-            Incoming("telegram", "9", chat_type=chat_type, callback_data=prefix + text)
+            Incoming("telegram", "9", chat_type=chat_type, callback_data=data)
             if button
             else Incoming("telegram", "9", prefix + text, chat_type=chat_type)
         )
@@ -265,3 +268,23 @@ async def test_quiet_day_digest_shows_the_latest(
     reply = await say(conversation, "/digest")
     assert reply.startswith("过去 24 小时没有新文章，以下是最近的文章")
     assert "高新区化解债务3029.56万元" in reply
+
+
+@pytest.mark.parametrize(
+    ("payload", "notice"),
+    [
+        ("s:0:党建", "按钮已失效"),
+        ("s:x:党建", "按钮已失效"),
+        ("s:1001:党建", "按钮已失效"),
+        ("s:2:", "按钮已失效"),
+        ("S:2:deadbeef", "这组搜索结果已过期"),
+        ("set:nope", "按钮已失效"),
+        ("zzz:1", "按钮已失效"),
+    ],
+)
+async def test_signed_but_unusable_buttons(
+    conversation: Conversation, payload: str, notice: str
+) -> None:
+    data = conversation.signer.sign("1", payload)
+    response = await conversation.handle(Incoming("telegram", "1", callback_data=data))
+    assert response.notice.startswith(notice) and not response.messages
