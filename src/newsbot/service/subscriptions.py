@@ -78,7 +78,7 @@ class Subscriptions:
         return self.store.remove_keywords(subscriber.id, words)
 
     def remember_query(self, subscriber: Subscriber, query: str) -> None:
-        self.store.update(subscriber.id, last_query=query)
+        self.store.set_last_query(subscriber.id, query)
 
     def last_query(self, subscriber: Subscriber) -> str | None:
         return self.store.last_query(subscriber.id)

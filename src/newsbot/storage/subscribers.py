@@ -147,6 +147,15 @@ class SubscriberStore:
     def deactivate(self, subscriber_id: int) -> Subscriber:
         return self.update(subscriber_id, active=False)
 
+    def set_last_query(self, subscriber_id: int, query: str) -> None:
+        """One UPDATE, no re-read: this runs on every search."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(subscribers)
+                .where(subscribers.c.id == subscriber_id)
+                .values(last_query=query, updated_at=self.clock.now())
+            )
+
     def last_query(self, subscriber_id: int) -> str | None:
         with self.engine.connect() as conn:
             value = conn.execute(
