@@ -103,3 +103,27 @@ def test_headless_run_stops_on_a_signal(config: Path, sig: int) -> None:
     code, err = running.stop(sig)
     assert code == 0, err
     assert "newsbot stopping" in err
+
+
+def test_run_serves_health_and_metrics(config: Path) -> None:
+    import json
+    import socket
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"NEWSBOT_HEALTH_ENABLED": "true", "NEWSBOT_HEALTH_PORT": str(port)}
+    running = Running(start_run(config, env))
+    try:
+        running.wait_for_line("newsbot running")
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    finally:
+        code, err = running.stop()
+    assert health.status_code == 200
+    assert json.loads(health.text)["ok"] is True
+    assert "newsbot_articles " in metrics
+    assert "newsbot_subscribers_active " in metrics
+    assert code == 0, err

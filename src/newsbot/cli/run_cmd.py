@@ -67,6 +67,7 @@ async def serve(newsroom: Newsroom, *, use_console: bool, poll: bool | None) -> 
     if poll or (poll is None and await first_poll_needed(newsroom)):
         await first_poll(newsroom, announce=use_console)
     scheduler = _start_scheduler(newsroom)
+    health = _start_health(newsroom)
     telegram = await _start_telegram(newsroom) if telegram_configured(newsroom.settings) else None
     try:
         if use_console:
@@ -84,9 +85,8 @@ async def serve(newsroom: Newsroom, *, use_console: bool, poll: bool | None) -> 
             await stop_telegram(telegram)
         if scheduler is not None:
             scheduler.shutdown(wait=False)
-        close = getattr(newsroom, "close", None)
-        if callable(close):
-            close()
+        if health is not None:
+            health.stop()
 
 
 def _on_signals(stop: asyncio.Event) -> None:
@@ -99,14 +99,24 @@ def _on_signals(stop: asyncio.Event) -> None:
 def _start_scheduler(newsroom: Newsroom) -> Any:
     if not newsroom.settings.scheduler.enabled:
         return None
-    if not all(hasattr(newsroom, name) for name in ("poll_tick", "delivery_tick", "send_outbox")):
-        log.warning("scheduled delivery is not available in this build; polling only")
-        return _PollLoop(newsroom)
     from newsbot.scheduler import build_scheduler
 
     scheduler = build_scheduler(newsroom)
     scheduler.start()
     return scheduler
+
+
+def _start_health(newsroom: Newsroom) -> Any:
+    """/healthz and /metrics for operators, when [health] enabled = true."""
+    health = newsroom.settings.health
+    if not health.enabled:
+        return None
+    from newsbot.health import HealthServer
+
+    server = HealthServer(newsroom.engine, newsroom.clock, health.listen, health.port)
+    server.start()
+    log.info("health and metrics on http://%s:%d/healthz and /metrics", health.listen, server.port)
+    return server
 
 
 async def _start_telegram(newsroom: Newsroom) -> Any:
@@ -116,7 +126,7 @@ async def _start_telegram(newsroom: Newsroom) -> Any:
 
     app = build_application(newsroom.settings, Conversation.for_newsroom(newsroom))
     await start_telegram(app, newsroom.settings)
-    _register_sender(newsroom, "telegram", TelegramSender(app.bot))
+    newsroom.register_sender("telegram", TelegramSender(app.bot))
     return app
 
 
@@ -133,45 +143,13 @@ async def _console_until(newsroom: Newsroom, stop: asyncio.Event) -> None:
         chat_id=newsroom.settings.console.chat_id,
         prompt=sys.stdin.isatty(),
     )
-    _register_sender(newsroom, "console", ConsoleSender(sys.stdout))
+    newsroom.register_sender("console", ConsoleSender(sys.stdout))
     click.echo("newsbot console: /start, /help, /search 党建, /digest; /quit to leave.\n")
     chat = asyncio.create_task(channel.run())
     stopped = asyncio.create_task(stop.wait())
     await asyncio.wait({chat, stopped}, return_when=asyncio.FIRST_COMPLETED)
     for task in (chat, stopped):
         task.cancel()
-
-
-class _PollLoop:
-    """Polling without the delivery scheduler: poll the due sources every poll tick."""
-
-    def __init__(self, newsroom: Newsroom) -> None:
-        self.newsroom = newsroom
-        self.task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.newsroom.poll_due()
-            except Exception:  # the top of a job: log it, the next tick tries again
-                log.exception("poll tick failed")
-            await asyncio.sleep(self.newsroom.settings.scheduler.poll_tick_seconds)
-
-    def shutdown(self, wait: bool = False) -> None:
-        self.task.cancel()
-
-
-def _register_sender(newsroom: Newsroom, channel: str, sender: Any) -> None:
-    """Let the outbox deliver digests and alerts on this channel: Newsroom.register_sender when
-    the facade has it, else the delivery service's sender table."""
-    register = getattr(newsroom, "register_sender", None)
-    senders = getattr(getattr(getattr(newsroom, "delivery", None), "sender", None), "senders", None)
-    if callable(register):
-        register(channel, sender)
-    elif isinstance(senders, dict):
-        senders[channel] = sender
-    else:
-        log.warning("delivery is not wired; %s digests will not be sent", channel)
 
 
 COMMANDS = [run]
