@@ -82,7 +82,9 @@ async def serve(newsroom: Newsroom, *, use_console: bool, poll: bool | None) -> 
         if telegram is not None:
             from newsbot.channels.telegram import stop_telegram
 
-            await stop_telegram(telegram)
+            app, sender = telegram
+            await stop_telegram(app)
+            await sender.bot.shutdown()
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         if health is not None:
@@ -119,15 +121,23 @@ def _start_health(newsroom: Newsroom) -> Any:
     return server
 
 
-async def _start_telegram(newsroom: Newsroom) -> Any:
+async def _start_telegram(newsroom: Newsroom) -> tuple[Any, Any]:
+    """The chat Application, and a separate Bot for the outbox: its small connection pool sends
+    a fan-out faster than the Application's 256-connection pool (docs/delivery.md)."""
     from newsbot.channels.telegram import build_application, start_telegram
     from newsbot.channels.telegram_sender import TelegramSender
     from newsbot.conversation import Conversation
 
-    app = build_application(newsroom.settings, Conversation.for_newsroom(newsroom))
-    await start_telegram(app, newsroom.settings)
-    newsroom.register_sender("telegram", TelegramSender(app.bot))
-    return app
+    settings = newsroom.settings
+    app = build_application(settings, Conversation.for_newsroom(newsroom))
+    await start_telegram(app, settings)
+    assert settings.telegram.token is not None  # telegram_configured() was checked
+    sender = TelegramSender.create(
+        settings.telegram.token.get_secret_value(), settings.telegram.base_url
+    )
+    await sender.bot.initialize()
+    newsroom.register_sender("telegram", sender)
+    return app, sender
 
 
 async def _console_until(newsroom: Newsroom, stop: asyncio.Event) -> None:
