@@ -245,7 +245,9 @@ def _read_toml(file: Path) -> dict[str, Any]:
         raise ConfigError(str(file), f"not valid TOML: {exc}") from None
 
 
-def _secret_paths(model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+def _secret_paths(
+    model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()
+) -> list[tuple[str, ...]]:
     paths: list[tuple[str, ...]] = []
     for name, field in model.model_fields.items():
         annotation = field.annotation
@@ -257,7 +259,9 @@ def _secret_paths(model: type[BaseModel] = Settings, prefix: tuple[str, ...] = (
     return paths
 
 
-def _leaf_paths(model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+def _leaf_paths(
+    model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()
+) -> list[tuple[str, ...]]:
     paths: list[tuple[str, ...]] = []
     for name, field in model.model_fields.items():
         annotation = field.annotation
@@ -279,7 +283,9 @@ def _reject_secrets_in_file(raw: dict[str, Any]) -> None:
             node = node.get(part) if isinstance(node, dict) else None
         if node:
             key = ".".join(path)
-            raise ConfigError(key, f"secrets are read only from the environment; set {env_name(path)}")
+            raise ConfigError(
+                key, f"secrets are read only from the environment; set {env_name(path)}"
+            )
 
 
 def _overlay_environment(raw: dict[str, Any], env: Mapping[str, str]) -> None:

@@ -46,7 +46,9 @@ class BodyTooLarge(FetchError):
 class RetryLater(FetchError):
     """The origin asked us to come back later (429/503 with Retry-After)."""
 
-    def __init__(self, url: str, reason: str, retry_after: float, status: int | None = None) -> None:
+    def __init__(
+        self, url: str, reason: str, retry_after: float, status: int | None = None
+    ) -> None:
         super().__init__(url, reason, status)
         self.retry_after = retry_after
 

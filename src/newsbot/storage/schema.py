@@ -139,7 +139,9 @@ keywords = Table(
     "keywords",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("subscriber_id", Integer, ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "subscriber_id", Integer, ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("keyword", String(100), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("subscriber_id", "keyword"),
@@ -151,7 +153,9 @@ digests = Table(
     "digests",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("subscriber_id", Integer, ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "subscriber_id", Integer, ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("local_date", String(10), nullable=False),
     Column("status", String(16), nullable=False),  # claimed, queued, sent, empty, skipped
     Column("article_count", Integer, nullable=False, default=0),
@@ -170,7 +174,9 @@ outbox = Table(
     Column("chat_id", String(128), nullable=False),
     Column("kind", String(16), nullable=False),  # digest, alert, reply, broadcast
     Column("payload", Text, nullable=False),  # JSON: text, format, buttons, preview
-    Column("state", String(16), nullable=False, default="pending"),  # pending, sending, sent, failed
+    Column(
+        "state", String(16), nullable=False, default="pending"
+    ),  # pending, sending, sent, failed
     Column("attempts", Integer, nullable=False, default=0),
     Column("not_before", UTCDateTime, nullable=False),
     Column("last_error", Text),
@@ -187,7 +193,9 @@ deliveries = Table(
     "deliveries",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("subscriber_id", Integer, ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "subscriber_id", Integer, ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
     Column("outbox_id", Integer, ForeignKey("outbox.id", ondelete="SET NULL")),
     Column("kind", String(16), nullable=False),  # digest or alert

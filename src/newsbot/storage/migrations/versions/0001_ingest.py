@@ -40,7 +40,9 @@ def upgrade() -> None:
     op.create_table(
         "articles",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "source_id", sa.Integer, sa.ForeignKey("sources.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("dedupe_key", sa.String(512), nullable=False, unique=True),
         sa.Column("url", sa.Text, nullable=False),
         sa.Column("guid", sa.Text),
