@@ -86,10 +86,22 @@ class SqliteBackend:
         self, connection: Connection, query: Query, since: datetime | None, window: int
     ) -> bool:
         """True (bounded ranking) when more than `window` articles match: counting stops
-        early in doclist order, so this probe is cheap even for the commonest word."""
+        early in doclist order, so this probe is cheap even for the commonest word.
+
+        The index alone is probed first: the join to `articles` (duplicates, filters) only
+        removes rows, so at most `window` index matches settles it without the join, which
+        cost ~2 ms of the ~2.5 ms probe for 1000 matches at 100k articles."""
+        expression = match_expression(query)
+        unfiltered = text(
+            "SELECT count(*) FROM (SELECT 1 FROM article_search "
+            "WHERE article_search MATCH :m LIMIT :limit)"
+        )
+        params = {"m": expression, "limit": window + 1}
+        if int(connection.execute(unfiltered, params).scalar() or 0) <= window:
+            return False
         fragments = Fragments()
         article_filters(query, since, fragments)
-        match = fragments.param(match_expression(query))
+        match = fragments.param(expression)
         where = " AND ".join([f"article_search MATCH {match}", *fragments.where])
         sql = f"SELECT count(*) FROM (SELECT 1 {JOIN} WHERE {where} LIMIT :limit)"
         statement = text(sql).bindparams(*fragments.binds)
@@ -113,16 +125,12 @@ class SqliteBackend:
         if not query.include:
             return self._filter_only(query, age, fragments)
         expression = match_expression(query)
+        if not common:
+            return self._scored(expression, age, fragments)
         where = " AND ".join(
             [f"article_search MATCH {fragments.param(expression)}", *fragments.where]
         )
         newest = f"{JOIN} WHERE {where} ORDER BY article_search.rowid DESC LIMIT :limit"
-        if not common:
-            weights = ", ".join(str(w) for w in WEIGHTS)
-            return (
-                f"SELECT article_search.rowid AS id, -bm25(article_search, {weights}) "
-                f"AS relevance, {age} AS age_days {newest}"
-            )
         boosted = fragments.param(_columns(expression))
         return (
             f"WITH recent AS (SELECT article_search.rowid AS id, {age} AS age_days {newest}), "
@@ -130,6 +138,25 @@ class SqliteBackend:
             f"{boosted} AND rowid >= (SELECT min(id) FROM recent)) "
             "SELECT id, CASE WHEN id IN (SELECT id FROM boosted) THEN 10.0 ELSE 1.0 END "
             "AS relevance, age_days FROM recent"
+        )
+
+    def _scored(self, expression: str, age: str, fragments: Fragments) -> str:
+        """bm25 over every match (few: the plan said so), then the join and filters.
+
+        Scoring all matches first in the index's own (ascending) order and joining the
+        materialised rows is ~1 ms cheaper at 1000 matches than joining inside the FTS5 walk
+        (needs SQLite >= 3.35 for MATERIALIZED)."""
+        weights = ", ".join(str(w) for w in WEIGHTS)
+        scored = (
+            f"SELECT rowid AS id, -bm25(article_search, {weights}) AS relevance "
+            f"FROM article_search WHERE article_search MATCH {fragments.param(expression)}"
+        )
+        join = "JOIN articles AS a INDEXED BY ix_articles_search_cover ON a.id = scored.id"
+        where = " AND ".join(fragments.where)
+        return (
+            f"WITH scored AS MATERIALIZED ({scored}) SELECT scored.id AS id, scored.relevance "
+            f"AS relevance, {age} AS age_days FROM scored {join} WHERE {where} "
+            "ORDER BY scored.id DESC LIMIT :limit"
         )
 
     def _filter_only(self, query: Query, age: str, fragments: Fragments) -> str:
