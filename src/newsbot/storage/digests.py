@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from newsbot.core.models import Subscriber
 from newsbot.storage import db
 from newsbot.storage.schema import articles, digests, keywords, meta, subscribers
+from newsbot.storage.subscribers import subscriber_from_row
 
 CLAIMED, QUEUED, EMPTY, SKIPPED = "claimed", "queued", "empty", "skipped"
 
@@ -186,7 +187,7 @@ class DeliverySubscribers:
         with self.engine.connect() as conn:
             rows = list(conn.execute(query))
             words = _keywords(conn)
-        found = [_subscriber(row, words.get(row.id, ())) for row in rows]
+        found = [subscriber_from_row(row, words.get(row.id, ())) for row in rows]
         return [s for s in found if s.keywords] if with_keywords_only else found
 
     def get(self, subscriber_id: int) -> Subscriber | None:
@@ -242,25 +243,3 @@ def _keywords(conn: Connection) -> dict[int, tuple[str, ...]]:
     ):
         words[int(subscriber_id)].append(str(keyword))
     return {k: tuple(v) for k, v in words.items()}
-
-
-def _subscriber(row: Any, words: tuple[str, ...]) -> Subscriber:
-    sections = tuple(s for s in (row.sections or "").split(",") if s.strip())
-    return Subscriber(
-        id=row.id,
-        channel=row.channel,
-        chat_id=row.chat_id,
-        chat_type=row.chat_type,
-        language=row.language,
-        timezone=row.timezone,
-        digest_time=row.digest_time,
-        digest_enabled=bool(row.digest_enabled),
-        sections=sections,
-        keywords=words,
-        alert_mode=row.alert_mode,
-        quiet_start=row.quiet_start,
-        quiet_end=row.quiet_end,
-        active=bool(row.active),
-        last_digest_at=row.last_digest_at,
-        created_at=row.created_at,
-    )

@@ -185,7 +185,7 @@ class SubscriberStore:
         with self.engine.connect() as conn:
             rows = list(conn.execute(query))
             words = _keywords_of(conn, [row.id for row in rows])
-        return [_subscriber(row, words.get(row.id, ())) for row in rows]
+        return [subscriber_from_row(row, words.get(row.id, ())) for row in rows]
 
     def counts(self) -> SubscriberCounts:
         with self.engine.connect() as conn:
@@ -254,7 +254,7 @@ class SubscriberStore:
             row = conn.execute(query).first()
             if row is None:
                 return None
-            return _subscriber(row, _keywords_of(conn, [row.id]).get(row.id, ()))
+            return subscriber_from_row(row, _keywords_of(conn, [row.id]).get(row.id, ()))
 
 
 def load_or_create_secret(engine: Engine, name: str) -> bytes:
@@ -296,7 +296,8 @@ def _keywords_of(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, .
     return {k: tuple(v) for k, v in found.items()}
 
 
-def _subscriber(row: Any, words: tuple[str, ...]) -> Subscriber:
+def subscriber_from_row(row: Any, words: tuple[str, ...]) -> Subscriber:
+    """A subscribers row (all columns) and its keywords as a core Subscriber."""
     extra = {"display_name": row.display_name} if row.display_name else {}
     return Subscriber(
         id=int(row.id),
