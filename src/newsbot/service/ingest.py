@@ -239,13 +239,7 @@ class Ingestor:
         status = "partial" if errors else ("recovered" if listing.note else "ok")
         error = errors[0] if errors else listing.note
         now = self.clock.now()
-        when = next_poll_at(
-            now,
-            self.policy,
-            max_age=fetched.max_age,
-            interval=config.interval_seconds,
-            rand=self.rand,
-        )
+        when = self._next_poll(now, fetched, config)
         await asyncio.to_thread(
             self.sources.record_success,
             config.key,
@@ -326,17 +320,21 @@ class Ingestor:
             log.warning("summary of %r failed: %s", title, exc)
             return None
 
-    async def _not_modified(
-        self, key: str, fetched: Fetched, config: SourceSettings
-    ) -> SourceReport:
-        now = self.clock.now()
-        when = next_poll_at(
+    def _next_poll(self, now: datetime, fetched: Fetched, config: SourceSettings) -> datetime:
+        """After an answer from the origin: its max-age, else the source's interval (jittered)."""
+        return next_poll_at(
             now,
             self.policy,
             max_age=fetched.max_age,
             interval=config.interval_seconds,
             rand=self.rand,
         )
+
+    async def _not_modified(
+        self, key: str, fetched: Fetched, config: SourceSettings
+    ) -> SourceReport:
+        now = self.clock.now()
+        when = self._next_poll(now, fetched, config)
         await asyncio.to_thread(
             self.sources.record_not_modified, key, polled_at=now, next_poll_at=when
         )
