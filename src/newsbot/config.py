@@ -153,9 +153,9 @@ class TelegramSettings(_Section):
     token: SecretStr | None = None
     base_url: str = "https://api.telegram.org/bot"
     mode: Literal["polling", "webhook"] = "polling"
+    # Webhook mode: updates arrive at /telegram on the HTTP front; the URL Telegram posts to is
+    # webhook_url, else [http] public_url + "/telegram".
     webhook_url: str | None = None
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = Field(8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
     admins: list[str] = Field(default_factory=list)
 
@@ -167,8 +167,6 @@ class WeChatSettings(_Section):
     app_secret: SecretStr | None = None
     encoding_aes_key: SecretStr | None = None
     api_base_url: str = "https://api.weixin.qq.com"
-    listen: str = "127.0.0.1"
-    port: int = Field(8081, ge=1, le=65535)
 
 
 class WeComSettings(_Section):
@@ -190,9 +188,29 @@ class SchedulerSettings(_Section):
 
 
 class HealthSettings(_Section):
-    enabled: bool = False
+    """/healthz and /metrics on the HTTP front ([http])."""
+
+    enabled: bool = True
+
+
+class HttpSettings(_Section):
+    """The one server for all inbound HTTP (docs/http.md)."""
+
     listen: str = "127.0.0.1"
-    port: int = Field(9108, ge=1, le=65535)
+    port: int = Field(8080, ge=0, le=65535)
+    # The address the outside world reaches this server at (https://news.example.cn), for links
+    # in messages and the webhook URLs; unset means no links to digest pages.
+    public_url: str | None = None
+    page_ttl_days: float = Field(7.0, gt=0)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s):// URL")
+        return value.rstrip("/")
 
 
 class LoggingSettings(_Section):
@@ -214,6 +232,7 @@ class Settings(_Section):
     console: ConsoleSettings = ConsoleSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     health: HealthSettings = HealthSettings()
+    http: HttpSettings = HttpSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @field_validator("sources")
