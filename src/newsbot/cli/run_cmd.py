@@ -21,7 +21,7 @@ import click
 
 from newsbot.cli import CliState, pass_state
 from newsbot.cli.chat_cmd import first_poll, first_poll_needed
-from newsbot.config import Settings
+from newsbot.config import Settings, check_channels
 from newsbot.service import Newsroom
 
 log = logging.getLogger("newsbot.run")
@@ -41,6 +41,7 @@ def run(state: CliState, console: bool | None, poll: bool | None) -> None:
     from newsbot.logs import setup_logging
 
     settings = state.settings
+    check_channels(settings)  # a channel switched on that this build lacks: one line, exit 2
     use_console = console if console is not None else wants_console(settings, sys.stdin.isatty())
     setup_logging(settings)
     if use_console:  # the terminal is the chat: only warnings and errors interrupt it
@@ -157,7 +158,16 @@ async def _start_telegram(newsroom: Newsroom, app: Any) -> tuple[Any, Any]:
 
     settings = newsroom.settings
     secret = _webhook_secret(newsroom) if settings.telegram.mode == "webhook" else None
-    await start_telegram(app, settings, webhook_secret=secret)
+    from telegram.error import InvalidToken
+
+    from newsbot.errors import ConfigError
+
+    try:
+        await start_telegram(app, settings, webhook_secret=secret)
+    except InvalidToken:  # the message names the token: say which setting is wrong instead
+        raise ConfigError(
+            "NEWSBOT_TELEGRAM_TOKEN", "the Bot API rejected the token (401 Unauthorized)"
+        ) from None
     assert settings.telegram.token is not None  # telegram_configured() was checked
     sender = TelegramSender.create(
         settings.telegram.token.get_secret_value(), settings.telegram.base_url
