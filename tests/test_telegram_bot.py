@@ -178,52 +178,59 @@ async def test_one_chat_is_answered_in_order(bot: Bot) -> None:
     assert "09:15" in replies[4] and "当前摘要时间：每天 09:15" in replies[5]
 
 
-async def test_webhook_mode(sqlite_url: str) -> None:
-    import socket
-
+async def test_webhook_mode_on_the_http_front(sqlite_url: str) -> None:
     import httpx
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    telegram = {
-        "token": "123456:TEST-token",
-        "mode": "webhook",
-        "webhook_url": "https://bot.example.invalid/telegram",
-        "webhook_listen": "127.0.0.1",
-        "webhook_port": port,
-        "webhook_secret": "s3cret-token",
-    }
+    from newsbot.app import channel_host
+    from newsbot.front import HttpFront
+
+    telegram = {"token": "123456:TEST-token", "mode": "webhook"}
+    http = {"public_url": "https://bot.example.invalid/"}
     with FakeBotAPI() as api:
-        newsroom = build_world(sqlite_url, telegram={**telegram, "base_url": api.base_url})
+        newsroom = build_world(
+            sqlite_url,
+            telegram={**telegram, "base_url": api.base_url, "webhook_secret": "s3cret-token"},
+            http=http,
+        )
+        host = channel_host(newsroom)
+        front = HttpFront("127.0.0.1", 0)
+        front.add(newsroom.channels.routes(host, ["telegram"]))  # as `newsbot run` does
+        await newsroom.channels.start(host, ["telegram"])
+        await front.start()
         try:
-            async with running_telegram(newsroom):
-                assert api.webhook_url == "https://bot.example.invalid/telegram"
-                update = {
-                    "update_id": 1,
-                    "message": {
-                        "message_id": 5,
-                        "date": 1700000000,
-                        "chat": {"id": 42, "type": "private", "first_name": "Tester"},
-                        "from": {"id": 42, "is_bot": False, "first_name": "Tester"},
-                        "text": "/time 7:30",
-                        "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
-                    },
-                }
-                url = f"http://127.0.0.1:{port}/telegram"
-                async with httpx.AsyncClient() as client:
-                    refused = await client.post(
-                        url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
-                    )
-                    accepted = await client.post(
-                        url,
-                        json=update,
-                        headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"},
-                    )
-                assert refused.status_code == 403 and accepted.status_code == 200
-                await api.async_wait_for(lambda: len(api.messages(42)) == 1)
-                assert "07:30" in api.messages(42)[0]["plain"]
+            assert api.webhook_url == "https://bot.example.invalid/telegram"
+            update = {
+                "update_id": 1,
+                "message": {
+                    "message_id": 5,
+                    "date": 1700000000,
+                    "chat": {"id": 42, "type": "private", "first_name": "Tester"},
+                    "from": {"id": 42, "is_bot": False, "first_name": "Tester"},
+                    "text": "/time 7:30",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+                },
+            }
+            url = f"http://127.0.0.1:{front.port}/telegram"
+            async with httpx.AsyncClient() as client:
+                refused = await client.post(
+                    url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+                )
+                missing = await client.post(url, json=update)
+                garbage = await client.post(
+                    url,
+                    content=b"{not json",
+                    headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"},
+                )
+                accepted = await client.post(
+                    url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+                )
+            assert (refused.status_code, missing.status_code) == (403, 403)
+            assert garbage.status_code == 400 and accepted.status_code == 200
+            await api.async_wait_for(lambda: len(api.messages(42)) == 1)
+            assert "07:30" in api.messages(42)[0]["plain"]
         finally:
+            await front.stop()
+            await newsroom.channels.stop()
             newsroom.engine.dispose()
 
 

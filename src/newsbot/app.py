@@ -130,6 +130,9 @@ class ChannelHost:
     def request_stop(self) -> None:
         self.stopping.set()
 
+    def secret(self, name: str) -> bytes:
+        return self.newsroom.secret(name)
+
 
 def channel_host(newsroom: Newsroom) -> ChannelHost:
     return ChannelHost(Conversation.for_newsroom(newsroom), newsroom)

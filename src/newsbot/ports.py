@@ -24,6 +24,7 @@ from newsbot.core.channels import (
 )
 from newsbot.core.incoming import Incoming, Response
 from newsbot.core.models import Summary
+from newsbot.front.routes import Route
 
 __all__ = [
     "Channel",
@@ -95,6 +96,10 @@ class ChannelContext(Protocol):
         """The channel's user asked to end the service (the console's /quit)."""
         ...
 
+    def secret(self, name: str) -> bytes:
+        """A random key kept in the database under `name`, the same in every process."""
+        ...
+
 
 class Channel(Protocol):
     """One outside messaging system, as the rest of the house sees it.
@@ -116,8 +121,13 @@ class Channel(Protocol):
     @property
     def sender(self) -> ChannelSender: ...
 
+    def routes(self, context: ChannelContext) -> Sequence[Route]:
+        """Inbound HTTP routes for the one HTTP front (webhooks, callbacks); asked before the
+        front starts, so before `start`. Most channels that only push return []."""
+        ...
+
     async def start(self, context: ChannelContext) -> None:
-        """Begin receiving (polling, a webhook route, stdin); return once running."""
+        """Begin receiving (polling, stdin; webhooks arrive on the routes); return once running."""
         ...
 
     async def stop(self) -> None: ...

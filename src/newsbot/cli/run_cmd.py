@@ -1,10 +1,12 @@
 """`newsbot run`: the whole service in one process, stopped cleanly by SIGTERM or SIGINT.
 
 Start order: migrate (build_newsroom), a first poll when the database has no articles yet, the
-scheduler (poll, delivery and outbox ticks), health, then the channels from the registry: every
-configured one, except that a channel taking over the terminal (the console) runs only when no
-other channel is configured and a terminal is attached (the offline demo, `make run`).
-Otherwise headless until a signal. Stop order is the reverse.
+HTTP front with every route the parts registered (/healthz, /metrics, each channel's webhooks;
+docs/http.md; first, so a port in use stops us before anything else started), the scheduler
+(poll, delivery and outbox ticks), then the channels from the registry: every configured one,
+except that a channel taking over the terminal (the console) runs only when no other channel is
+configured and a terminal is attached (the offline demo, `make run`). Otherwise headless until
+a signal. Stop order is the reverse.
 """
 
 from __future__ import annotations
@@ -70,19 +72,20 @@ async def serve(newsroom: Newsroom, *, names: list[str], poll: bool | None, anno
     _on_signals(host.stopping)
     if poll or (poll is None and await first_poll_needed(newsroom)):
         await first_poll(newsroom, announce=announce)
+    front = _http_front(newsroom)
+    front.add(newsroom.channels.routes(host, names))
+    await _start_front(front)
     scheduler = _start_scheduler(newsroom)
-    health = _start_health(newsroom)
     try:
         await newsroom.channels.start(host, names)
         log.info("newsbot running (channels: %s); stop with SIGTERM or Ctrl-C", ", ".join(names))
         await host.stopping.wait()
     finally:
         log.info("newsbot stopping")
+        await front.stop()
         await newsroom.channels.stop()
         if scheduler is not None:
             scheduler.shutdown(wait=False)
-        if health is not None:
-            health.stop()
 
 
 def _on_signals(stop: asyncio.Event) -> None:
@@ -102,17 +105,30 @@ def _start_scheduler(newsroom: Newsroom) -> Any:
     return scheduler
 
 
-def _start_health(newsroom: Newsroom) -> Any:
-    """/healthz and /metrics for operators, when [health] enabled = true."""
-    health = newsroom.settings.health
-    if not health.enabled:
-        return None
-    from newsbot.health import HealthServer
+def _http_front(newsroom: Newsroom) -> Any:
+    """The one server for inbound HTTP; parts add their routes before it starts."""
+    from newsbot.front import HttpFront
+    from newsbot.health import health_routes
 
-    server = HealthServer(newsroom.engine, newsroom.clock, health.listen, health.port)
-    server.start()
-    log.info("health and metrics on http://%s:%d/healthz and /metrics", health.listen, server.port)
-    return server
+    settings = newsroom.settings
+    front = HttpFront(settings.http.listen, settings.http.port)
+    if settings.health.enabled:
+        front.add(health_routes(newsroom.engine, newsroom.clock))
+    return front
+
+
+async def _start_front(front: Any) -> None:
+    from newsbot.errors import ConfigError
+
+    try:
+        await front.start()
+    except OSError as exc:  # the port is taken or the address is not ours: one clear line
+        raise ConfigError(
+            "http.port", f"cannot listen on {front.listen}:{front.port}: {exc.strerror}"
+        ) from None
+    log.info(
+        "HTTP front on http://%s:%d (%s)", front.listen, front.port, " ".join(front.paths) or "-"
+    )
 
 
 COMMANDS = [run]

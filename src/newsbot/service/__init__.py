@@ -127,6 +127,12 @@ class Newsroom:
             raise NewsbotError("delivery is not wired; build the Newsroom with newsbot.app")
         return self.delivery
 
+    def secret(self, name: str) -> bytes:
+        """A random key kept in the database under `name` (button signing, webhook secrets)."""
+        from newsbot.storage.subscribers import load_or_create_secret
+
+        return load_or_create_secret(self.engine, name)
+
     def recipient_wrote(self, channel: str, chat_id: str) -> int:
         """The recipient wrote to us: messages held until they did (WeChat's 48 h window) are
         due again. Returns how many."""

@@ -18,6 +18,7 @@ from newsbot.core.render import render_for
 from newsbot.core.replies import Message
 from newsbot.core.schedule import backoff_delay
 from newsbot.errors import SendError
+from newsbot.front.routes import Route
 from newsbot.ports import Channel, ChannelContext, ChannelSender
 from newsbot.service.pacer import Pacer
 
@@ -110,6 +111,16 @@ class ChannelRegistry:
 
     def configured(self) -> list[Channel]:
         return [c for c in self._channels.values() if c.configured]
+
+    def routes(self, context: ChannelContext, names: Iterable[str]) -> list[Route]:
+        """The inbound HTTP routes of the channels about to start (for the HTTP front)."""
+        wanted = set(names)
+        return [
+            route
+            for channel in self._channels.values()
+            if channel.name in wanted
+            for route in channel.routes(context)
+        ]
 
     async def start(self, context: ChannelContext, names: Iterable[str] | None = None) -> None:
         """Start the configured channels (or just `names`); each then sends its outbox rows."""

@@ -24,6 +24,7 @@ from newsbot.core.channels import (
     classify,
 )
 from newsbot.errors import SendError
+from newsbot.front.routes import Route
 from newsbot.ports import ChannelContext
 
 PROFILE = ChannelProfile(
@@ -62,6 +63,9 @@ class FakeChannel:
     def __init__(self) -> None:
         self.sender = FakeSender()
         self.context: ChannelContext | None = None
+
+    def routes(self, context: ChannelContext) -> list[Route]:
+        return []  # a robot only pushes
 
     async def start(self, context: ChannelContext) -> None:
         self.context = context

@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+from collections.abc import Sequence
 from typing import TextIO
 
 from newsbot.channels.console.chat import ConsoleChat
 from newsbot.channels.console.sender import ConsoleSender
 from newsbot.config import Settings
 from newsbot.core.channels import ChannelProfile, Dialect, Limits, Pacing, SizeUnit
+from newsbot.front.routes import Route
 from newsbot.ports import ChannelContext
 
 NAME = "console"
@@ -50,6 +52,9 @@ class ConsoleChannel:
     @property
     def sender(self) -> ConsoleSender:
         return self._sender
+
+    def routes(self, context: ChannelContext) -> Sequence[Route]:
+        return []  # nothing arrives over HTTP
 
     async def start(self, context: ChannelContext) -> None:
         self._chat = ConsoleChat(
