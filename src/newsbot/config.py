@@ -12,7 +12,7 @@ import ipaddress
 import json
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -292,11 +292,6 @@ def _is_network(text: str) -> bool:
     return True
 
 
-# Channels this build can run; a section of another channel switched on is a mistake to report,
-# not to ignore. (The channel registry in channels/ is the source of truth once it exists.)
-BUILT_CHANNELS = frozenset({"telegram", "console"})
-
-
 def enabled_channels(settings: Settings) -> list[str]:
     """Channel sections switched on by `enabled = true` (Telegram: by its token)."""
     names = [
@@ -312,8 +307,9 @@ def enabled_channels(settings: Settings) -> list[str]:
 _NOT_CHANNELS = frozenset({"scheduler", "health", "http", "storage", "polling", "logging"})
 
 
-def check_channels(settings: Settings, built: frozenset[str] = BUILT_CHANNELS) -> None:
-    """ConfigError naming the first enabled channel this build does not have."""
+def check_channels(settings: Settings, built: Collection[str]) -> None:
+    """ConfigError naming the first enabled channel section that is not among `built` (the
+    channel registry's names): switched on but never run is a mistake to report, not ignore."""
     for name in enabled_channels(settings):
         if name not in built:
             raise ConfigError(

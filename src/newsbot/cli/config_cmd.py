@@ -24,8 +24,10 @@ def check(state: CliState, as_json: bool, connect: bool) -> None:
     """Validate the config file and environment as `run` would; print the effective settings."""
     import os
 
+    from newsbot.app import build_channels
+
     settings = state.settings
-    check_channels(settings)
+    check_channels(settings, build_channels(settings).names())
     reachable = _connect(settings.storage.database_url) if connect else None
     data = masked_dump(settings)
     if reachable is not None:
