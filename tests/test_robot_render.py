@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -199,10 +199,7 @@ def _feishu_element(span: Span, text: str) -> dict[str, object]:
 
 
 def _feishu_markup_cost(span: Span) -> int:
-    if span.url:
-        cost = _LINK_ELEMENT + json_bytes(span.url)
-    else:
-        cost = _TEXT_ELEMENT
+    cost = _LINK_ELEMENT + json_bytes(span.url) if span.url else _TEXT_ELEMENT
     return cost + _PARAGRAPH + (_BOLD_STYLE if span.bold else 0)
 
 
