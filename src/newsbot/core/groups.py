@@ -117,11 +117,7 @@ def validate_spec(spec: GroupSpec) -> GroupSpec:
     webhook = spec.webhook.strip()
     check_webhook(spec.kind, webhook)
     _check_time("--time", spec.digest_time)
-    try:
-        zone_ok = zone(spec.timezone).key == spec.timezone
-    except Exception:  # noqa: BLE001 - any failure means "not a zone name"
-        zone_ok = False
-    if not zone_ok:
+    if zone(spec.timezone).key != spec.timezone:  # zone() falls back on unknown names
         raise GroupError(f"--timezone {spec.timezone!r} is not an IANA time zone")
     if spec.alert_mode not in ALERT_MODES:
         raise GroupError(f"--alerts must be one of {', '.join(ALERT_MODES)}")
