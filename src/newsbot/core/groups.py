@@ -13,6 +13,7 @@ is refused.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -128,7 +129,7 @@ def validate_spec(spec: GroupSpec) -> GroupSpec:
             _check_time("--quiet", value)
     if spec.secret is not None and not spec.secret.strip():
         raise GroupError("--secret is empty")
-    return GroupSpec(**{**_fields(spec), "webhook": webhook})
+    return dataclasses.replace(spec, webhook=webhook)
 
 
 def parse_quiet(text: str) -> tuple[str, str]:
@@ -183,7 +184,3 @@ def _check_time(option: str, value: str) -> None:
         raise GroupError(f"{option} {value!r}: expected HH:MM (00:00-23:59)") from None
     if len(value) != 5 or at.hour > 23:
         raise GroupError(f"{option} {value!r}: expected HH:MM (00:00-23:59)")
-
-
-def _fields(spec: GroupSpec) -> dict[str, object]:
-    return {name: getattr(spec, name) for name in GroupSpec.__slots__}
