@@ -15,6 +15,9 @@ from collections.abc import Iterable
 from newsbot.config import Settings
 
 _TOKEN_IN_URL = re.compile(r"/bot\d+:[A-Za-z0-9_-]+")
+# Robot webhooks (WeCom ?key=, DingTalk ?access_token= and &sign=, Feishu /hook/ID) live in the
+# database, not in the settings, so their shapes are redacted wherever they appear.
+_ROBOT_SECRET_IN_URL = re.compile(r"([?&](?:key|access_token|sign)=|/hook/)[^&\s\"']+")
 
 
 class RedactSecrets(logging.Filter):
@@ -27,7 +30,7 @@ class RedactSecrets(logging.Filter):
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "***")
-        return _TOKEN_IN_URL.sub("/bot***", text)
+        return _ROBOT_SECRET_IN_URL.sub(r"\1***", _TOKEN_IN_URL.sub("/bot***", text))
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
