@@ -70,13 +70,15 @@ def _register() -> None:
         chat_cmd,
         config_cmd,
         db_cmd,
+        groups_cmd,
         ingest_cmd,
         run_cmd,
         search_cmd,
         summarize_cmd,
     )
 
-    for module in (config_cmd, db_cmd, ingest_cmd, search_cmd, chat_cmd, run_cmd, summarize_cmd):
+    modules = (config_cmd, db_cmd, ingest_cmd, search_cmd, chat_cmd, run_cmd, summarize_cmd)
+    for module in (*modules, groups_cmd):
         for command in module.COMMANDS:
             cli.add_command(command)
 
