@@ -22,6 +22,7 @@ from newsbot.core.digest import Matcher, alert_message, keyword_hits
 from newsbot.core.models import Article, Subscriber
 from newsbot.core.render import render_plain, render_telegram, render_wecom_markdown
 from newsbot.core.replies import Message
+from newsbot.core.robot_render import RENDERERS as ROBOT_RENDERERS
 from newsbot.ports import Clock
 from newsbot.storage.digests import DeliverySubscribers
 from newsbot.storage.outbox import NewMessage, OutboxStore
@@ -34,6 +35,10 @@ RENDERERS: dict[str, Callable[[Message], list[str]]] = {
     "console": render_plain,
     "wecom": render_wecom_markdown,
     "wechat": lambda message: render_plain(message, limit=WECHAT_TEXT_BYTES, measure="bytes"),
+    # robot channels (until the channel profiles of issue #9 choose renderers)
+    "wecom_robot": ROBOT_RENDERERS["wecom_markdown"],
+    "dingtalk": ROBOT_RENDERERS["dingtalk_markdown"],
+    "feishu": ROBOT_RENDERERS["feishu_post"],
 }
 
 
@@ -73,8 +78,8 @@ class AlertQueue:
         matcher = self.matcher_factory()
         queued = 0
         for subscriber in self.subscribers.active(with_keywords_only=True):
-            if subscriber.alert_mode == "digest":
-                continue  # folded into the next digest (ranked up, grouped first)
+            if subscriber.alert_mode != "push":
+                continue  # "digest": folded into the next digest; "off" (groups): none
             for article in articles:
                 hits = keyword_hits(article, subscriber.keywords, matcher)
                 if hits and self._queue_one(subscriber, article, hits, now):
