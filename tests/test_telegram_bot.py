@@ -185,26 +185,23 @@ async def test_one_chat_is_answered_in_order(bot: Bot) -> None:
     assert "09:15" in replies[4] and "当前摘要时间：每天 09:15" in replies[5]
 
 
-async def test_webhook_mode(sqlite_url: str) -> None:
-    import socket
-
+async def test_webhook_mode_on_the_http_front(sqlite_url: str) -> None:
     import httpx
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    telegram = {
-        "token": "123456:TEST-token",
-        "mode": "webhook",
-        "webhook_url": "https://bot.example.invalid/telegram",
-        "webhook_listen": "127.0.0.1",
-        "webhook_port": port,
-        "webhook_secret": "s3cret-token",
-    }
+    from newsbot.channels.telegram_webhook import webhook_routes
+    from newsbot.front import HttpFront
+
+    telegram = {"token": "123456:TEST-token", "mode": "webhook"}
+    http = {"public_url": "https://bot.example.invalid/"}
     with FakeBotAPI() as api:
-        newsroom = build_world(sqlite_url, telegram={**telegram, "base_url": api.base_url})
+        newsroom = build_world(
+            sqlite_url, telegram={**telegram, "base_url": api.base_url}, http=http
+        )
         app = build_application(newsroom.settings, Conversation.for_newsroom(newsroom))
-        await start_telegram(app, newsroom.settings)
+        front = HttpFront("127.0.0.1", 0)
+        front.add(webhook_routes(app, "s3cret-token"))
+        await start_telegram(app, newsroom.settings, webhook_secret="s3cret-token")
+        await front.start()
         try:
             assert api.webhook_url == "https://bot.example.invalid/telegram"
             update = {
@@ -218,18 +215,26 @@ async def test_webhook_mode(sqlite_url: str) -> None:
                     "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
                 },
             }
-            url = f"http://127.0.0.1:{port}/telegram"
+            url = f"http://127.0.0.1:{front.port}/telegram"
             async with httpx.AsyncClient() as client:
                 refused = await client.post(
                     url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
                 )
+                missing = await client.post(url, json=update)
+                garbage = await client.post(
+                    url,
+                    content=b"{not json",
+                    headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"},
+                )
                 accepted = await client.post(
                     url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
                 )
-            assert refused.status_code == 403 and accepted.status_code == 200
+            assert (refused.status_code, missing.status_code) == (403, 403)
+            assert garbage.status_code == 400 and accepted.status_code == 200
             await api.async_wait_for(lambda: len(api.messages(42)) == 1)
             assert "07:30" in api.messages(42)[0]["plain"]
         finally:
+            await front.stop()
             await stop_telegram(app)
             newsroom.engine.dispose()
 

@@ -29,6 +29,7 @@ from telegram.ext import (
 )
 
 from newsbot.channels.telegram_replies import deliver_button_response, send_messages
+from newsbot.channels.telegram_webhook import webhook_url
 
 __all__ = ["build_application", "send_messages", "start_telegram", "stop_telegram"]
 from newsbot.config import Settings
@@ -236,28 +237,30 @@ def _is_admin(user: Any, admins: frozenset[str]) -> bool:
 
 
 async def start_telegram(
-    app: Application[Any, Any, Any, Any, Any, Any], settings: Settings
+    app: Application[Any, Any, Any, Any, Any, Any],
+    settings: Settings,
+    *,
+    webhook_secret: str | None = None,
 ) -> None:
-    """Initialize and start receiving updates (polling or webhook, per settings.telegram.mode)."""
+    """Initialize and start receiving updates: long polling, or (webhook mode) register the
+    webhook; its updates then arrive through the HTTP front (channels.telegram_webhook)."""
     await app.initialize()
     await set_commands(app)  # post_init only runs under run_polling(); we manage the loop
     await app.start()
-    updater = app.updater
-    assert updater is not None
     telegram = settings.telegram
     if telegram.mode == "webhook":
-        if not telegram.webhook_url:
-            raise ConfigError("telegram.webhook_url", "webhook mode needs the public https URL")
-        secret = telegram.webhook_secret.get_secret_value() if telegram.webhook_secret else None
-        await updater.start_webhook(
-            listen=telegram.webhook_listen,
-            port=telegram.webhook_port,
-            url_path="telegram",
-            webhook_url=telegram.webhook_url,
-            secret_token=secret,
-            allowed_updates=Update.ALL_TYPES,
+        url = webhook_url(telegram.webhook_url, settings.http.public_url)
+        if not url:
+            raise ConfigError(
+                "telegram.webhook_url",
+                "webhook mode needs the public https URL ([http] public_url)",
+            )
+        await app.bot.set_webhook(
+            url, secret_token=webhook_secret, allowed_updates=Update.ALL_TYPES
         )
     else:
+        updater = app.updater
+        assert updater is not None
         await updater.start_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
 
 

@@ -1,10 +1,11 @@
 """`newsbot run`: the whole service in one process, stopped cleanly by SIGTERM or SIGINT.
 
 Start order: migrate (build_newsroom), a first poll when the database has no articles yet, the
-scheduler (poll, delivery and outbox ticks), then the channels: Telegram when
-NEWSBOT_TELEGRAM_TOKEN is set; the console channel in the foreground when no other channel is
-configured and a terminal is attached (the offline demo, `make run`); otherwise headless until
-a signal. Stop order is the reverse.
+scheduler (poll, delivery and outbox ticks), the channels (Telegram when NEWSBOT_TELEGRAM_TOKEN
+is set), then the HTTP front with every route the parts registered (/healthz, /metrics, the
+Telegram webhook, ...; docs/http.md). The console channel runs in the foreground when no other
+channel is configured and a terminal is attached (the offline demo, `make run`); otherwise
+headless until a signal. Stop order is the reverse.
 """
 
 from __future__ import annotations
@@ -66,9 +67,11 @@ async def serve(newsroom: Newsroom, *, use_console: bool, poll: bool | None) -> 
     _on_signals(stop)
     if poll or (poll is None and await first_poll_needed(newsroom)):
         await first_poll(newsroom, announce=use_console)
+    front = _http_front(newsroom)
+    app = _telegram_app(newsroom, front) if telegram_configured(newsroom.settings) else None
+    await _start_front(front)  # first: a port in use stops us before anything else started
     scheduler = _start_scheduler(newsroom)
-    health = _start_health(newsroom)
-    telegram = await _start_telegram(newsroom) if telegram_configured(newsroom.settings) else None
+    telegram = await _start_telegram(newsroom, app) if app is not None else None
     try:
         if use_console:
             await _console_until(newsroom, stop)
@@ -79,6 +82,7 @@ async def serve(newsroom: Newsroom, *, use_console: bool, poll: bool | None) -> 
             await stop.wait()
     finally:
         log.info("newsbot stopping")
+        await front.stop()
         if telegram is not None:
             from newsbot.channels.telegram import stop_telegram
 
@@ -87,8 +91,6 @@ async def serve(newsroom: Newsroom, *, use_console: bool, poll: bool | None) -> 
             await sender.bot.shutdown()
         if scheduler is not None:
             scheduler.shutdown(wait=False)
-        if health is not None:
-            health.stop()
 
 
 def _on_signals(stop: asyncio.Event) -> None:
@@ -108,29 +110,54 @@ def _start_scheduler(newsroom: Newsroom) -> Any:
     return scheduler
 
 
-def _start_health(newsroom: Newsroom) -> Any:
-    """/healthz and /metrics for operators, when [health] enabled = true."""
-    health = newsroom.settings.health
-    if not health.enabled:
-        return None
-    from newsbot.health import HealthServer
-
-    server = HealthServer(newsroom.engine, newsroom.clock, health.listen, health.port)
-    server.start()
-    log.info("health and metrics on http://%s:%d/healthz and /metrics", health.listen, server.port)
-    return server
-
-
-async def _start_telegram(newsroom: Newsroom) -> tuple[Any, Any]:
-    """The chat Application, and a separate Bot for the outbox: its small connection pool sends
-    a fan-out faster than the Application's 256-connection pool (docs/delivery.md)."""
-    from newsbot.channels.telegram import build_application, start_telegram
-    from newsbot.channels.telegram_sender import TelegramSender
-    from newsbot.conversation import Conversation
+def _http_front(newsroom: Newsroom) -> Any:
+    """The one server for inbound HTTP; parts add their routes before it starts."""
+    from newsbot.front import HttpFront
+    from newsbot.health import health_routes
 
     settings = newsroom.settings
-    app = build_application(settings, Conversation.for_newsroom(newsroom))
-    await start_telegram(app, settings)
+    front = HttpFront(settings.http.listen, settings.http.port)
+    if settings.health.enabled:
+        front.add(health_routes(newsroom.engine, newsroom.clock))
+    return front
+
+
+async def _start_front(front: Any) -> None:
+    from newsbot.errors import ConfigError
+
+    try:
+        await front.start()
+    except OSError as exc:  # the port is taken or the address is not ours: one clear line
+        raise ConfigError(
+            "http.port", f"cannot listen on {front.listen}:{front.port}: {exc.strerror}"
+        ) from None
+    log.info(
+        "HTTP front on http://%s:%d (%s)", front.listen, front.port, " ".join(front.paths) or "-"
+    )
+
+
+def _telegram_app(newsroom: Newsroom, front: Any) -> Any:
+    """The chat Application (not started); in webhook mode its route joins the front."""
+    from newsbot.channels.telegram import build_application
+    from newsbot.channels.telegram_webhook import webhook_routes
+    from newsbot.conversation import Conversation
+
+    app = build_application(newsroom.settings, Conversation.for_newsroom(newsroom))
+    if newsroom.settings.telegram.mode == "webhook":
+        front.add(webhook_routes(app, _webhook_secret(newsroom)))
+    return app
+
+
+async def _start_telegram(newsroom: Newsroom, app: Any) -> tuple[Any, Any]:
+    """Start the chat Application, and a separate Bot for the outbox: its small connection pool
+    sends a fan-out faster than the Application's 256-connection pool (docs/delivery.md). In
+    webhook mode the updates arrive at /telegram on the HTTP front."""
+    from newsbot.channels.telegram import start_telegram
+    from newsbot.channels.telegram_sender import TelegramSender
+
+    settings = newsroom.settings
+    secret = _webhook_secret(newsroom) if settings.telegram.mode == "webhook" else None
+    await start_telegram(app, settings, webhook_secret=secret)
     assert settings.telegram.token is not None  # telegram_configured() was checked
     sender = TelegramSender.create(
         settings.telegram.token.get_secret_value(), settings.telegram.base_url
@@ -138,6 +165,16 @@ async def _start_telegram(newsroom: Newsroom) -> tuple[Any, Any]:
     await sender.bot.initialize()
     newsroom.register_sender("telegram", sender)
     return app, sender
+
+
+def _webhook_secret(newsroom: Newsroom) -> str:
+    """The configured secret, else one kept in the database (so every process agrees)."""
+    configured = newsroom.settings.telegram.webhook_secret
+    if configured is not None and configured.get_secret_value():
+        return configured.get_secret_value()
+    from newsbot.storage.subscribers import load_or_create_secret
+
+    return load_or_create_secret(newsroom.engine, "telegram_webhook").hex()
 
 
 async def _console_until(newsroom: Newsroom, stop: asyncio.Event) -> None:
