@@ -94,3 +94,23 @@ def test_webhook_shapes_and_masks() -> None:
     assert parse_quiet("22:00-07:00") == ("22:00", "07:00")
     with pytest.raises(GroupError):
         parse_quiet("22:00")
+
+
+def test_healthz_shows_a_rejected_group_with_its_reason(engine: Engine) -> None:
+    from newsbot.health import collect_status
+
+    class Clock:
+        def now(self) -> datetime:
+            return NOW
+
+    store = GroupStore(engine)
+    store.add(spec(), NOW)
+    store.add(spec(name="经济组", webhook=WECOM + "2"), NOW)
+    store.reject(
+        "wecom_robot", "group:党建办", "wecom recipient_gone 93000: invalid webhook url", NOW
+    )
+    status = collect_status(engine, Clock())
+    assert status.ok and status.groups == {"active": 1, "rejected": 1}
+    (stopped,) = status.groups_not_active
+    assert stopped["name"] == "党建办" and "93000" in stopped["reason"]
+    assert "693a91f6" not in str(status)
