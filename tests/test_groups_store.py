@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -114,3 +115,14 @@ def test_healthz_shows_a_rejected_group_with_its_reason(engine: Engine) -> None:
     (stopped,) = status.groups_not_active
     assert stopped["name"] == "党建办" and "93000" in stopped["reason"]
     assert "693a91f6" not in str(status)
+
+
+def test_the_old_wecom_webhook_key_setting_names_its_successor(tmp_path: Path) -> None:
+    from newsbot.config import load_settings
+    from newsbot.errors import ConfigError
+
+    path = tmp_path / "newsbot.toml"
+    path.write_text("[wecom]\nenabled = false\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="newsbot groups add") as error:
+        load_settings(path, environ={"NEWSBOT_WECOM_WEBHOOK_KEY": "abc"})
+    assert error.value.key == "wecom.webhook_key"

@@ -60,7 +60,6 @@ def secret_values(settings: Settings) -> list[str]:
         settings.wechat.token,
         settings.wechat.app_secret,
         settings.wechat.encoding_aes_key,
-        settings.wecom.webhook_key,
     ]
     return [v.get_secret_value() for v in values if v is not None]
 
