@@ -71,6 +71,7 @@ async def serve(newsroom: Newsroom, *, use_console: bool, poll: bool | None) -> 
     app = _telegram_app(newsroom, front) if telegram_configured(newsroom.settings) else None
     await _start_front(front)  # first: a port in use stops us before anything else started
     scheduler = _start_scheduler(newsroom)
+    robots = _start_robots(newsroom)
     telegram = await _start_telegram(newsroom, app) if app is not None else None
     try:
         if use_console:
@@ -91,6 +92,8 @@ async def serve(newsroom: Newsroom, *, use_console: bool, poll: bool | None) -> 
             await sender.bot.shutdown()
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        for robot in robots:
+            await robot.close()
 
 
 def _on_signals(stop: asyncio.Event) -> None:
@@ -108,6 +111,17 @@ def _start_scheduler(newsroom: Newsroom) -> Any:
     scheduler = build_scheduler(newsroom)
     scheduler.start()
     return scheduler
+
+
+def _start_robots(newsroom: Newsroom) -> list[Any]:
+    """WeCom, DingTalk and Feishu group robots: outbound only, always on (groups are rows in
+    the database, added with `newsbot groups add`; with none, these senders are never used)."""
+    from newsbot.app import robot_senders
+
+    senders = robot_senders(newsroom.engine, newsroom.clock)
+    for channel, sender in senders.items():
+        newsroom.register_sender(channel, sender)
+    return list(senders.values())
 
 
 def _http_front(newsroom: Newsroom) -> Any:
