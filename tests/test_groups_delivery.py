@@ -14,14 +14,15 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, select
 
-from delivery_support import FakeClock, add_articles, fake_pacer
+from delivery_support import FakeClock, FakeMonotonic, add_articles
 from fakes.dingtalk_api import FakeDingTalk
 from fakes.feishu_api import FakeFeishu
 from fakes.wecom_robot_api import FakeWeComRobots
-from newsbot.app import robot_senders
+from newsbot.app import build_channels
 from newsbot.cli import cli
 from newsbot.config import load_settings
 from newsbot.service.delivery import DeliveryService
+from newsbot.service.pacer import Pacer
 from newsbot.storage import db
 from newsbot.storage.articles import ArticleStore
 from newsbot.storage.groups import GroupStore
@@ -64,16 +65,21 @@ def next_local(at: str) -> datetime:
 
 
 def delivery(env: dict[str, str], engine: Engine, clock: FakeClock) -> DeliveryService:
+    """The app's registry with the three robot channels sending (their pacers on fake time)."""
     settings = load_settings(ROOT / "config" / "demo.toml", environ=env)
-    pacer, _timer = fake_pacer()
-    return DeliveryService(
-        settings,
-        engine,
-        clock,
-        ArticleStore(engine),
-        senders=robot_senders(engine, clock),  # type: ignore[arg-type]
-        pacer=pacer,
-    )
+    registry = build_channels(settings)
+    store = GroupStore(engine)
+    for name in ("wecom_robot", "dingtalk", "feishu"):
+        channel = registry.get(name)
+        assert channel is not None and channel.profile.push_only
+        channel.sender.directory = store  # what start(context) does
+        channel.sender.clock = clock  # signatures carry the test's time
+        registry.attach(name, channel.sender)
+        timer = FakeMonotonic()
+        registry.use_pacer(
+            name, Pacer.for_pacing(channel.profile.pacing, monotonic=timer, sleep=timer.sleep)
+        )
+    return DeliveryService(settings, engine, clock, ArticleStore(engine), registry)
 
 
 async def test_group_added_from_the_cli_gets_one_digest_at_its_time(
@@ -187,7 +193,7 @@ async def test_revoked_key_pauses_only_that_group(env: dict[str, str], engine: E
             assert set(states) == {"group:撤销组"} and set(states.values()) == {"failed"}
             assert conn.execute(select(digests.c.id)).all()  # three records, one per group
         listed = groups_cli(env, "list")
-        assert "rejected (wecom recipient_gone 93000: invalid webhook url)" in listed
+        assert "rejected (wecom 93000 invalid webhook url)" in listed
         clock.advance(24 * 3600)  # the next day: the paused group gets nothing
         assert service.deliver_due_at(clock.now()).due == 2  # not the rejected one
         groups_cli(env, "resume", "撤销组")

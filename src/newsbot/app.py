@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from newsbot.adapters.http import Fetcher
 from newsbot.adapters.sources import PageExtractor, list_items
-from newsbot.channels.robots.profile import Outcome
 from newsbot.channels.robots.sender import RobotSender
 from newsbot.config import Settings
+from newsbot.conversation import Conversation
+from newsbot.core.channels import Outbound
+from newsbot.core.incoming import Incoming, Response
 from newsbot.core.summarize import ExtractiveSummarizer
-from newsbot.ports import Clock, Summarizer, SystemClock
+from newsbot.ports import Channel, Clock, Summarizer, SystemClock
 from newsbot.service import Newsroom
+from newsbot.service.channels import ChannelRegistry
 from newsbot.service.delivery import DeliveryService
-from newsbot.service.groups import GroupService
+from newsbot.service.groups import GroupService, TestSend
 from newsbot.service.ingest import Ingestor, IngestParts
 from newsbot.service.search import Searcher
 from newsbot.storage import db
@@ -24,9 +30,39 @@ from newsbot.storage.groups import GroupStore
 from newsbot.storage.search import SearchIndex
 from newsbot.storage.sources import SourceStore
 
+ChannelFactory = Callable[[Settings], Channel]
+
+# The channel registry: one line per channel package, whose `build(settings)` makes the channel
+# (docs/channels.md).
+CHANNELS: tuple[str, ...] = (
+    "newsbot.channels.console",
+    "newsbot.channels.telegram",
+    "newsbot.channels.wecom_robot",
+    "newsbot.channels.dingtalk",
+    "newsbot.channels.feishu",
+)
+# The group robots among them (push only; `newsbot groups` tests through their senders).
+ROBOT_CHANNELS: tuple[str, ...] = CHANNELS[2:]
+
+
+def channel_factories(packages: Sequence[str] = CHANNELS) -> list[ChannelFactory]:
+    return [importlib.import_module(name).build for name in packages]
+
+
+def build_channels(
+    settings: Settings, factories: Sequence[ChannelFactory] | None = None
+) -> ChannelRegistry:
+    """Every channel, configured or not (an unconfigured one still renders for its subscribers)."""
+    chosen = channel_factories() if factories is None else factories
+    return ChannelRegistry(factory(settings) for factory in chosen)
+
 
 def build_newsroom(
-    settings: Settings, *, clock: Clock | None = None, migrate: bool = True
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    migrate: bool = True,
+    channel_registry: ChannelRegistry | None = None,
 ) -> Newsroom:
     """Create the engine (migrating it unless told not to) and the Newsroom over it."""
     engine = db.create_db_engine(settings.storage.database_url, echo=settings.storage.echo_sql)
@@ -41,7 +77,8 @@ def build_newsroom(
     searcher = Searcher(index, clock)
     if migrate:
         searcher.check_version()  # logs a warning when `newsbot search --reindex` is needed
-    delivery = DeliveryService(settings, engine, clock, ingestor.articles)  # senders: channels
+    registry = channel_registry if channel_registry is not None else build_channels(settings)
+    delivery = DeliveryService(settings, engine, clock, ingestor.articles, registry)
     return Newsroom(
         settings=settings,
         engine=engine,
@@ -49,6 +86,7 @@ def build_newsroom(
         ingestor=ingestor,
         searcher=searcher,
         delivery=delivery,
+        channels=registry,
     )
 
 
@@ -70,28 +108,62 @@ def build_ingestor(
     return Ingestor(settings, SourceStore(engine), articles, clock, parts, summarizer=summarizer)
 
 
+@dataclass
+class ChannelHost:
+    """ports.ChannelContext for the running channels: the conversation, the paced path out of
+    the registry, and a way for a channel (the console's /quit) to end the service."""
+
+    conversation: Conversation
+    newsroom: Newsroom
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    _groups: GroupStore | None = None
+
+    @property
+    def registry(self) -> ChannelRegistry:
+        return self.newsroom.channels
+
+    async def handle(self, incoming: Incoming) -> Response:
+        if self.registry.profile(incoming.channel).reply_window_hours is not None:
+            # a channel that reaches people only after they write: what waited goes out now
+            await asyncio.to_thread(
+                self.newsroom.recipient_wrote, incoming.channel, incoming.chat_id
+            )
+        return await self.conversation.handle(incoming)
+
+    async def chat_gone(self, channel: str, chat_id: str) -> None:
+        await self.conversation.chat_gone(channel, chat_id)
+
+    async def deliver(self, channel: str, message: Outbound) -> str:
+        return await self.registry.deliver(channel, message)
+
+    def request_stop(self) -> None:
+        self.stopping.set()
+
+    def secret(self, name: str) -> bytes:
+        return self.newsroom.secret(name)
+
+    @property
+    def groups(self) -> GroupStore:
+        """The robot groups: the robot channels read webhooks here and report refusals."""
+        if self._groups is None:
+            self._groups = GroupStore(self.newsroom.engine)
+        return self._groups
+
+
+def channel_host(newsroom: Newsroom) -> ChannelHost:
+    return ChannelHost(Conversation.for_newsroom(newsroom), newsroom)
+
+
 # --- robot groups ------------------------------------------------------------------------------
-
-
-def robot_senders(engine: Engine, clock: Clock) -> dict[str, RobotSender]:
-    """One sender per robot channel (WeCom, DingTalk, Feishu), all reading the stored groups."""
-    from newsbot.channels import dingtalk, feishu, wecom_robot
-
-    store = GroupStore(engine)
-    return {
-        package.PROFILE.name: package.build_sender(store, clock=clock)
-        for package in (wecom_robot, dingtalk, feishu)
-    }
 
 
 def build_groups(settings: Settings, engine: Engine, clock: Clock) -> GroupService:
     """Group subscriptions as operators manage them, with a one-off test send per kind."""
-    from newsbot.channels import dingtalk, feishu, wecom_robot
-
     store = GroupStore(engine)
-    testers = {}
-    for package in (wecom_robot, dingtalk, feishu):
-        testers[package.PROFILE.kind] = _tester(package.build_sender, store, clock)
+    testers: dict[str, TestSend] = {}
+    for package in ROBOT_CHANNELS:
+        channel = importlib.import_module(package).build(settings)
+        testers[channel.kind] = _tester(channel.sender, store)
     return GroupService(
         store,
         clock,
@@ -101,16 +173,14 @@ def build_groups(settings: Settings, engine: Engine, clock: Clock) -> GroupServi
     )
 
 
-def _tester(
-    build: Callable[..., RobotSender], store: GroupStore, clock: Clock
-) -> Callable[[str, str], Awaitable[tuple[bool, str]]]:
+def _tester(sender: RobotSender, store: GroupStore) -> TestSend:
     async def send_once(chat_id: str, text: str) -> tuple[bool, str]:
-        sender = build(store, clock=clock)
+        sender.directory = store
         try:
             answer = await sender.post(chat_id, text, plain=True)
         finally:
             await sender.close()
-        return answer.outcome is Outcome.SENT, answer.reason
+        return answer.ok, answer.reason
 
     return send_once
 
@@ -119,5 +189,4 @@ def open_groups(settings: Settings, *, clock: Clock | None = None) -> tuple[Grou
     """For the CLI: a migrated engine and the group service over it (dispose the engine after)."""
     engine = db.create_db_engine(settings.storage.database_url, echo=settings.storage.echo_sql)
     db.upgrade(engine)
-    clock = clock or SystemClock()
-    return build_groups(settings, engine, clock), engine
+    return build_groups(settings, engine, clock or SystemClock()), engine

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 
 from newsbot.core.render import _Format, _merge_links, _pack, render_wecom_markdown
 from newsbot.core.replies import Block, Message, Span
@@ -203,8 +202,10 @@ def _feishu_markup_cost(span: Span) -> int:
     return cost + _PARAGRAPH + (_BOLD_STYLE if span.bold else 0)
 
 
-RENDERERS: dict[str, Callable[[Message], list[str]]] = {
-    "wecom_markdown": render_wecom_robot,
-    "dingtalk_markdown": render_dingtalk_markdown,
-    "feishu_post": render_feishu_post,
-}
+def render(dialect: str, message: Message, limit: int | None = None) -> list[str]:
+    """core.render.render_for's entry for the robot dialects (limit: the profile's max size)."""
+    if dialect == "feishu_post":
+        return render_feishu_post(message, limit=limit or FEISHU_CONTENT_BUDGET)
+    if dialect == "markdown":
+        return render_dingtalk_markdown(message, limit=limit or DINGTALK_TEXT_BUDGET)
+    return render_wecom_robot(message, limit=limit or WECOM_MARKDOWN_BYTES)

@@ -18,33 +18,42 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote_plus
 
-from newsbot.channels.robots.profile import CodeRule, Outcome, RobotProfile
-from newsbot.channels.robots.sender import RobotDirectory, RobotSender
+from newsbot.channels.robots.channel import RobotChannel
+from newsbot.config import Settings
+from newsbot.core.channels import (
+    ChannelProfile,
+    Dialect,
+    ErrorRule,
+    Limits,
+    Pacing,
+    RateWindow,
+    SendOutcome,
+    SizeUnit,
+)
 from newsbot.core.groups import RobotTarget
-from newsbot.core.robot_render import DINGTALK_TEXT_BUDGET, render_dingtalk_markdown
-from newsbot.ports import Clock
+from newsbot.core.robot_render import DINGTALK_TEXT_BUDGET
 
+KIND = "dingtalk"
 BLOCK_SECONDS = 600.0
 TITLE_CHARS = 40
 
-PROFILE = RobotProfile(
+PROFILE = ChannelProfile(
     name="dingtalk",
-    kind="dingtalk",
-    render=render_dingtalk_markdown,
-    max_bytes=DINGTALK_TEXT_BUDGET,
-    size_of="body",
-    windows=((20, 60.0),),
-    retry_after=BLOCK_SECONDS,
-    rules=(
-        CodeRule(300001, Outcome.RECIPIENT_GONE),  # token is not exist
-        CodeRule(400101, Outcome.RECIPIENT_GONE),  # access_token 不存在 (newer code)
-        CodeRule(310000, Outcome.RECIPIENT_GONE),  # sign, keywords, IP or timestamp refused
-        CodeRule(410100, Outcome.RETRY_AFTER),  # send too fast: blocked for 10 minutes
-        CodeRule(130101, Outcome.RETRY_AFTER),  # send too fast (older code)
-        CodeRule(460101, Outcome.FATAL),  # message too long
-        CodeRule(40035, Outcome.FATAL),  # missing parameter
-        CodeRule(-1, Outcome.BACKOFF),  # system busy
+    dialect=Dialect.MARKDOWN,
+    # the limit is on the JSON body (20,000 bytes): the renderer counts JSON-escaped bytes
+    limits=Limits(DINGTALK_TEXT_BUDGET, SizeUnit.UTF8_BYTES),
+    pacing=Pacing(per_group=RateWindow(20, 60.0), block_seconds=BLOCK_SECONDS),
+    errors=(
+        ErrorRule("300001", SendOutcome.RECIPIENT_GONE),  # token is not exist
+        ErrorRule("400101", SendOutcome.RECIPIENT_GONE),  # access_token 不存在 (newer code)
+        ErrorRule("310000", SendOutcome.RECIPIENT_GONE),  # sign, keywords, IP or timestamp refused
+        ErrorRule("410100", SendOutcome.RETRY_AFTER),  # send too fast: blocked for 10 minutes
+        ErrorRule("130101", SendOutcome.RETRY_AFTER),  # send too fast (older code)
+        ErrorRule("460101", SendOutcome.FATAL),  # message too long
+        ErrorRule("40035", SendOutcome.FATAL),  # missing parameter
+        ErrorRule("-1", SendOutcome.BACKOFF),  # system busy
     ),
+    push_only=True,
 )
 
 
@@ -76,5 +85,5 @@ def _title(chunk: str) -> str:
     return first[:TITLE_CHARS] or "山西大院资讯"
 
 
-def build_sender(directory: RobotDirectory, *, clock: Clock | None = None) -> RobotSender:
-    return RobotSender(PROFILE, DingTalkWire(), directory, clock=clock)
+def build(settings: Settings) -> RobotChannel:
+    return RobotChannel(PROFILE, KIND, DingTalkWire())

@@ -17,29 +17,37 @@ import json
 from datetime import datetime
 from typing import Any
 
-from newsbot.channels.robots.profile import CodeRule, Outcome, RobotProfile
-from newsbot.channels.robots.sender import RobotDirectory, RobotSender
+from newsbot.channels.robots.channel import RobotChannel
+from newsbot.config import Settings
+from newsbot.core.channels import (
+    ChannelProfile,
+    Dialect,
+    ErrorRule,
+    Limits,
+    Pacing,
+    RateWindow,
+    SendOutcome,
+    SizeUnit,
+)
 from newsbot.core.groups import RobotTarget
-from newsbot.core.robot_render import FEISHU_CONTENT_BUDGET, render_feishu_post
-from newsbot.ports import Clock
+from newsbot.core.robot_render import FEISHU_CONTENT_BUDGET
 
-PROFILE = RobotProfile(
+KIND = "feishu"
+PROFILE = ChannelProfile(
     name="feishu",
-    kind="feishu",
-    render=render_feishu_post,
-    max_bytes=FEISHU_CONTENT_BUDGET,
-    size_of="body",
-    windows=((5, 1.0), (100, 60.0)),
-    retry_after=60.0,
-    rules=(
-        CodeRule(19001, Outcome.RECIPIENT_GONE),  # incoming webhook access token invalid
-        CodeRule(19021, Outcome.RECIPIENT_GONE),  # sign match fail / timestamp out of range
-        CodeRule(19022, Outcome.RECIPIENT_GONE),  # IP not allowed
-        CodeRule(19024, Outcome.RECIPIENT_GONE),  # key words not found
-        CodeRule(11232, Outcome.RETRY_AFTER),  # frequency limited
-        CodeRule(99991400, Outcome.RETRY_AFTER),  # request trigger frequency limit
-        CodeRule(9499, Outcome.FATAL),  # bad request (format, size)
+    dialect=Dialect.FEISHU_POST,
+    limits=Limits(FEISHU_CONTENT_BUDGET, SizeUnit.UTF8_BYTES),  # of the post's JSON
+    pacing=Pacing(per_chat=RateWindow(5, 1.0), per_group=RateWindow(100, 60.0), block_seconds=60.0),
+    errors=(
+        ErrorRule("19001", SendOutcome.RECIPIENT_GONE),  # incoming webhook access token invalid
+        ErrorRule("19021", SendOutcome.RECIPIENT_GONE),  # sign match fail / timestamp too far
+        ErrorRule("19022", SendOutcome.RECIPIENT_GONE),  # IP not allowed
+        ErrorRule("19024", SendOutcome.RECIPIENT_GONE),  # key words not found
+        ErrorRule("11232", SendOutcome.RETRY_AFTER),  # frequency limited
+        ErrorRule("99991400", SendOutcome.RETRY_AFTER),  # request trigger frequency limit
+        ErrorRule("9499", SendOutcome.FATAL),  # bad request (format, size)
     ),
+    push_only=True,
 )
 
 
@@ -67,5 +75,5 @@ class FeishuWire:
         return int(code), str(payload.get("msg", payload.get("StatusMessage", "")))
 
 
-def build_sender(directory: RobotDirectory, *, clock: Clock | None = None) -> RobotSender:
-    return RobotSender(PROFILE, FeishuWire(), directory, clock=clock)
+def build(settings: Settings) -> RobotChannel:
+    return RobotChannel(PROFILE, KIND, FeishuWire())

@@ -10,30 +10,37 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from newsbot.channels.robots.profile import CodeRule, Outcome, RobotProfile
-from newsbot.channels.robots.sender import RobotDirectory, RobotSender
+from newsbot.channels.robots.channel import RobotChannel
+from newsbot.config import Settings
+from newsbot.core.channels import (
+    ChannelProfile,
+    Dialect,
+    ErrorRule,
+    Limits,
+    Pacing,
+    RateWindow,
+    SendOutcome,
+    SizeUnit,
+)
 from newsbot.core.groups import RobotTarget
-from newsbot.core.robot_render import WECOM_MARKDOWN_BYTES, WECOM_TEXT_BYTES, render_wecom_robot
-from newsbot.ports import Clock
+from newsbot.core.robot_render import WECOM_MARKDOWN_BYTES
 
-PROFILE = RobotProfile(
+KIND = "wecom"
+PROFILE = ChannelProfile(
     name="wecom_robot",
-    kind="wecom",
-    render=render_wecom_robot,
-    max_bytes=WECOM_MARKDOWN_BYTES,
-    size_of="content",
-    windows=((20, 60.0),),
-    retry_after=60.0,
-    rules=(
-        CodeRule(93000, Outcome.RECIPIENT_GONE),  # invalid webhook url
-        CodeRule(45009, Outcome.RETRY_AFTER),  # api freq out of limit
-        CodeRule(40058, Outcome.FATAL),  # content exceeds the size limit
-        CodeRule(40008, Outcome.FATAL),  # invalid message type
-        CodeRule(44004, Outcome.FATAL),  # empty content
-        CodeRule(40035, Outcome.FATAL),  # invalid parameter
-        CodeRule(-1, Outcome.BACKOFF),  # system busy
+    dialect=Dialect.WECOM_MARKDOWN,
+    limits=Limits(WECOM_MARKDOWN_BYTES, SizeUnit.UTF8_BYTES),  # text messages: 2,048
+    pacing=Pacing(per_group=RateWindow(20, 60.0), block_seconds=60.0),
+    errors=(
+        ErrorRule("93000", SendOutcome.RECIPIENT_GONE),  # invalid webhook url
+        ErrorRule("45009", SendOutcome.RETRY_AFTER),  # api freq out of limit
+        ErrorRule("40058", SendOutcome.FATAL),  # content exceeds the size limit
+        ErrorRule("40008", SendOutcome.FATAL),  # invalid message type
+        ErrorRule("44004", SendOutcome.FATAL),  # empty content
+        ErrorRule("40035", SendOutcome.FATAL),  # invalid parameter
+        ErrorRule("-1", SendOutcome.BACKOFF),  # system busy
     ),
-    text_max_bytes=WECOM_TEXT_BYTES,
+    push_only=True,
 )
 
 
@@ -48,5 +55,5 @@ class WeComWire:
         return int(payload.get("errcode", -1)), str(payload.get("errmsg", ""))
 
 
-def build_sender(directory: RobotDirectory, *, clock: Clock | None = None) -> RobotSender:
-    return RobotSender(PROFILE, WeComWire(), directory, clock=clock)
+def build(settings: Settings) -> RobotChannel:
+    return RobotChannel(PROFILE, KIND, WeComWire())
