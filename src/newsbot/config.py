@@ -141,7 +141,7 @@ class ExtractionSettings(_Section):
 class SummarySettings(_Section):
     min_points: int = Field(3, ge=1, le=10)
     max_points: int = Field(5, ge=1, le=10)
-    max_point_chars: int = Field(90, ge=20, le=500)
+    max_point_chars: int = Field(220, ge=20, le=500)
     headline_figures: int = Field(4, ge=0, le=10)
 
 
