@@ -26,11 +26,12 @@ from typing import Any
 from newsbot.core import segment
 
 # Bump when tokenisation here changes; the index records SEGMENTER_VERSION + this.
-TOKENIZER_VERSION = "search-tokens-2"
+TOKENIZER_VERSION = "search-bigrams-1"
 INDEX_VERSION = f"{segment.SEGMENTER_VERSION}/{TOKENIZER_VERSION}"
 
-_ALNUM = re.compile(r"[^\W_]+")
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_HAN_CHAR = re.compile(f"[{HAN}]")
+_UNIT = re.compile(f"[{HAN}]+|[^\\W_{HAN}]+")
 _lock = threading.Lock()
 
 
@@ -98,42 +99,45 @@ def normalize(text: str) -> str:
     return to_simplified(unicodedata.normalize("NFKC", text)).lower()
 
 
-def _words(normalized: str) -> list[str]:
-    return segment.cut(normalized)
+def units(normalized: str) -> list[str]:
+    """The searchable pieces of normalised text, in order: runs of Han characters and runs of
+    other letters/digits (1.2万人 -> 1, 2, 万人). Everything else only separates."""
+    return _UNIT.findall(normalized)
 
 
-def query_tokens(text: str) -> list[str]:
-    """Tokens of one query word or phrase, in order (precise mode, no parts)."""
-    return [run for word in _words(normalize(text)) for run in _ALNUM.findall(word)]
+def is_han(unit: str) -> bool:
+    return _HAN_CHAR.match(unit) is not None
 
 
-def document_stream(text: str) -> list[str]:
-    """Index tokens of one field: the word stream, then every dictionary word of 2-4 Chinese
-    characters found at any position that is not already a word of the stream.
+def gram_stream(text: str) -> list[str]:
+    """Index tokens of one field, one per Han character: the character and the next one of its
+    run (the last character of a run alone); every other unit whole.
 
-    The extra parts make a dictionary word findable wherever its characters stand, even when
-    jieba cut the sentence across it (派出所以 -> 派出 所以 still holds 派出所): recall equals a
-    substring scan for such words, as with jieba's cut_for_search but across word boundaries."""
-    freq = segment.tokenizer().FREQ
-    normalized = normalize(text)
-    stream: list[str] = []
-    words_at: set[tuple[int, str]] = set()
-    offset = 0
-    for word in _words(normalized):
-        start = normalized.find(word, offset)
-        if start >= 0:
-            words_at.add((start, word))
-            offset = start + len(word)
-        stream.extend(_ALNUM.findall(word))
-    parts: list[str] = []
-    for run in _CJK_RUN.finditer(normalized):
-        chars, base = run.group(), run.start()
-        for i in range(len(chars) - 1):
-            for size in (2, 3, 4):
-                gram = chars[i : i + size]
-                if len(gram) == size and freq.get(gram) and (base + i, gram) not in words_at:
-                    parts.append(gram)
-    return stream + parts
+    A Han string of n >= 2 characters then occurs in the text exactly when its n - 1 bigrams
+    stand at consecutive positions: substring semantics whatever the word segmentation."""
+    return unit_grams(units(normalize(text)))
+
+
+def unit_grams(found: list[str]) -> list[str]:
+    tokens: list[str] = []
+    for unit in found:
+        if is_han(unit):
+            tokens.extend(unit[i : i + 2] for i in range(len(unit)))
+        else:
+            tokens.append(unit)
+    return tokens
+
+
+def compact(text: str) -> str:
+    """The units of `text` separated by single spaces, with a space at each end: a term
+    matches exactly when its needle() is a substring of this (the pure matcher and PostgreSQL
+    test exactly this; SQLite's bigram phrases mean the same)."""
+    return " " + " ".join(units(normalize(text))) + " "
+
+
+def word_stream(text: str) -> list[str]:
+    """jieba's words (precise mode), each cut into units: only for ranking whole-word hits."""
+    return [unit for word in segment.cut(normalize(text)) for unit in units(word)]
 
 
 @dataclass(frozen=True, slots=True)

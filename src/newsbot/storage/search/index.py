@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, delete, insert, select, text
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from newsbot.config import SearchSettings
 from newsbot.core.models import Article, Summary
-from newsbot.core.query import Query, SearchHit, SearchResults, parse
+from newsbot.core.query import InvalidQuery, Query, SearchHit, SearchResults, parse
 from newsbot.core.query_text import INDEX_VERSION, find_spans, normalize, snippet
 from newsbot.errors import StorageError
 from newsbot.storage.db import is_postgres
@@ -111,21 +111,13 @@ class SearchIndex:
         done, last_id = 0, 0
         while True:
             with self.engine.connect() as connection:
-                rows = connection.execute(
-                    select(
-                        articles.c.id, articles.c.title, articles.c.text, articles.c.summary_json
-                    )
-                    .where(articles.c.id > last_id)
-                    .order_by(articles.c.id)
-                    .limit(batch_size)
-                ).all()
-            if not rows:
+                docs = read_batch(connection, last_id, batch_size)
+            if not docs:
                 break
-            docs = [prepare_fields(r.id, r.title, _points(r.summary_json), r.text) for r in rows]
             with self.engine.begin() as connection:
                 self.backend.write(connection, docs)
-            done += len(rows)
-            last_id = rows[-1].id
+            done += len(docs)
+            last_id = docs[-1].article_id
             if progress:
                 progress(done)
         with self.engine.begin() as connection:
@@ -163,6 +155,8 @@ class SearchIndex:
         size = max(1, min(page_size or self.settings.page_size, 50))
         try:
             with self.engine.connect() as connection:
+                if parsed.sections:
+                    check_sections(connection, parsed.sections)
                 ranked, total = self._ranked(connection, parsed, now, page, size)
                 hits = self._hits(connection, parsed, ranked)
         except SQLAlchemyError as exc:
@@ -227,6 +221,27 @@ class SearchIndex:
         )
 
 
+def check_sections(connection: Connection, named: Sequence[str]) -> None:
+    """InvalidQuery naming the sections that exist when a section filter names one that does
+    not (no source and no article has it)."""
+    missing = [name for name in named if not _section_exists(connection, name)]
+    if not missing:
+        return
+    known = set(connection.execute(select(sources.c.section).distinct()).scalars())
+    known |= set(connection.execute(select(articles.c.section).distinct()).scalars())
+    listed = "、".join(sorted(s for s in known if s)) or "—"
+    raise InvalidQuery("search.unknown_section", section="、".join(missing)[:40], known=listed)
+
+
+def _section_exists(connection: Connection, name: str) -> bool:
+    variants = {name, normalize(name)}
+    for table in (sources, articles):
+        found = select(table.c.id).where(table.c.section.in_(variants)).limit(1)
+        if connection.execute(found).first() is not None:
+            return True
+    return False
+
+
 def _hit(row: Any, score: float, needles: frozenset[str]) -> SearchHit:
     title_spans: tuple[tuple[int, int], ...] = ()
     if len(normalize(row.title)) == len(row.title):
@@ -242,6 +257,34 @@ def _hit(row: Any, score: float, needles: frozenset[str]) -> SearchHit:
         score=score,
         title_spans=title_spans,
     )
+
+
+def read_batch(connection: Connection, after_id: int, size: int) -> list[IndexDoc]:
+    """The next `size` articles after `after_id`, prepared for the index."""
+    rows = connection.execute(
+        select(articles.c.id, articles.c.title, articles.c.text, articles.c.summary_json)
+        .where(articles.c.id > after_id)
+        .order_by(articles.c.id)
+        .limit(size)
+    ).all()
+    return [prepare_fields(r.id, r.title, _points(r.summary_json), r.text) for r in rows]
+
+
+def rebuild_in(
+    connection: Connection, progress: Callable[[int, int], None], batch_size: int = 500
+) -> int:
+    """Fill an empty index from every article inside one transaction (the migration that
+    changes the index format), reporting (done, total) after each batch."""
+    backend: Backend = PostgresBackend() if connection.dialect.name == "postgresql" else SqliteBackend()
+    total = int(connection.execute(select(func.count()).select_from(articles)).scalar() or 0)
+    done, last_id = 0, 0
+    while docs := read_batch(connection, last_id, batch_size):
+        backend.write(connection, docs)
+        done += len(docs)
+        last_id = docs[-1].article_id
+        progress(done, total)
+    _set_version(connection, INDEX_VERSION)
+    return done
 
 
 def _points(summary_json: str | None) -> str:

@@ -1,7 +1,10 @@
-"""SQLite: an FTS5 table (rowid = article id) over the segmented fields, ranked by bm25.
+"""SQLite: an FTS5 table (rowid = article id) over the bigram streams of title, key points and
+body (plus jieba's words, only for ranking), ranked by bm25.
 
-The MATCH expression is built only from our own tokens (runs of letters and digits), each one
-double-quoted, and is passed as a bind parameter: user text never becomes FTS5 or SQL syntax.
+A term is one FTS5 phrase of its bigrams (Term.grams), so it matches wherever its characters
+stand. The MATCH expression is built only from our own tokens (runs of Han characters, letters
+and digits), each phrase double-quoted, and is passed as a bind parameter: user text never
+becomes FTS5 or SQL syntax.
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ from datetime import datetime
 from sqlalchemy import Connection, text
 
 from newsbot.core.query import Query, Term
-from newsbot.storage.search.documents import IndexDoc
+from newsbot.storage.search.documents import BODY, POINTS, TITLE, IndexDoc
 from newsbot.storage.search.filters import Fragments, age_days, article_filters
 
-# bm25 column weights: title, key points, body.
-WEIGHTS = (10.0, 4.0, 1.0)
+# bm25 column weights: title, key points, body, words (ranking only: never matched alone).
+WEIGHTS = (10.0, 4.0, 1.0, 0.0)
+# A match whose jieba words equal the term's (质量发展 as a word, not inside 高质量发展).
+WHOLE_WORD_BONUS = 2.0
 DELETE_TRIGGER = (
     "CREATE TRIGGER IF NOT EXISTS article_search_delete AFTER DELETE ON articles "
     "BEGIN DELETE FROM article_search WHERE rowid = old.id; END"
@@ -37,22 +42,33 @@ def _quoted(token: str) -> str:
     return '"' + token.replace('"', '""') + '"'
 
 
-def _term(term: Term) -> str:
-    if term.phrase:
-        return _quoted(" ".join(term.tokens))
-    return "(" + " AND ".join(_quoted(t) for t in term.tokens) + ")"
+def _phrase(grams: Sequence[tuple[str, bool]]) -> str:
+    """One FTS5 phrase; a trailing `*` makes its last token a prefix."""
+    phrase = _quoted(" ".join(token for token, _ in grams))
+    return phrase + " *" if grams[-1][1] else phrase
 
 
-def _columns(expression: str) -> str:
-    return "{title points} : (" + expression + ")"
+def _any(terms: Sequence[Term]) -> str:
+    return "(" + " OR ".join(_phrase(term.grams()) for term in terms) + ")"
 
 
 def match_expression(query: Query) -> str:
-    """FTS5 syntax for the included terms minus the excluded ones (needs >= 1 included term)."""
-    expression = " AND ".join(_term(t) for t in query.include)
-    for term in query.exclude:
-        expression = f"({expression}) NOT {_term(term)}"
-    return expression
+    """FTS5 syntax for the included groups minus the excluded terms (needs >= 1 group)."""
+    expression = " AND ".join(_any(group) for group in query.include)
+    if query.exclude:
+        expression = f"({expression}) NOT {_any(query.exclude)}"
+    return "{title points body} : (" + expression + ")"
+
+
+def words_expression(query: Query) -> str | None:
+    """FTS5 syntax for "some included term is whole words of the article" (the words column)."""
+    phrases = [_quoted(" ".join(words)) for term in query.terms if (words := term.words())]
+    return "words : (" + " OR ".join(phrases) + ")" if phrases else None
+
+
+def title_expression(query: Query) -> str:
+    """The included groups, in the title or key points only (the ranking boost)."""
+    return "{title points} : (" + " AND ".join(_any(group) for group in query.include) + ")"
 
 
 class SqliteBackend:
@@ -69,9 +85,19 @@ class SqliteBackend:
         self.delete(connection, [d.article_id for d in docs])
         connection.execute(
             text(
-                "INSERT INTO article_search (rowid, title, points, body) VALUES (:id, :t, :p, :b)"
+                "INSERT INTO article_search (rowid, title, points, body, words) "
+                "VALUES (:id, :t, :p, :b, :w)"
             ),
-            [{"id": d.article_id, "t": d.title, "p": d.points, "b": d.body} for d in docs],
+            [
+                {
+                    "id": d.article_id,
+                    "t": d.grams(TITLE),
+                    "p": d.grams(POINTS),
+                    "b": d.grams(BODY),
+                    "w": d.words,
+                }
+                for d in docs
+            ],
         )
 
     def delete(self, connection: Connection, article_ids: Sequence[int]) -> None:
@@ -125,43 +151,56 @@ class SqliteBackend:
         if not query.include:
             return self._filter_only(query, age, fragments)
         expression = match_expression(query)
+        words = words_expression(query)
         if not common:
-            return self._scored(expression, age, fragments)
+            return self._scored(expression, words, age, fragments)
         where = " AND ".join(
             [f"article_search MATCH {fragments.param(expression)}", *fragments.where]
         )
         newest = f"{JOIN} WHERE {where} ORDER BY article_search.rowid DESC LIMIT :limit"
-        boosted = fragments.param(_columns(expression))
+        since_oldest = "rowid >= (SELECT min(id) FROM recent)"
+        boosted = f"article_search MATCH {fragments.param(title_expression(query))}"
+        whole = f"article_search MATCH {fragments.param(words)}" if words else "0"
         return (
             f"WITH recent AS (SELECT article_search.rowid AS id, {age} AS age_days {newest}), "
-            "boosted AS (SELECT rowid AS id FROM article_search WHERE article_search MATCH "
-            f"{boosted} AND rowid >= (SELECT min(id) FROM recent)) "
+            f"boosted AS (SELECT rowid AS id FROM article_search WHERE {boosted} "
+            f"AND {since_oldest}), whole AS (SELECT rowid AS id FROM article_search "
+            f"WHERE {whole} AND {since_oldest}) "
             "SELECT id, CASE WHEN id IN (SELECT id FROM boosted) THEN 10.0 ELSE 1.0 END "
+            f"* CASE WHEN id IN (SELECT id FROM whole) THEN {WHOLE_WORD_BONUS} ELSE 1.0 END "
             "AS relevance, age_days FROM recent"
         )
 
-    def _scored(self, expression: str, age: str, fragments: Fragments) -> str:
+    def _scored(self, expression: str, words: str | None, age: str, fragments: Fragments) -> str:
         """bm25 over every match (few: the plan said so), then the join and filters.
 
         Scoring all matches first in the index's own (ascending) order and joining the
         materialised rows is ~1 ms cheaper at 1000 matches than joining inside the FTS5 walk
         (needs SQLite >= 3.35 for MATERIALIZED)."""
         weights = ", ".join(str(w) for w in WEIGHTS)
+        match = fragments.param(expression)
         scored = (
             f"SELECT rowid AS id, -bm25(article_search, {weights}) AS relevance "
-            f"FROM article_search WHERE article_search MATCH {fragments.param(expression)}"
+            f"FROM article_search WHERE article_search MATCH {match}"
+        )
+        whole = (
+            f"article_search MATCH {fragments.param(f'({expression}) AND ({words})')}"
+            if words
+            else "0"
         )
         join = "JOIN articles AS a INDEXED BY ix_articles_search_cover ON a.id = scored.id"
         where = " AND ".join(fragments.where)
+        bonus = f"CASE WHEN scored.id IN (SELECT id FROM whole) THEN {WHOLE_WORD_BONUS} ELSE 1.0 END"
         return (
-            f"WITH scored AS MATERIALIZED ({scored}) SELECT scored.id AS id, scored.relevance "
+            f"WITH scored AS MATERIALIZED ({scored}), whole AS (SELECT rowid AS id FROM "
+            f"article_search WHERE {whole}) SELECT scored.id AS id, scored.relevance * {bonus} "
             f"AS relevance, {age} AS age_days FROM scored {join} WHERE {where} "
             "ORDER BY scored.id DESC LIMIT :limit"
         )
 
     def _filter_only(self, query: Query, age: str, fragments: Fragments) -> str:
         for term in query.exclude:
-            excluded = Query(include=(term,))
+            excluded = Query(include=((term,),))
             fragments.where.append(
                 "a.id NOT IN (SELECT rowid FROM article_search WHERE article_search MATCH "
                 f"{fragments.param(match_expression(excluded))})"
