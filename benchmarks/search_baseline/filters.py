@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlalchemy.sql.elements import BindParameter
 
+from newsbot.storage.schema import UTCDateTime
 from search_baseline.query import Query
 from search_baseline.query_text import normalize
-from newsbot.storage.schema import UTCDateTime
 
 
 @dataclass

@@ -19,14 +19,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from newsbot.config import SearchSettings
 from newsbot.core.models import Article, Summary
-from search_baseline.query import Query, SearchHit, SearchResults, parse
-from search_baseline.query_text import INDEX_VERSION, find_spans, normalize, snippet
 from newsbot.errors import StorageError
 from newsbot.storage.db import is_postgres
 from newsbot.storage.schema import articles, meta, sources
 from search_baseline.documents import IndexDoc, prepare, prepare_fields
 from search_baseline.filters import Fragments
 from search_baseline.postgres import PostgresBackend
+from search_baseline.query import Query, SearchHit, SearchResults, parse
+from search_baseline.query_text import INDEX_VERSION, find_spans, normalize, snippet
 from search_baseline.sqlite import SqliteBackend
 
 log = logging.getLogger(__name__)

@@ -12,9 +12,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection, text
 
-from search_baseline.query import Query, Term
 from search_baseline.documents import IndexDoc
 from search_baseline.filters import Fragments, age_days, article_filters
+from search_baseline.query import Query, Term
 
 TSVECTOR = (
     "setweight(to_tsvector('simple', :t), 'A') || setweight(to_tsvector('simple', :p), 'B') "

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 
-from search_baseline.query_text import Snippet, document_stream, normalize, query_tokens
 from newsbot.errors import QueryError
+from search_baseline.query_text import Snippet, document_stream, normalize, query_tokens
 
 MAX_TERMS = 12
 MAX_TOKENS = 40

@@ -11,9 +11,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection, text
 
-from search_baseline.query import Query, Term
 from search_baseline.documents import IndexDoc
 from search_baseline.filters import Fragments, age_days, article_filters
+from search_baseline.query import Query, Term
 
 # bm25 column weights: title, key points, body.
 WEIGHTS = (10.0, 4.0, 1.0)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 
-from newsbot.core.query_text import HAN, Snippet, compact, is_han, normalize, units, word_stream
+from newsbot.core.query_text import HAN, Snippet, compact, is_han, marked, normalize, units
 from newsbot.errors import QueryError
 
 MAX_TERMS = 12
@@ -122,9 +122,11 @@ class Term:
                 found.extend((unit[i : i + 2], False) for i in range(len(unit) - 1))
         return tuple(found)
 
-    def words(self) -> tuple[str, ...]:
-        """jieba's words of the term, for the whole-word ranking boost."""
-        return tuple(word_stream(self.text))
+    def whole_needle(self) -> str:
+        """The term's words in query_text.marked() form with every boundary a space
+        (" 质量 发展 "): a hit on whole words where this stands in the article's marked text
+        with "/" read as a space."""
+        return marked(" ".join(self.units)).replace("/", " ")
 
 
 AnyOf = tuple[Term, ...]

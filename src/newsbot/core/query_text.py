@@ -135,9 +135,23 @@ def compact(text: str) -> str:
     return " " + " ".join(units(normalize(text))) + " "
 
 
-def word_stream(text: str) -> list[str]:
-    """jieba's words (precise mode), each cut into units: only for ranking whole-word hits."""
-    return [unit for word in segment.cut(normalize(text)) for unit in units(word)]
+def marked(text: str) -> str:
+    """compact() with jieba's word boundaries inside Han runs marked by "/" (推动/高质量/发展):
+    what the index stores, so that whole-word hits can be ranked first."""
+    normalized = normalize(text)
+    pieces = [piece for word in segment.cut(normalized) for piece in units(word)]
+    out: list[str] = []
+    at = 0
+    for unit in units(normalized):
+        taken: list[str] = []
+        length = 0
+        while at < len(pieces) and length < len(unit):
+            taken.append(pieces[at])
+            length += len(pieces[at])
+            at += 1
+        aligned = length == len(unit) and "".join(taken) == unit
+        out.append("/".join(taken) if aligned and is_han(unit) else unit)
+    return " " + " ".join(out) + " "
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,8 @@ VERSION_KEY = "search_index_version"
 # Ranking looks at the newest WINDOW matches only, so a word found in half the archive costs the
 # same as a rare one (see docs/search.md for the measurements).
 WINDOW = 1000
+# A hit on whole words (质量发展 standing as words, not inside 高质量发展) counts double.
+WHOLE_WORD_BONUS = 2.0
 
 
 class Backend(Protocol):
@@ -54,6 +56,7 @@ class Backend(Protocol):
         fragments: Fragments,
         common: bool = False,
     ) -> str: ...
+    def whole_word_sql(self, query: Query, id_column: str, fragments: Fragments) -> str: ...
     def size_bytes(self, connection: Connection) -> int: ...
     def all_ids(self, connection: Connection, query: Query) -> set[int]: ...
 
@@ -174,20 +177,32 @@ class SearchIndex:
         common = bool(query.include) and self.backend.plan(connection, query, since, self.window)
         fragments = Fragments()
         inner = self.backend.candidate_sql(query, since, now, fragments, common)
+        extra = Fragments(counter=fragments.counter)  # used by the first statement only
+        whole = self.backend.whole_word_sql(query, "kept.id", extra) if query.include else "1 = 0"
         sql = (
-            f"WITH candidates AS ({inner}), kept AS (SELECT id, relevance, age_days, "
-            "count(*) OVER () AS total FROM candidates ORDER BY id DESC LIMIT :window) "
-            "SELECT id, relevance * power(0.5, age_days / :half_life) AS score, total "
-            "FROM kept ORDER BY score DESC, id DESC LIMIT :size OFFSET :offset"
+            f"WITH candidates AS ({inner}), kept AS (SELECT id, relevance * power(0.5, "
+            "age_days / :half_life) AS base, count(*) OVER () AS total FROM candidates "
+            "ORDER BY id DESC LIMIT :window), "
+            # The last base score of the page: a row whose doubled score stays below it cannot
+            # reach the page, so only the few others pay for the whole-word check.
+            "bar AS (SELECT coalesce((SELECT base FROM kept ORDER BY base DESC, id DESC "
+            "LIMIT 1 OFFSET :last), 0.0) AS value), "
+            "scored AS (SELECT id, total, base * CASE WHEN base * :bonus >= (SELECT value "
+            f"FROM bar) AND {whole} THEN :bonus ELSE 1.0 END AS score FROM kept) "
+            "SELECT id, score, total FROM scored ORDER BY score DESC, id DESC "
+            "LIMIT :size OFFSET :offset"
         )
         params = {
+            "last": page * size - 1,
+            "bonus": WHOLE_WORD_BONUS,
             "limit": self.window + 1,  # one more than kept: tells whether there are more
             "window": self.window,
             "half_life": self.settings.recency_half_life_days,
             "size": size,
             "offset": (page - 1) * size,
         }
-        rows = connection.execute(text(sql).bindparams(*fragments.binds), params).all()
+        statement = text(sql).bindparams(*fragments.binds, *extra.binds)
+        rows = connection.execute(statement, params).all()
         if rows:
             return [(row.id, float(row.score or 0.0)) for row in rows], int(rows[0].total)
         count = f"WITH candidates AS ({inner}) SELECT count(*) FROM candidates"

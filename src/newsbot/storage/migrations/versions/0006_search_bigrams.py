@@ -1,9 +1,10 @@
 """Search index of character bigrams (substring semantics for Chinese), rebuilt in place.
 
-SQLite: the FTS5 table gets bigram streams of title, key points and body plus jieba's words
-(ranking only). PostgreSQL: article_search holds the compact fields (the substring truth, kept
-inline for row-by-row checks) and a position-less tsvector of bigrams with a GIN index. Every
-existing article is re-indexed here, with progress on stderr.
+SQLite: a contentless FTS5 table of the bigram streams of title, key points and body, plus
+article_search_text with each article's marked text (what removing an entry needs, and the
+whole-word ranking). PostgreSQL: article_search holds the marked text (kept in the row) and
+the keys of its character pairs with a GIN index. Every existing article is re-indexed here, with
+progress on stderr.
 
 Revision ID: 0006
 Revises: 0005
@@ -18,19 +19,20 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from newsbot.storage.search.index import rebuild_in
+from newsbot.storage.search.sqlite import DELETE_TRIGGER, FTS_TABLE, TEXT_TABLE
 
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-SQLITE_TABLE = (
-    "CREATE VIRTUAL TABLE article_search USING fts5("
-    "title, points, body, words, tokenize = 'unicode61 remove_diacritics 0')"
-)
 SQLITE_OLD_TABLE = (
     "CREATE VIRTUAL TABLE article_search USING fts5("
     "title, points, body, tokenize = 'unicode61 remove_diacritics 0')"
+)
+SQLITE_OLD_TRIGGER = (
+    "CREATE TRIGGER IF NOT EXISTS article_search_delete AFTER DELETE ON articles "
+    "BEGIN DELETE FROM article_search WHERE rowid = old.id; END"
 )
 
 
@@ -66,21 +68,20 @@ def upgrade() -> None:
                 sa.ForeignKey("articles.id", ondelete="CASCADE"),
                 primary_key=True,
             ),
-            sa.Column("grams", postgresql.TSVECTOR, nullable=False),
-            sa.Column("title_c", sa.Text, nullable=False),
-            sa.Column("points_c", sa.Text, nullable=False),
-            sa.Column("all_c", sa.Text, nullable=False),
-            sa.Column("words_c", sa.Text, nullable=False),
+            sa.Column("stored", sa.Text, nullable=False),
+            sa.Column("grams", postgresql.ARRAY(sa.Integer), nullable=False),
         )
-        # Rows are checked one by one on all_c: keep it in the row rather than in TOAST.
-        for column in ("title_c", "points_c", "all_c"):
-            op.execute(f"ALTER TABLE article_search ALTER COLUMN {column} SET STORAGE MAIN")
+        # Rows are checked one by one: keep the text in the row rather than in TOAST.
+        op.execute("ALTER TABLE article_search ALTER COLUMN stored SET STORAGE MAIN")
         op.create_index(
             "ix_article_search_grams", "article_search", ["grams"], postgresql_using="gin"
         )
     else:
+        op.execute("DROP TRIGGER IF EXISTS article_search_delete")
         op.execute("DROP TABLE IF EXISTS article_search")
-        op.execute(SQLITE_TABLE)
+        op.execute(FTS_TABLE)
+        op.execute(TEXT_TABLE)
+        op.execute(DELETE_TRIGGER)
     rebuild_in(bind, _progress())
 
 
@@ -100,8 +101,11 @@ def downgrade() -> None:
         )
         op.create_index("ix_article_search_tsv", "article_search", ["tsv"], postgresql_using="gin")
     else:
+        op.execute("DROP TRIGGER IF EXISTS article_search_delete")
         op.execute("DROP TABLE IF EXISTS article_search")
+        op.execute("DROP TABLE IF EXISTS article_search_text")
         op.execute(SQLITE_OLD_TABLE)
+        op.execute(SQLITE_OLD_TRIGGER)
     # The old format must be rebuilt by the old code (`newsbot search --reindex`).
     op.execute(
         sa.text("UPDATE meta SET value = 'unbuilt' WHERE key = 'search_index_version'")
