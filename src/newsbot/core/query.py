@@ -21,7 +21,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 
-from newsbot.core.query_text import HAN, Snippet, compact, is_han, marked, normalize, units
+from newsbot.core.query_text import (
+    HAN,
+    Snippet,
+    compact,
+    is_han,
+    normalize,
+    units,
+    whole_word_at,
+)
 from newsbot.errors import QueryError
 
 MAX_TERMS = 12
@@ -122,11 +130,16 @@ class Term:
                 found.extend((unit[i : i + 2], False) for i in range(len(unit) - 1))
         return tuple(found)
 
-    def whole_needle(self) -> str:
-        """The term's words in query_text.marked() form with every boundary a space
-        (" 质量 发展 "): a hit on whole words where this stands in the article's marked text
-        with "/" read as a space."""
-        return marked(" ".join(self.units)).replace("/", " ")
+    def whole_word_in(self, compact_text: str) -> bool:
+        """Some occurrence in `compact_text` begins and ends on word boundaries (质量发展 as
+        words, not inside 高质量发展): such hits rank first."""
+        needle = self.needle().strip()
+        at = compact_text.find(needle)
+        while at >= 0:
+            if whole_word_at(compact_text, at, at + len(needle)):
+                return True
+            at = compact_text.find(needle, at + 1)
+        return False
 
 
 AnyOf = tuple[Term, ...]
@@ -357,6 +370,11 @@ def matches(keyword_or_query: str, title: str, text: str) -> bool:
     except QueryError:
         return False
     return query_matches(query, _fields(title, text))
+
+
+def whole_word_hit(query: Query, compact_text: str) -> bool:
+    """Some included term stands as whole words in the text (compact form)."""
+    return any(term.whole_word_in(compact_text) for term in query.terms)
 
 
 @dataclass(frozen=True, slots=True)

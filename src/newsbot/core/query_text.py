@@ -1,17 +1,15 @@
 """Search text handling: normalisation, index/query tokens and snippets. Pure: no I/O but the
 one-time load of the conversion dictionaries.
 
-Index and query go through the same two steps, so they always agree:
+Index and query go through the same steps, so they always agree:
   normalize():  NFKC (full-width ＡＢＣ１２３ -> ABC123), traditional -> simplified (OpenCC t2s),
                 lower case;
-  tokens:       the shared jieba segmenter (precise mode), each word cut into runs of letters and
-                digits (the same split FTS5's unicode61 and PostgreSQL's parser make, so neither
-                backend re-splits our tokens); documents also get every dictionary word of 2-4
-                characters found inside their Chinese text (a superset of what jieba's
-                cut_for_search adds, see document_stream).
-
-The parts are appended after the word stream instead of being interleaved (as cut_for_search
-does), so consecutive words keep consecutive positions and phrase queries stay exact.
+  units():      runs of Han characters and runs of other letters/digits; nothing else counts;
+  compact():    the units joined by spaces: a term matches where its needle is a substring;
+  gram_stream(): one bigram per Han character (SQLite's FTS5 tokens): the same meaning as
+                phrases of bigrams.
+No word segmentation decides what matches; jieba only tells whole-word hits apart for ranking
+(whole_word_at).
 """
 
 from __future__ import annotations
@@ -20,6 +18,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -135,23 +134,35 @@ def compact(text: str) -> str:
     return " " + " ".join(units(normalize(text))) + " "
 
 
-def marked(text: str) -> str:
-    """compact() with jieba's word boundaries inside Han runs marked by "/" (推动/高质量/发展):
-    what the index stores, so that whole-word hits can be ranked first."""
-    normalized = normalize(text)
-    pieces = [piece for word in segment.cut(normalized) for piece in units(word)]
-    out: list[str] = []
-    at = 0
-    for unit in units(normalized):
-        taken: list[str] = []
-        length = 0
-        while at < len(pieces) and length < len(unit):
-            taken.append(pieces[at])
-            length += len(pieces[at])
-            at += 1
-        aligned = length == len(unit) and "".join(taken) == unit
-        out.append("/".join(taken) if aligned and is_han(unit) else unit)
-    return " " + " ".join(out) + " "
+def whole_word_at(compact_text: str, start: int, end: int) -> bool:
+    """True when compact_text[start:end] begins and ends on word boundaries: the ends of a
+    unit, or a place where jieba cuts the Han run (质量发展 inside 推动/高质量/发展 is not)."""
+    return _boundary(compact_text, start) and _boundary(compact_text, end)
+
+
+def _boundary(compact_text: str, at: int) -> bool:
+    if at <= 0 or at >= len(compact_text):
+        return True
+    before, after = compact_text[at - 1], compact_text[at]
+    if not (is_han(before) and is_han(after)):
+        return True
+    run_start = at
+    while run_start > 0 and is_han(compact_text[run_start - 1]):
+        run_start -= 1
+    run_end = at
+    while run_end < len(compact_text) and is_han(compact_text[run_end]):
+        run_end += 1
+    return at - run_start in _cuts(compact_text[run_start:run_end])
+
+
+@lru_cache(maxsize=4096)
+def _cuts(run: str) -> frozenset[int]:
+    """Offsets inside a Han run where jieba puts a word boundary."""
+    offsets, at = set(), 0
+    for word in segment.cut(run):
+        at += len(word)
+        offsets.add(at)
+    return frozenset(offsets)
 
 
 @dataclass(frozen=True, slots=True)

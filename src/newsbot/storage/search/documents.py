@@ -1,4 +1,4 @@
-"""What goes into the index for one article: its fields in marked form, prepared once."""
+"""What goes into the index for one article: its fields in compact form, prepared once."""
 
 from __future__ import annotations
 
@@ -6,16 +6,15 @@ import zlib
 from dataclasses import dataclass
 
 from newsbot.core.models import Article
-from newsbot.core.query_text import marked, unit_grams
+from newsbot.core.query_text import compact, unit_grams
 
 TITLE, POINTS, BODY = 0, 1, 2
-FIELD_SEPARATOR = "|"  # never inside a field: marked text holds only units, " " and "/"
+FIELD_SEPARATOR = "|"  # never inside a field: compact text holds only units and spaces
 
 
 @dataclass(frozen=True, slots=True)
 class IndexDoc:
-    """query_text.marked() of title, key points and body: the units (the substring truth)
-    with jieba's word boundaries (for ranking whole-word hits first)."""
+    """query_text.compact() of title, key points and body: the substring truth."""
 
     article_id: int
     fields: tuple[str, str, str]
@@ -30,8 +29,8 @@ class IndexDoc:
         return field_grams(self.fields[field])
 
 
-def field_grams(marked_field: str) -> str:
-    return " ".join(unit_grams(marked_field.replace("/", "").split()))
+def field_grams(compact_field: str) -> str:
+    return " ".join(unit_grams(compact_field.split()))
 
 
 def stored_grams(stored: str, field: int) -> str:
@@ -41,9 +40,9 @@ def stored_grams(stored: str, field: int) -> str:
 
 
 def gram_keys(text: str) -> list[int]:
-    """Distinct 32-bit keys of the character pairs of a compact or marked text (pairs across
-    a space, "/" or "|" do not count): what PostgreSQL's GIN index narrows by."""
-    chars = text.replace("/", "")
+    """Distinct 32-bit keys of the character pairs of a compact text (pairs across a space or
+    "|" do not count): what PostgreSQL's GIN index narrows by."""
+    chars = text
     keys = {
         _key(chars[i : i + 2])
         for i in range(len(chars) - 1)
@@ -58,7 +57,7 @@ def _key(pair: str) -> int:
 
 
 def prepare_fields(article_id: int, title: str, points: str, body: str) -> IndexDoc:
-    return IndexDoc(article_id, (marked(title), marked(points), marked(body)))
+    return IndexDoc(article_id, (compact(title), compact(points), compact(body)))
 
 
 def prepare(article: Article) -> IndexDoc:

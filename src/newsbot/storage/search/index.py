@@ -19,7 +19,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from newsbot.config import SearchSettings
 from newsbot.core.models import Article, Summary
-from newsbot.core.query import InvalidQuery, Query, SearchHit, SearchResults, parse
+from newsbot.core.query import (
+    InvalidQuery,
+    Query,
+    SearchHit,
+    SearchResults,
+    parse,
+    whole_word_hit,
+)
 from newsbot.core.query_text import INDEX_VERSION, find_spans, normalize, snippet
 from newsbot.errors import StorageError
 from newsbot.storage.db import is_postgres
@@ -56,7 +63,7 @@ class Backend(Protocol):
         fragments: Fragments,
         common: bool = False,
     ) -> str: ...
-    def whole_word_sql(self, query: Query, id_column: str, fragments: Fragments) -> str: ...
+    def stored_texts(self, connection: Connection, article_ids: Sequence[int]) -> dict[int, str]: ...
     def size_bytes(self, connection: Connection) -> int: ...
     def all_ids(self, connection: Connection, query: Query) -> set[int]: ...
 
@@ -171,43 +178,51 @@ class SearchIndex:
     ) -> tuple[list[tuple[int, float]], int]:
         """One page of (id, score) and the number of candidates (window + 1 at most).
 
-        Relevance (bm25 / ts_rank) is multiplied by 0.5 ** (age / half-life) inside the database
-        so that only one page of rows comes back to Python."""
+        The database scores the newest `window` matches (relevance x 0.5 ** (age / half-life))
+        and returns only the contenders: rows whose score, doubled by a whole-word hit, could
+        still reach the page (the page's last base score is the bar). The whole-word check
+        (jieba on the matching runs) then runs here on those few."""
         since = query.since_time(now)
         common = bool(query.include) and self.backend.plan(connection, query, since, self.window)
         fragments = Fragments()
         inner = self.backend.candidate_sql(query, since, now, fragments, common)
-        extra = Fragments(counter=fragments.counter)  # used by the first statement only
-        whole = self.backend.whole_word_sql(query, "kept.id", extra) if query.include else "1 = 0"
+        bonus = WHOLE_WORD_BONUS if query.include else 1.0
         sql = (
             f"WITH candidates AS ({inner}), kept AS (SELECT id, relevance * power(0.5, "
             "age_days / :half_life) AS base, count(*) OVER () AS total FROM candidates "
             "ORDER BY id DESC LIMIT :window), "
-            # The last base score of the page: a row whose doubled score stays below it cannot
-            # reach the page, so only the few others pay for the whole-word check.
             "bar AS (SELECT coalesce((SELECT base FROM kept ORDER BY base DESC, id DESC "
-            "LIMIT 1 OFFSET :last), 0.0) AS value), "
-            "scored AS (SELECT id, total, base * CASE WHEN base * :bonus >= (SELECT value "
-            f"FROM bar) AND {whole} THEN :bonus ELSE 1.0 END AS score FROM kept) "
-            "SELECT id, score, total FROM scored ORDER BY score DESC, id DESC "
-            "LIMIT :size OFFSET :offset"
+            "LIMIT 1 OFFSET :last), 0.0) AS value) "
+            "SELECT id, base, total FROM kept WHERE base * :bonus >= (SELECT value FROM bar) "
+            "ORDER BY base DESC, id DESC"
         )
         params = {
-            "last": page * size - 1,
-            "bonus": WHOLE_WORD_BONUS,
             "limit": self.window + 1,  # one more than kept: tells whether there are more
             "window": self.window,
             "half_life": self.settings.recency_half_life_days,
-            "size": size,
-            "offset": (page - 1) * size,
+            "last": page * size - 1,
+            "bonus": bonus,
         }
-        statement = text(sql).bindparams(*fragments.binds, *extra.binds)
-        rows = connection.execute(statement, params).all()
-        if rows:
-            return [(row.id, float(row.score or 0.0)) for row in rows], int(rows[0].total)
-        count = f"WITH candidates AS ({inner}) SELECT count(*) FROM candidates"
-        total = connection.execute(text(count).bindparams(*fragments.binds), params).scalar()
-        return [], int(total or 0)
+        rows = connection.execute(text(sql).bindparams(*fragments.binds), params).all()
+        if not rows:
+            count = f"WITH candidates AS ({inner}) SELECT count(*) FROM candidates"
+            total = connection.execute(text(count).bindparams(*fragments.binds), params).scalar()
+            return [], int(total or 0)
+        scored = [(row.id, float(row.base or 0.0)) for row in rows]
+        if query.include:
+            scored = self._whole_word_bonus(connection, query, scored)
+        scored.sort(key=lambda item: (-item[1], -item[0]))
+        start = (page - 1) * size
+        return scored[start : start + size], int(rows[0].total)
+
+    def _whole_word_bonus(
+        self, connection: Connection, query: Query, scored: list[tuple[int, float]]
+    ) -> list[tuple[int, float]]:
+        texts = self.backend.stored_texts(connection, [article_id for article_id, _ in scored])
+        return [
+            (i, score * WHOLE_WORD_BONUS if whole_word_hit(query, texts.get(i, "")) else score)
+            for i, score in scored
+        ]
 
     def _hits(
         self, connection: Connection, query: Query, chosen: list[tuple[int, float]]

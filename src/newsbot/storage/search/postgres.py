@@ -1,4 +1,4 @@
-"""PostgreSQL: article_search keeps each article's marked text (the substring truth, kept in
+"""PostgreSQL: article_search keeps each article's compact text (the substring truth, kept in
 the row for row-by-row checks) and the keys of its character pairs (integer[], GIN index).
 
 A term matches where strpos(compact text, Term.needle()) > 0; the GIN index only narrows the
@@ -10,10 +10,10 @@ user text only ever arrives as bind parameters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 
 from newsbot.core.query import Query, Term
 from newsbot.storage.search.documents import IndexDoc, gram_keys
@@ -21,7 +21,7 @@ from newsbot.storage.search.filters import Fragments, age_days, article_filters
 
 # Dense: at least this many of the newest SAMPLE rows match (see plan()).
 SAMPLE, DENSE = 200, 20
-COMPACT = "replace({}.stored, '/', '')"
+COMPACT = "{}.stored"
 
 
 def narrows(term: Term) -> bool:
@@ -44,13 +44,8 @@ def prefilter(query: Query, alias: str, fragments: Fragments) -> str | None:
     return " AND ".join(groups) if groups else None
 
 
-def _found(
-    terms: Sequence[Term],
-    haystack: str,
-    fragments: Fragments,
-    needle: Callable[[Term], str] = Term.needle,
-) -> str:
-    checks = [f"strpos({haystack}, {fragments.param(needle(term))}) > 0" for term in terms]
+def _found(terms: Sequence[Term], haystack: str, fragments: Fragments) -> str:
+    checks = [f"strpos({haystack}, {fragments.param(term.needle())}) > 0" for term in terms]
     return "(" + " OR ".join(checks) + ")"
 
 
@@ -66,8 +61,8 @@ def conditions(query: Query, alias: str, fragments: Fragments) -> list[str]:
 def relevance(query: Query, fragments: Fragments) -> str:
     """10 for a hit in the title, 4 in the key points, else 1."""
     terms = query.terms
-    title = "replace(split_part(s.stored, '|', 1), '/', '')"
-    points = "replace(split_part(s.stored, '|', 2), '/', '')"
+    title = "split_part(s.stored, '|', 1)"
+    points = "split_part(s.stored, '|', 2)"
     return (
         f"(CASE WHEN {_found(terms, title, fragments)} THEN 10.0 "
         f"WHEN {_found(terms, points, fragments)} THEN 4.0 ELSE 1.0 END)"
@@ -164,16 +159,12 @@ class PostgresBackend:
         sql = f"SELECT s.article_id FROM article_search AS s WHERE {' AND '.join(where)}"
         return set(connection.execute(text(sql).bindparams(*fragments.binds)).scalars())
 
-    def whole_word_sql(self, query: Query, id_column: str, fragments: Fragments) -> str:
-        """True when some included term stands as whole words in the article's marked text
-        (word and unit boundaries both count)."""
-        found = _found(
-            query.terms, "replace(w.stored, '/', ' ')", fragments, needle=Term.whole_needle
-        )
-        return (
-            f"EXISTS (SELECT 1 FROM article_search AS w WHERE w.article_id = {id_column} "
-            f"AND {found})"
-        )
+    def stored_texts(self, connection: Connection, article_ids: Sequence[int]) -> dict[int, str]:
+        statement = text(
+            "SELECT article_id, stored FROM article_search WHERE article_id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True))
+        rows = connection.execute(statement, {"ids": list(article_ids)}).all()
+        return {row.article_id: row.stored for row in rows}
 
     def size_bytes(self, connection: Connection) -> int:
         value = connection.execute(text("SELECT pg_total_relation_size('article_search')")).scalar()

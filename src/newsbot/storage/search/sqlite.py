@@ -1,5 +1,5 @@
 """SQLite: a contentless FTS5 table (rowid = article id) over the bigram streams of title, key
-points and body, ranked by bm25, and article_search_text with each article's marked text.
+points and body, ranked by bm25, and article_search_text with each article's compact text.
 
 A term is one FTS5 phrase of its bigrams (Term.grams), so it matches wherever its characters
 stand. The FTS5 table keeps no copy of its text (half the size): removing an entry needs the
@@ -244,16 +244,12 @@ class SqliteBackend:
         statement = text("SELECT rowid FROM article_search WHERE article_search MATCH :m")
         return set(connection.execute(statement, {"m": match_expression(query)}).scalars())
 
-    def whole_word_sql(self, query: Query, id_column: str, fragments: Fragments) -> str:
-        """True when some included term stands as whole words in the article's marked text
-        (word and unit boundaries both count: one instr() per term)."""
-        patterns = [
-            f"instr(words, {fragments.param(term.whole_needle())}) > 0" for term in query.terms
-        ]
-        return (
-            f"coalesce((SELECT {' OR '.join(patterns)} FROM (SELECT replace(t.stored, '/', ' ') "
-            f"AS words FROM article_search_text AS t WHERE t.article_id = {id_column})), 0)"
-        )
+    def stored_texts(self, connection: Connection, article_ids: Sequence[int]) -> dict[int, str]:
+        statement = text(
+            "SELECT article_id, stored FROM article_search_text WHERE article_id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True))
+        rows = connection.execute(statement, {"ids": list(article_ids)}).all()
+        return {row.article_id: row.stored for row in rows}
 
     def size_bytes(self, connection: Connection) -> int:
         """Bytes of the index's tables (needs the dbstat module; 0 without it)."""

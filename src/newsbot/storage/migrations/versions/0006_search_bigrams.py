@@ -1,8 +1,8 @@
 """Search index of character bigrams (substring semantics for Chinese), rebuilt in place.
 
 SQLite: a contentless FTS5 table of the bigram streams of title, key points and body, plus
-article_search_text with each article's marked text (what removing an entry needs, and the
-whole-word ranking). PostgreSQL: article_search holds the marked text (kept in the row) and
+article_search_text with each article's compact text (what removing an entry needs, and the
+whole-word ranking). PostgreSQL: article_search holds the compact text (kept in the row) and
 the keys of its character pairs with a GIN index. Every existing article is re-indexed here, with
 progress on stderr.
 
