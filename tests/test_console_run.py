@@ -20,7 +20,8 @@ pytestmark = pytest.mark.timeout(120)
 
 def start_run(config: Path, extra_env: dict[str, str]) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
-    env.update(PYTHONIOENCODING="utf-8", **extra_env)
+    env.update(PYTHONIOENCODING="utf-8", NEWSBOT_HTTP_PORT="0")  # any free port
+    env.update(extra_env)
     return subprocess.Popen(
         [
             sys.executable,
@@ -60,6 +61,12 @@ class Running:
             assert self.process.poll() is None, "".join(self.lines)
             assert time.monotonic() < deadline, "".join(self.lines)
             time.sleep(0.05)
+
+    def http_base(self) -> str:
+        """The HTTP front's address, from its start line (the port is chosen by the OS)."""
+        self.wait_for_line("HTTP front on ")
+        line = next(line for line in self.lines if "HTTP front on " in line)
+        return line.split("HTTP front on ", 1)[1].split()[0]
 
     def stop(self, sig: int = signal.SIGTERM) -> tuple[int, str]:
         self.process.send_signal(sig)
@@ -105,21 +112,17 @@ def test_headless_run_stops_on_a_signal(config: Path, sig: int) -> None:
     assert "newsbot stopping" in err
 
 
-def test_run_serves_health_and_metrics(config: Path) -> None:
+def test_headless_run_serves_health_and_metrics_on_the_http_front(config: Path) -> None:
     import json
-    import socket
 
     import httpx
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {"NEWSBOT_HEALTH_ENABLED": "true", "NEWSBOT_HEALTH_PORT": str(port)}
-    running = Running(start_run(config, env))
+    running = Running(start_run(config, {}))
     try:
         running.wait_for_line("newsbot running")
-        health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
-        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        base = running.http_base()
+        health = httpx.get(f"{base}/healthz", timeout=10)
+        metrics = httpx.get(f"{base}/metrics", timeout=10).text
     finally:
         code, err = running.stop()
     assert health.status_code == 200
@@ -127,3 +130,56 @@ def test_run_serves_health_and_metrics(config: Path) -> None:
     assert "newsbot_articles " in metrics
     assert "newsbot_subscribers_active " in metrics
     assert code == 0, err
+
+
+def test_a_taken_port_is_one_clear_line(config: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = start_run(config, {"NEWSBOT_HTTP_PORT": str(port)})
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 2, err
+    assert "config error: http.port: cannot listen on 127.0.0.1:" in err
+    assert "Traceback" not in err
+
+
+def test_run_in_webhook_mode_takes_updates_on_the_front(config: Path) -> None:
+    import httpx
+
+    update = {
+        "update_id": 7,
+        "message": {
+            "message_id": 1,
+            "date": 1700000000,
+            "chat": {"id": 77, "type": "private", "first_name": "读者"},
+            "from": {"id": 77, "is_bot": False, "first_name": "读者"},
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+    with FakeBotAPI() as api:
+        env = {
+            "NEWSBOT_TELEGRAM_TOKEN": api.token,
+            "NEWSBOT_TELEGRAM_BASE_URL": api.base_url,
+            "NEWSBOT_TELEGRAM_MODE": "webhook",
+            "NEWSBOT_TELEGRAM_WEBHOOK_SECRET": "hook-secret-1",
+            "NEWSBOT_HTTP_PUBLIC_URL": "https://news.example.invalid",
+        }
+        running = Running(start_run(config, env))
+        try:
+            running.wait_for_line("newsbot running")
+            assert api.webhook_url == "https://news.example.invalid/telegram"
+            headers = {"X-Telegram-Bot-Api-Secret-Token": "hook-secret-1"}
+            posted = httpx.post(
+                f"{running.http_base()}/telegram", json=update, headers=headers, timeout=10
+            )
+            assert posted.status_code == 200
+            api.wait_for(lambda: len(api.messages(77)) == 1, timeout=30)
+        finally:
+            code, err = running.stop()
+    assert "欢迎" in api.messages(77)[0]["plain"]
+    assert code == 0, err
+    assert "hook-secret-1" not in err

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import httpx
 from sqlalchemy import Engine
 
-from newsbot.health import HealthServer, collect_status
+from newsbot.front import HttpFront
+from newsbot.health import collect_status, health_routes
 from newsbot.storage import db
 
 
@@ -24,20 +25,22 @@ def test_status_of_empty_database(engine: Engine) -> None:
     assert status.schema_revision == db.head_revision()
 
 
-def test_endpoints(engine: Engine) -> None:
-    server = HealthServer(engine, FixedClock(), "127.0.0.1", 0)
-    server.start()
+async def test_endpoints_on_the_http_front(engine: Engine) -> None:
+    front = HttpFront("127.0.0.1", 0)
+    front.add(health_routes(engine, FixedClock()))
+    await front.start()
     try:
-        base = f"http://127.0.0.1:{server.port}"
-        health = httpx.get(f"{base}/healthz")
-        assert health.status_code == 200
-        assert json.loads(health.text)["ok"] is True
-        metrics = httpx.get(f"{base}/metrics").text
-        assert "newsbot_up 1.0" in metrics
-        assert "newsbot_articles 0.0" in metrics
-        assert httpx.get(f"{base}/nope").status_code == 404
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{front.port}") as client:
+            health = await client.get("/healthz")
+            assert health.status_code == 200
+            assert json.loads(health.text)["ok"] is True
+            metrics = (await client.get("/metrics")).text
+            assert "newsbot_up 1.0" in metrics
+            assert "newsbot_articles 0.0" in metrics
+            assert (await client.get("/nope")).status_code == 404
+            assert (await client.post("/healthz")).status_code == 405
     finally:
-        server.stop()
+        await front.stop()
 
 
 def test_unreachable_database_reports_not_ok() -> None:

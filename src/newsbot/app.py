@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
 from sqlalchemy import Engine
 
 from newsbot.adapters.http import Fetcher
 from newsbot.adapters.sources import PageExtractor, list_items
 from newsbot.config import Settings
+from newsbot.conversation import Conversation
+from newsbot.core.channels import Outbound
+from newsbot.core.incoming import Incoming, Response
 from newsbot.core.summarize import ExtractiveSummarizer
-from newsbot.ports import Clock, Summarizer, SystemClock
+from newsbot.ports import Channel, Clock, Summarizer, SystemClock
 from newsbot.service import Newsroom
+from newsbot.service.channels import ChannelRegistry
 from newsbot.service.delivery import DeliveryService
 from newsbot.service.ingest import Ingestor, IngestParts
 from newsbot.service.search import Searcher
@@ -18,9 +27,34 @@ from newsbot.storage.articles import ArticleIndexer, ArticleStore
 from newsbot.storage.search import SearchIndex
 from newsbot.storage.sources import SourceStore
 
+ChannelFactory = Callable[[Settings], Channel]
+
+# The channel registry: one line per channel package, whose `build(settings)` makes the channel
+# (docs/channels.md).
+CHANNELS: tuple[str, ...] = (
+    "newsbot.channels.console",
+    "newsbot.channels.telegram",
+)
+
+
+def channel_factories(packages: Sequence[str] = CHANNELS) -> list[ChannelFactory]:
+    return [importlib.import_module(name).build for name in packages]
+
+
+def build_channels(
+    settings: Settings, factories: Sequence[ChannelFactory] | None = None
+) -> ChannelRegistry:
+    """Every channel, configured or not (an unconfigured one still renders for its subscribers)."""
+    chosen = channel_factories() if factories is None else factories
+    return ChannelRegistry(factory(settings) for factory in chosen)
+
 
 def build_newsroom(
-    settings: Settings, *, clock: Clock | None = None, migrate: bool = True
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    migrate: bool = True,
+    channel_registry: ChannelRegistry | None = None,
 ) -> Newsroom:
     """Create the engine (migrating it unless told not to) and the Newsroom over it."""
     engine = db.create_db_engine(settings.storage.database_url, echo=settings.storage.echo_sql)
@@ -35,7 +69,8 @@ def build_newsroom(
     searcher = Searcher(index, clock)
     if migrate:
         searcher.check_version()  # logs a warning when `newsbot search --reindex` is needed
-    delivery = DeliveryService(settings, engine, clock, ingestor.articles)  # senders: channels
+    registry = channel_registry if channel_registry is not None else build_channels(settings)
+    delivery = DeliveryService(settings, engine, clock, ingestor.articles, registry)
     return Newsroom(
         settings=settings,
         engine=engine,
@@ -43,6 +78,7 @@ def build_newsroom(
         ingestor=ingestor,
         searcher=searcher,
         delivery=delivery,
+        channels=registry,
     )
 
 
@@ -62,3 +98,41 @@ def build_ingestor(
         extract=PageExtractor(settings.extraction),
     )
     return Ingestor(settings, SourceStore(engine), articles, clock, parts, summarizer=summarizer)
+
+
+@dataclass
+class ChannelHost:
+    """ports.ChannelContext for the running channels: the conversation, the paced path out of
+    the registry, and a way for a channel (the console's /quit) to end the service."""
+
+    conversation: Conversation
+    newsroom: Newsroom
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def registry(self) -> ChannelRegistry:
+        return self.newsroom.channels
+
+    async def handle(self, incoming: Incoming) -> Response:
+        if self.registry.profile(incoming.channel).reply_window_hours is not None:
+            # a channel that reaches people only after they write: what waited goes out now
+            await asyncio.to_thread(
+                self.newsroom.recipient_wrote, incoming.channel, incoming.chat_id
+            )
+        return await self.conversation.handle(incoming)
+
+    async def chat_gone(self, channel: str, chat_id: str) -> None:
+        await self.conversation.chat_gone(channel, chat_id)
+
+    async def deliver(self, channel: str, message: Outbound) -> str:
+        return await self.registry.deliver(channel, message)
+
+    def request_stop(self) -> None:
+        self.stopping.set()
+
+    def secret(self, name: str) -> bytes:
+        return self.newsroom.secret(name)
+
+
+def channel_host(newsroom: Newsroom) -> ChannelHost:
+    return ChannelHost(Conversation.for_newsroom(newsroom), newsroom)

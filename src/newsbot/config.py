@@ -8,6 +8,7 @@ come from the environment: a secret written into the file is a configuration err
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import tomllib
@@ -54,6 +55,26 @@ class PollingSettings(_Section):
     user_agent: str = "newsbot/0.1 (+https://github.com/newsbot)"
     max_articles_per_poll: int = Field(200, ge=1)
     max_updates_per_article: int = Field(5, ge=0)
+    # The URL policy (adapters/urlpolicy.py, docs/security.md): links and redirects reach public
+    # addresses only, except these.
+    allow_private_networks: bool = False
+    private_allowlist: list[str] = Field(default_factory=list)  # CIDR networks or host names
+    proxy: str | None = None  # e.g. http://proxy.corp:3128; default: HTTP(S)_PROXY/ALL_PROXY
+
+    @field_validator("private_allowlist")
+    @classmethod
+    def _allowlist_entries(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            if not entry.strip() or ("/" in entry and not _is_network(entry)):
+                raise ValueError(f"{entry!r} is neither a CIDR network nor a host name")
+        return entries
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// proxy URL")
+        return value or None
 
 
 class SelectorSettings(_Section):
@@ -132,9 +153,9 @@ class TelegramSettings(_Section):
     token: SecretStr | None = None
     base_url: str = "https://api.telegram.org/bot"
     mode: Literal["polling", "webhook"] = "polling"
+    # Webhook mode: updates arrive at /telegram on the HTTP front; the URL Telegram posts to is
+    # webhook_url, else [http] public_url + "/telegram".
     webhook_url: str | None = None
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = Field(8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
     admins: list[str] = Field(default_factory=list)
 
@@ -146,8 +167,6 @@ class WeChatSettings(_Section):
     app_secret: SecretStr | None = None
     encoding_aes_key: SecretStr | None = None
     api_base_url: str = "https://api.weixin.qq.com"
-    listen: str = "127.0.0.1"
-    port: int = Field(8081, ge=1, le=65535)
 
 
 class WeComSettings(_Section):
@@ -169,9 +188,29 @@ class SchedulerSettings(_Section):
 
 
 class HealthSettings(_Section):
-    enabled: bool = False
+    """/healthz and /metrics on the HTTP front ([http])."""
+
+    enabled: bool = True
+
+
+class HttpSettings(_Section):
+    """The one server for all inbound HTTP (docs/http.md)."""
+
     listen: str = "127.0.0.1"
-    port: int = Field(9108, ge=1, le=65535)
+    port: int = Field(8080, ge=0, le=65535)
+    # The address the outside world reaches this server at (https://news.example.cn), for links
+    # in messages and the webhook URLs; unset means no links to digest pages.
+    public_url: str | None = None
+    page_ttl_days: float = Field(7.0, gt=0)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s):// URL")
+        return value.rstrip("/")
 
 
 class LoggingSettings(_Section):
@@ -193,6 +232,7 @@ class Settings(_Section):
     console: ConsoleSettings = ConsoleSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     health: HealthSettings = HealthSettings()
+    http: HttpSettings = HttpSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @field_validator("sources")
@@ -206,6 +246,14 @@ class Settings(_Section):
             if source.kind == "html" and source.selectors is None:
                 raise ValueError(f"source {source.key!r} is kind 'html' and needs [selectors]")
         return sources
+
+
+def _is_network(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def config_path(explicit: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path:

@@ -4,16 +4,19 @@
     ├── ConfigError              bad configuration (key + problem); the CLI exits with status 2
     ├── FetchError               a source or article could not be fetched (url, status, reason)
     │   ├── BodyTooLarge         the streamed body passed the size cap
+    │   ├── UrlRefused           the URL policy refused the link (private address ...); reason
     │   └── RetryLater           the origin asked us to wait (retry_after seconds)
     ├── ParseError               a feed or page could not be understood (url, reason)
     ├── StorageError             the database refused or failed (translated at the storage boundary)
     ├── QueryError               a search query that cannot be run (message meant for the user)
-    └── SendError                a channel could not deliver (chat, retry_after, permanent)
+    └── SendError                a channel could not deliver (chat, outcome: core.channels.SendOutcome)
 
 Errors carry data as attributes so callers can decide without parsing messages.
 """
 
 from __future__ import annotations
+
+from newsbot.core.channels import SendOutcome
 
 
 class NewsbotError(Exception):
@@ -41,6 +44,10 @@ class FetchError(NewsbotError):
 
 class BodyTooLarge(FetchError):
     """The response body passed the configured size cap; the download was aborted."""
+
+
+class UrlRefused(FetchError):
+    """The URL policy refused a link or redirect (an internal address, credentials ...)."""
 
 
 class RetryLater(FetchError):
@@ -71,22 +78,24 @@ class QueryError(NewsbotError):
 
 
 class SendError(NewsbotError):
-    """A channel could not deliver a message."""
+    """A channel could not deliver a message; `outcome` says what to do about it (as data).
+
+    `retry_after` goes with SendOutcome.RETRY_AFTER (None: the channel profile's block time),
+    `moved_to` with RECIPIENT_MOVED.
+    """
 
     def __init__(
         self,
         chat_id: str,
         reason: str,
+        outcome: SendOutcome = SendOutcome.BACKOFF,
         *,
         retry_after: float | None = None,
-        permanent: bool = False,
-        migrate_to: str | None = None,
-        bad_markup: bool = False,
+        moved_to: str | None = None,
     ) -> None:
         super().__init__(f"chat {chat_id}: {reason}")
         self.chat_id = chat_id
         self.reason = reason
+        self.outcome = outcome
         self.retry_after = retry_after
-        self.permanent = permanent
-        self.migrate_to = migrate_to
-        self.bad_markup = bad_markup
+        self.moved_to = moved_to

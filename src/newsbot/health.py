@@ -1,4 +1,5 @@
-"""Health and metrics for operators: GET /healthz (JSON) and GET /metrics (Prometheus text).
+"""Health and metrics for operators: GET /healthz (JSON) and GET /metrics (Prometheus text),
+served on the HTTP front (newsbot.front).
 
 Figures are read from the database at request time rather than counted in memory, so they are
 right after a restart and agree across several `newsbot run` processes on one PostgreSQL.
@@ -6,19 +7,19 @@ right after a restart and agree across several `newsbot run` processes on one Po
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 
+from newsbot.front.routes import HttpRequest, HttpResponse, Route
 from newsbot.ports import Clock
 from newsbot.storage import db
 from newsbot.storage.schema import articles, outbox, sources, subscribers
@@ -114,52 +115,21 @@ class StatusCollector(Collector):
         )
 
 
-class HealthServer:
-    """A small threaded HTTP server; started by `newsbot run` when [health] enabled = true."""
+def health_routes(engine: Engine, clock: Clock) -> list[Route]:
+    """GET /healthz and GET /metrics for the HTTP front (newsbot.front)."""
+    registry = CollectorRegistry()
+    registry.register(StatusCollector(engine, clock))
 
-    def __init__(self, engine: Engine, clock: Clock, host: str, port: int) -> None:
-        registry = CollectorRegistry()
-        registry.register(StatusCollector(engine, clock))
-        handler = _handler(engine, clock, registry)
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="health", daemon=True
-        )
+    async def healthz(request: HttpRequest) -> HttpResponse:
+        status = await asyncio.to_thread(collect_status, engine, clock)
+        body = json.dumps(asdict(status), ensure_ascii=False).encode()
+        return HttpResponse(200 if status.ok else 503, body, "application/json")
 
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
+    async def metrics(request: HttpRequest) -> HttpResponse:
+        body = await asyncio.to_thread(generate_latest, registry)
+        return HttpResponse(200, body, "text/plain; version=0.0.4; charset=utf-8")
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-def _handler(
-    engine: Engine, clock: Clock, registry: CollectorRegistry
-) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path == "/healthz":
-                status = collect_status(engine, clock)
-                body = json.dumps(asdict(status), ensure_ascii=False).encode()
-                self._reply(200 if status.ok else 503, "application/json", body)
-            elif self.path == "/metrics":
-                self._reply(200, "text/plain; version=0.0.4", generate_latest(registry))
-            else:
-                self._reply(404, "text/plain", b"not found\n")
-
-        def _reply(self, code: int, content_type: str, body: bytes) -> None:
-            self.send_response(code)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            log.debug("health: " + format, *args)
-
-    return Handler
+    return [
+        Route("GET", "/healthz", healthz, max_body=0, name="health"),
+        Route("GET", "/metrics", metrics, max_body=0, name="health"),
+    ]
