@@ -63,7 +63,9 @@ class Backend(Protocol):
         fragments: Fragments,
         common: bool = False,
     ) -> str: ...
-    def stored_texts(self, connection: Connection, article_ids: Sequence[int]) -> dict[int, str]: ...
+    def stored_texts(
+        self, connection: Connection, article_ids: Sequence[int]
+    ) -> dict[int, str]: ...
     def size_bytes(self, connection: Connection) -> int: ...
     def all_ids(self, connection: Connection, query: Query) -> set[int]: ...
 
@@ -305,7 +307,9 @@ def rebuild_in(
 ) -> int:
     """Fill an empty index from every article inside one transaction (the migration that
     changes the index format), reporting (done, total) after each batch."""
-    backend: Backend = PostgresBackend() if connection.dialect.name == "postgresql" else SqliteBackend()
+    backend: Backend = (
+        PostgresBackend() if connection.dialect.name == "postgresql" else SqliteBackend()
+    )
     total = int(connection.execute(select(func.count()).select_from(articles)).scalar() or 0)
     done, last_id = 0, 0
     while docs := read_batch(connection, last_id, batch_size):

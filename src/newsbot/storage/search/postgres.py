@@ -36,8 +36,7 @@ def prefilter(query: Query, alias: str, fragments: Fragments) -> str | None:
     for group in query.include:
         if all(narrows(term) for term in group):
             checks = [
-                f"{alias}.grams @> CAST({fragments.param(gram_keys(term.needle()))} "
-                "AS integer[])"
+                f"{alias}.grams @> CAST({fragments.param(gram_keys(term.needle()))} AS integer[])"
                 for term in group
             ]
             groups.append("(" + " OR ".join(checks) + ")")

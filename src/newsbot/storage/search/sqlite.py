@@ -102,8 +102,7 @@ class SqliteBackend:
         self.delete(connection, [d.article_id for d in docs])
         connection.execute(
             text(
-                "INSERT INTO article_search (rowid, title, points, body) "
-                "VALUES (:id, :t, :p, :b)"
+                "INSERT INTO article_search (rowid, title, points, body) VALUES (:id, :t, :p, :b)"
             ),
             [
                 {"id": d.article_id, "t": d.grams(TITLE), "p": d.grams(POINTS), "b": d.grams(BODY)}
@@ -146,7 +145,9 @@ class SqliteBackend:
         )
 
     def clear(self, connection: Connection) -> None:
-        connection.execute(text("INSERT INTO article_search (article_search) VALUES ('delete-all')"))
+        connection.execute(
+            text("INSERT INTO article_search (article_search) VALUES ('delete-all')")
+        )
         connection.execute(text("DELETE FROM article_search_text"))
 
     def plan(

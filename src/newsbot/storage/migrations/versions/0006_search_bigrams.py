@@ -107,6 +107,4 @@ def downgrade() -> None:
         op.execute(SQLITE_OLD_TABLE)
         op.execute(SQLITE_OLD_TRIGGER)
     # The old format must be rebuilt by the old code (`newsbot search --reindex`).
-    op.execute(
-        sa.text("UPDATE meta SET value = 'unbuilt' WHERE key = 'search_index_version'")
-    )
+    op.execute(sa.text("UPDATE meta SET value = 'unbuilt' WHERE key = 'search_index_version'"))
