@@ -1,8 +1,9 @@
 """SearchIndex: keeps the search index in step with the articles and answers queries.
 
 One code path for both databases: the query is parsed once into core.query's AST, a backend
-(FTS5 on SQLite, tsvector + GIN on PostgreSQL) turns it into SQL with bind parameters and returns
-the newest matching candidates, and the ranking, paging and snippets happen here.
+(bigram FTS5 on SQLite, compact text + GIN on character-pair keys on PostgreSQL) turns it into
+SQL with bind parameters and returns the newest matching candidates, and the ranking, paging
+and snippets happen here.
 """
 
 from __future__ import annotations
