@@ -6,8 +6,8 @@ whole-word ranking). PostgreSQL: article_search holds the compact text (kept in 
 the keys of its character pairs with a GIN index. Every existing article is re-indexed here, with
 progress on stderr.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 import sys
@@ -21,8 +21,8 @@ from sqlalchemy.dialects import postgresql
 from newsbot.storage.search.index import rebuild_in
 from newsbot.storage.search.sqlite import DELETE_TRIGGER, FTS_TABLE, TEXT_TABLE
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
