@@ -47,6 +47,24 @@ _ABBREVIATIONS = frozenset(
 )
 
 
+# Characters no store or chat platform can take: NUL (PostgreSQL text refuses it), the other C0
+# controls but tab and line breaks (XML 1.0 and the Bot API refuse them), DEL, and lone UTF-16
+# surrogates (a Python str holds them when JSON carried half a pair; UTF-8 cannot encode them).
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """`text` without NUL, control characters (but tab and line breaks) and lone surrogates.
+
+    Pure and idempotent; the conversation edge applies it to what users type, the storage layer
+    to every string it binds (so PostgreSQL never receives a NUL)."""
+    return _UNSTORABLE.sub("", text) if _UNSTORABLE.search(text) else text
+
+
+def has_unstorable(text: str) -> bool:
+    return _UNSTORABLE.search(text) is not None
+
+
 def fold_width(text: str) -> str:
     """Full-width digits, letters and ASCII signs to half-width; same length as the input."""
     return text.translate(_WIDTH_FOLD)
