@@ -197,10 +197,11 @@ class WeChatSettings(_Section):
 
 
 class WeComSettings(_Section):
+    """The WeCom self-built app (not built yet). Group robots are not configured here: they are
+    group subscriptions in the database (`newsbot groups add NAME --kind wecom ...`)."""
+
     enabled: bool = False
-    webhook_key: SecretStr | None = None
     api_base_url: str = "https://qyapi.weixin.qq.com"
-    per_robot_per_minute: float = Field(20.0, gt=0)
 
 
 class ConsoleSettings(_Section):
@@ -334,6 +335,7 @@ def load_settings(
     env = os.environ if environ is None else environ
     file = config_path(path, env)
     raw = _read_toml(file)
+    _reject_replaced_settings(raw, env)
     _reject_secrets_in_file(raw)
     _resolve_database_path(raw, file)  # before the environment: its values are used as given
     _overlay_environment(raw, env)
@@ -366,6 +368,21 @@ def _read_toml(file: Path) -> dict[str, Any]:
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(file), f"not valid TOML: {exc}") from None
+
+
+REPLACED = {
+    ("wecom", "webhook_key"): "replaced by group subscriptions: "
+    "newsbot groups add NAME --kind wecom --webhook URL (see docs/robots.md)",
+}
+
+
+def _reject_replaced_settings(raw: dict[str, Any], env: Mapping[str, str]) -> None:
+    """A setting that no longer exists gets its successor named, not a bare 'extra field'."""
+    for path, successor in REPLACED.items():
+        section = raw.get(path[0])
+        in_file = isinstance(section, dict) and path[1] in section
+        if in_file or env.get(env_name(path)):
+            raise ConfigError(".".join(path), successor)
 
 
 def secret_paths(
