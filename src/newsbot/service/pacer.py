@@ -92,6 +92,11 @@ class Pacer:
             **options,  # type: ignore[arg-type]
         )
 
+    def window_full_for(self, chat_id: str, *, group: bool = False) -> float:
+        """Seconds until the group's rate window has room again (0: it has room now)."""
+        now = self._monotonic()
+        return max(0.0, self._group_ready(chat_id, now) - now) if group else 0.0
+
     async def chat_ready(self, chat_id: str, *, group: bool = False) -> None:
         """Wait (without holding anything) until the chat's own limits allow a message."""
         while True:
