@@ -97,7 +97,10 @@ class OutboxSender:
         self.clock = clock
         self.max_attempts = max_attempts
         self.batch_size = batch_size
-        self._slots = asyncio.Semaphore(concurrency)
+        self.concurrency = concurrency
+        # per channel: a channel waiting on its own rate (Telegram's 25/s) must not hold the
+        # slots another channel (a robot with its own limits) could send with meanwhile
+        self._slots: dict[str, asyncio.Semaphore] = {}
         self._db = ThreadPoolExecutor(max_workers=db_threads, thread_name_prefix="outbox-db")
         self._random = random.Random()
 
@@ -220,7 +223,10 @@ class OutboxSender:
             report.window_waits += 1
             return False
         await pacer.chat_ready(row.chat_id, group=message.is_group)  # spacing holds no slot
-        async with self._slots:
+        slots = self._slots.get(row.channel)
+        if slots is None:
+            slots = self._slots[row.channel] = asyncio.Semaphore(self.concurrency)
+        async with slots:
             if not await self._call(self.outbox.mark_sending, row.id, self.clock.now()):
                 report.lease_lost += 1
                 return False
