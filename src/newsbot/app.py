@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Engine
 
 from newsbot.adapters.http import Fetcher
 from newsbot.adapters.sources import PageExtractor, list_items
 from newsbot.config import Settings
 from newsbot.core.summarize import ExtractiveSummarizer
+from newsbot.errors import ConfigError
 from newsbot.ports import Clock, Summarizer, SystemClock
 from newsbot.service import Newsroom
 from newsbot.service.delivery import DeliveryService
@@ -62,3 +65,66 @@ def build_ingestor(
         extract=PageExtractor(settings.extraction),
     )
     return Ingestor(settings, SourceStore(engine), articles, clock, parts, summarizer=summarizer)
+
+
+def build_wechat(settings: Settings, newsroom: Newsroom, conversation: Any) -> Any:
+    """The WeChat Official Account channel over the database stores ([wechat] enabled)."""
+    from newsbot.channels.wechat.api import WeChatApi
+    from newsbot.channels.wechat.callback import WeChatCallback
+    from newsbot.channels.wechat.channel import WeChatChannel, send_in_order
+    from newsbot.channels.wechat.dialog import WeChatDialog
+    from newsbot.channels.wechat.sender import NoticeTemplate, WeChatSender
+    from newsbot.channels.weixin.crypto import CallbackCrypto
+    from newsbot.channels.weixin.tokens import SharedToken
+    from newsbot.storage.weixin import (
+        ChoiceStore,
+        HeldMessages,
+        InboundLedger,
+        ReplyWindows,
+        TokenCache,
+    )
+
+    wechat = settings.wechat
+    engine, clock = newsroom.engine, newsroom.clock
+    if wechat.token is None or not wechat.token.get_secret_value():
+        raise ConfigError("wechat.token", "set NEWSBOT_WECHAT_TOKEN to run the WeChat channel")
+    secret = wechat.app_secret.get_secret_value() if wechat.app_secret else ""
+    api = WeChatApi(wechat.api_base_url, wechat.app_id, secret)
+    api.token = SharedToken(f"wechat:{wechat.app_id}", TokenCache(engine), api.fetch_token, clock)
+    windows, held = ReplyWindows(engine), HeldMessages(engine)
+    template = (
+        NoticeTemplate(
+            wechat.notice_template_id, wechat.notice_title_field, wechat.notice_date_field
+        )
+        if wechat.notice_template_id
+        else None
+    )
+    sender = WeChatSender(api, windows, held, clock, template=template)
+    dialog = WeChatDialog(
+        conversation,
+        ChoiceStore(engine),
+        windows,
+        held,
+        clock,
+        language_of=lambda openid: _language_of(newsroom, "wechat", openid),
+    )
+    aes_key = wechat.encoding_aes_key.get_secret_value() if wechat.encoding_aes_key else None
+    crypto = CallbackCrypto(wechat.token.get_secret_value(), aes_key, wechat.app_id)
+
+    async def send_later(openid: str, messages: Any) -> None:
+        await send_in_order(sender, openid, messages)
+
+    callback = WeChatCallback(
+        crypto,
+        dialog,
+        InboundLedger(engine),
+        send_later,
+        clock,
+        budget=wechat.passive_budget_seconds,
+    )
+    return WeChatChannel(api, sender, callback)
+
+
+def _language_of(newsroom: Newsroom, channel: str, chat_id: str) -> str:
+    subscriber = newsroom.subscriptions.store.get(channel, chat_id)
+    return subscriber.language if subscriber is not None else "zh"

@@ -59,7 +59,8 @@ def telegram_configured(settings: Settings) -> bool:
 
 def wants_console(settings: Settings, tty: bool) -> bool:
     """The console runs in the foreground when nothing else talks to subscribers and a person is here."""
-    return settings.console.enabled and tty and not telegram_configured(settings)
+    others = telegram_configured(settings) or settings.wechat.enabled
+    return settings.console.enabled and tty and not others
 
 
 async def serve(newsroom: Newsroom, *, use_console: bool, poll: bool | None) -> None:
@@ -69,6 +70,7 @@ async def serve(newsroom: Newsroom, *, use_console: bool, poll: bool | None) -> 
         await first_poll(newsroom, announce=use_console)
     front = _http_front(newsroom)
     app = _telegram_app(newsroom, front) if telegram_configured(newsroom.settings) else None
+    wechat = _wechat(newsroom, front) if newsroom.settings.wechat.enabled else None
     await _start_front(front)  # first: a port in use stops us before anything else started
     scheduler = _start_scheduler(newsroom)
     telegram = await _start_telegram(newsroom, app) if app is not None else None
@@ -77,12 +79,16 @@ async def serve(newsroom: Newsroom, *, use_console: bool, poll: bool | None) -> 
             await _console_until(newsroom, stop)
         else:
             log.info(
-                "newsbot running (telegram: %s); stop with SIGTERM or Ctrl-C", telegram is not None
+                "newsbot running (telegram: %s, wechat: %s); stop with SIGTERM or Ctrl-C",
+                telegram is not None,
+                wechat is not None,
             )
             await stop.wait()
     finally:
         log.info("newsbot stopping")
         await front.stop()
+        if wechat is not None:
+            await wechat.stop()
         if telegram is not None:
             from newsbot.channels.telegram import stop_telegram
 
@@ -119,7 +125,32 @@ def _http_front(newsroom: Newsroom) -> Any:
     front = HttpFront(settings.http.listen, settings.http.port)
     if settings.health.enabled:
         front.add(health_routes(newsroom.engine, newsroom.clock))
+    front.add(_digest_pages(newsroom).routes())
     return front
+
+
+def _digest_pages(newsroom: Newsroom) -> Any:
+    from newsbot.front.digest_pages import DigestPages
+    from newsbot.storage.pages import DigestPageStore
+
+    settings = newsroom.settings
+    return DigestPages(
+        DigestPageStore(newsroom.engine),
+        newsroom.clock,
+        ttl_days=settings.http.page_ttl_days,
+        language=settings.delivery.default_language,
+    )
+
+
+def _wechat(newsroom: Newsroom, front: Any) -> Any:
+    """The WeChat Official Account channel: /wechat on the front, its sender for the outbox."""
+    from newsbot.app import build_wechat
+    from newsbot.conversation import Conversation
+
+    channel = build_wechat(newsroom.settings, newsroom, Conversation.for_newsroom(newsroom))
+    front.add(channel.routes())
+    newsroom.register_sender("wechat", channel.sender)
+    return channel
 
 
 async def _start_front(front: Any) -> None:
