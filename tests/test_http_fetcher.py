@@ -30,7 +30,7 @@ def settings(**overrides: object) -> PollingSettings:
 
 async def fetch(url: str, polling: PollingSettings | None = None, **kwargs: str | None):  # type: ignore[no-untyped-def]
     async with Fetcher(polling or settings()) as fetcher:
-        return await fetcher.fetch(url, **kwargs)
+        return await fetcher.fetch(url, source_url=url, **kwargs)
 
 
 async def test_conditional_get_echoes_validators_verbatim(origin: Origin) -> None:
@@ -141,7 +141,9 @@ async def test_per_host_cap_holds(origin: Origin) -> None:
 
     origin.route_prefix("/slow/", slow)
     async with Fetcher(settings(per_host_concurrency=2)) as fetcher:
-        await asyncio.gather(*(fetcher.fetch(origin.url(f"/slow/{i}")) for i in range(6)))
+        await asyncio.gather(
+            *(fetcher.fetch(u, source_url=u) for u in (origin.url(f"/slow/{i}") for i in range(6)))
+        )
     assert peak == 2
 
 

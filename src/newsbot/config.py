@@ -8,6 +8,7 @@ come from the environment: a secret written into the file is a configuration err
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import tomllib
@@ -54,6 +55,26 @@ class PollingSettings(_Section):
     user_agent: str = "newsbot/0.1 (+https://github.com/newsbot)"
     max_articles_per_poll: int = Field(200, ge=1)
     max_updates_per_article: int = Field(5, ge=0)
+    # The URL policy (adapters/urlpolicy.py, docs/security.md): links and redirects reach public
+    # addresses only, except these.
+    allow_private_networks: bool = False
+    private_allowlist: list[str] = Field(default_factory=list)  # CIDR networks or host names
+    proxy: str | None = None  # e.g. http://proxy.corp:3128; default: HTTP(S)_PROXY/ALL_PROXY
+
+    @field_validator("private_allowlist")
+    @classmethod
+    def _allowlist_entries(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            if not entry.strip() or ("/" in entry and not _is_network(entry)):
+                raise ValueError(f"{entry!r} is neither a CIDR network nor a host name")
+        return entries
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// proxy URL")
+        return value or None
 
 
 class SelectorSettings(_Section):
@@ -232,6 +253,14 @@ class Settings(_Section):
             if source.kind == "html" and source.selectors is None:
                 raise ValueError(f"source {source.key!r} is kind 'html' and needs [selectors]")
         return sources
+
+
+def _is_network(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def config_path(explicit: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path:

@@ -4,6 +4,7 @@
     ├── ConfigError              bad configuration (key + problem); the CLI exits with status 2
     ├── FetchError               a source or article could not be fetched (url, status, reason)
     │   ├── BodyTooLarge         the streamed body passed the size cap
+    │   ├── UrlRefused           the URL policy refused the link (private address ...); reason
     │   └── RetryLater           the origin asked us to wait (retry_after seconds)
     ├── ParseError               a feed or page could not be understood (url, reason)
     ├── StorageError             the database refused or failed (translated at the storage boundary)
@@ -41,6 +42,10 @@ class FetchError(NewsbotError):
 
 class BodyTooLarge(FetchError):
     """The response body passed the configured size cap; the download was aborted."""
+
+
+class UrlRefused(FetchError):
+    """The URL policy refused a link or redirect (an internal address, credentials ...)."""
 
 
 class RetryLater(FetchError):

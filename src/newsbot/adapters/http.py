@@ -11,7 +11,11 @@ Politeness and safety, in one place:
 - redirects followed by hand: a limit and loop detection;
 - the body is streamed and aborted past `max_body_bytes` (errors.BodyTooLarge), counted after
   gzip decoding so a compressed bomb is caught too;
-- file:// URLs and local paths, for the offline demo and tests.
+- file:// URLs and local paths, for the offline demo and tests;
+- the URL policy (adapters.urlpolicy): a link or a redirect reaches public addresses only, the
+  connection goes to the address that was checked, and only the configured source's own origin
+  may be private; refusals are errors.UrlRefused with the reason;
+- a proxy from `polling.proxy`, else the environment (HTTP(S)_PROXY, ALL_PROXY, NO_PROXY).
 
 Every httpx error is translated into newsbot.errors (FetchError and subclasses).
 """
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,12 +33,20 @@ from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
-from urllib.request import url2pathname
+from urllib.request import getproxies_environment, url2pathname
 
 import httpx
 
+from newsbot.adapters.urlpolicy import (
+    AddressRefused,
+    GuardedTransport,
+    UrlPolicy,
+    origin_of,
+    same_origin,
+    trusting,
+)
 from newsbot.config import PollingSettings
-from newsbot.errors import BodyTooLarge, FetchError, RetryLater
+from newsbot.errors import BodyTooLarge, FetchError, RetryLater, UrlRefused
 from newsbot.ports import Clock, SystemClock
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -105,9 +118,14 @@ class Fetcher:
         *,
         clock: Clock | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        policy: UrlPolicy | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
+        self.policy = policy or UrlPolicy.from_settings(
+            settings.allow_private_networks, settings.private_allowlist
+        )
         timeout = httpx.Timeout(
             connect=settings.connect_timeout,
             read=settings.read_timeout,
@@ -123,7 +141,8 @@ class Fetcher:
             limits=limits,
             follow_redirects=False,
             headers={"User-Agent": settings.user_agent},
-            transport=transport,
+            transport=transport or GuardedTransport(self.policy, limits),
+            mounts=proxy_mounts(settings, limits, os.environ if environ is None else environ),
             trust_env=False,
         )
         self._global = asyncio.Semaphore(settings.global_concurrency)
@@ -144,9 +163,18 @@ class Fetcher:
         await self._client.aclose()
 
     async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        source_url: str | None = None,
     ) -> FetchResult:
-        """GET `url` (or read the local file), following redirects; raise FetchError & co."""
+        """GET `url` (or read the local file), following redirects; raise FetchError & co.
+
+        `source_url` is the operator's configured URL this fetch belongs to: its origin may be a
+        private address (an intranet feed); everything else must be public (adapters.urlpolicy).
+        """
         if is_local(url):
             return await asyncio.to_thread(self._read_local, url, last_modified)
         started = time.perf_counter()
@@ -161,7 +189,8 @@ class Fetcher:
         for _hop in range(self.settings.max_redirects + 1):
             seen.add(current)
             hop_started = time.perf_counter()
-            outcome = await self._one_hop(current, headers, self.settings.total_timeout - spent)
+            budget = self.settings.total_timeout - spent
+            outcome = await self._one_hop(current, headers, budget, source_url)
             spent += time.perf_counter() - hop_started
             if isinstance(outcome, FetchResult):
                 elapsed = (time.perf_counter() - started) * 1000
@@ -178,10 +207,27 @@ class Fetcher:
             slot = self._hosts[host] = asyncio.Semaphore(self.settings.per_host_concurrency)
         return slot
 
-    async def _one_hop(self, url: str, headers: dict[str, str], budget: float) -> FetchResult | str:
+    async def _one_hop(
+        self, url: str, headers: dict[str, str], budget: float, source_url: str | None
+    ) -> FetchResult | str:
         """One request: a FetchResult, or the next URL of a redirect."""
         if budget <= 0:
             raise FetchError(url, f"total deadline of {self.settings.total_timeout:g}s exceeded")
+        try:
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL as exc:
+            raise FetchError(url, f"invalid URL: {exc}") from None
+        trusted = origin_of(parsed) if same_origin(parsed, source_url) else None
+        with trusting(trusted):
+            try:
+                await self.policy.check(parsed)
+                return await self._guarded_hop(url, headers, budget)
+            except AddressRefused as exc:
+                raise UrlRefused(url, exc.reason) from None
+
+    async def _guarded_hop(
+        self, url: str, headers: dict[str, str], budget: float
+    ) -> FetchResult | str:
         async with self._host_slot(url), self._global:
             try:
                 async with asyncio.timeout(budget):
@@ -248,6 +294,39 @@ class Fetcher:
         kind, _ = mimetypes.guess_type(path.name)
         headers = {"content-type": kind} if kind else {}
         return FetchResult(url=url, status=200, body=body, headers=headers, last_modified=stamp)
+
+
+def proxy_mounts(
+    settings: PollingSettings, limits: httpx.Limits, environ: Mapping[str, str]
+) -> dict[str, httpx.AsyncBaseTransport | None]:
+    """Transports for proxied schemes: `polling.proxy` for both, else the environment's.
+
+    Through a proxy the proxy connects, so the policy checks the name we resolve but cannot pin
+    the address it connects to; NO_PROXY hosts go direct (through the guarded transport).
+    """
+    found = getproxies_environment() if environ is os.environ else _proxies_from(environ)
+    http_proxy = settings.proxy or found.get("http") or found.get("all")
+    https_proxy = settings.proxy or found.get("https") or found.get("all")
+    mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
+    for scheme, proxy in (("http://", http_proxy), ("https://", https_proxy)):
+        if proxy:
+            mounts[scheme] = httpx.AsyncHTTPTransport(proxy=proxy, limits=limits, trust_env=False)
+    if mounts and not settings.proxy:
+        for host in filter(None, (h.strip() for h in found.get("no", "").split(","))):
+            if host == "*":
+                return {}
+            mounts[f"all://*{host.lstrip('*')}"] = None  # None: the client's own transport
+    return mounts
+
+
+def _proxies_from(environ: Mapping[str, str]) -> dict[str, str]:
+    """getproxies_environment() over a given mapping (lower-case names win, as curl does)."""
+    found: dict[str, str] = {}
+    for name, value in environ.items():
+        lowered = name.lower()
+        if value and lowered.endswith("_proxy") and (name == lowered or lowered[:-6] not in found):
+            found[lowered[:-6]] = value
+    return found
 
 
 def _result(url: str, status: int, body: bytes, headers: httpx.Headers) -> FetchResult:

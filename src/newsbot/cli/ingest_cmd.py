@@ -91,6 +91,9 @@ def _print_reports(reports: Sequence[SourceReport]) -> None:
             f"{r.key:<24} {r.status:<13} new={r.new} updated={r.updated} "
             f"unchanged={r.unchanged} failed={r.failed}"
         )
+        if r.refused:
+            line += f" refused={r.refused}"
+
         if r.error:
             line += f"  error: {r.error[:200]}"
         click.echo(line)
@@ -127,7 +130,7 @@ async def _extract_all(state: CliState, inputs: Sequence[str]) -> list[dict[str,
         async def one(url: str) -> dict[str, Any]:
             started = time.perf_counter()
             try:
-                fetched = await fetcher.fetch(url)
+                fetched = await fetcher.fetch(url, source_url=url)  # typed by the operator
                 page = await asyncio.to_thread(
                     extractor, fetched.body, fetched.url, fetched.content_type
                 )

@@ -23,7 +23,14 @@ from newsbot.config import Settings, SourceSettings
 from newsbot.core import dedupe
 from newsbot.core.models import ExtractedPage, FeedItem, Summary
 from newsbot.core.polling import PollPolicy, next_poll_at
-from newsbot.errors import BodyTooLarge, FetchError, NewsbotError, ParseError, RetryLater
+from newsbot.errors import (
+    BodyTooLarge,
+    FetchError,
+    NewsbotError,
+    ParseError,
+    RetryLater,
+    UrlRefused,
+)
 from newsbot.ports import Clock, Summarizer
 from newsbot.storage.articles import ArticleDraft, ArticleStore, KnownArticle
 from newsbot.storage.sources import SourceState, SourceStore
@@ -52,7 +59,12 @@ class Fetched(Protocol):
 
 class PageFetcher(Protocol):
     async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        source_url: str | None = None,  # the configured URL whose origin may be private
     ) -> Fetched: ...
 
 
@@ -84,11 +96,12 @@ class SourceReport:
     failed: int = 0
     error: str | None = None
     next_poll_at: datetime | None = None
+    refused: int = 0  # links the URL policy refused (recorded in the source's last error)
 
 
 @dataclass(frozen=True, slots=True)
 class _ItemOutcome:
-    outcome: str  # new, updated, unchanged, failed
+    outcome: str  # new, updated, unchanged, failed, refused
     error: str | None = None
 
 
@@ -197,7 +210,10 @@ class Ingestor:
             raise NewsbotError(f"source {key!r} is not in the sources table")
         try:
             fetched = await fetcher.fetch(
-                config.url, etag=state.etag, last_modified=state.last_modified
+                config.url,
+                etag=state.etag,
+                last_modified=state.last_modified,
+                source_url=config.url,
             )
         except RetryLater as exc:
             return await self._fail(key, "retry-later", str(exc), exc.retry_after, state)
@@ -232,12 +248,17 @@ class Ingestor:
             *(self._ingest_item(fetcher, config, state.id, key, item) for key, item in todo)
         )
         counts = {
-            name: sum(o.outcome == name for o in outcomes) for name in ("new", "updated", "failed")
+            name: sum(o.outcome == name for o in outcomes)
+            for name in ("new", "updated", "failed", "refused")
         }
-        unchanged = len(work) - counts["new"] - counts["updated"] - counts["failed"]
-        errors = [o.error for o in outcomes if o.error]
+        unchanged = len(work) - sum(counts.values())
+        errors = [o.error for o in outcomes if o.error and o.outcome == "failed"]
+        refusals = [o.error for o in outcomes if o.error and o.outcome == "refused"]
         status = "partial" if errors else ("recovered" if listing.note else "ok")
         error = errors[0] if errors else listing.note
+        if refusals:  # recorded, not retried as failures: the link will not become safe
+            note = f"{len(refusals)} link(s) refused, e.g. {refusals[0]}"
+            error = f"{error}; {note}" if error else note
         now = self.clock.now()
         when = self._next_poll(now, fetched, config)
         await asyncio.to_thread(
@@ -260,6 +281,7 @@ class Ingestor:
             counts["failed"],
             error,
             when,
+            counts["refused"],
         )
 
     def _needs_fetch(self, item: FeedItem, known: KnownArticle | None) -> bool:
@@ -275,7 +297,10 @@ class Ingestor:
         self, fetcher: PageFetcher, config: SourceSettings, source_id: int, key: str, item: FeedItem
     ) -> _ItemOutcome:
         try:
-            page = await fetcher.fetch(item.url)
+            page = await fetcher.fetch(item.url, source_url=config.url)
+        except UrlRefused as exc:
+            log.info("source %s: link %s", config.key, exc)
+            return _ItemOutcome("refused", str(exc))
         except FetchError as exc:
             return _ItemOutcome("failed", str(exc))
         try:
