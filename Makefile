@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install lint format typecheck test bench run chat lock clean
+.PHONY: install browser lint format typecheck test bench run chat lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,15 @@ format: install
 typecheck: install  ## mypy (strict on the pure core and the service)
 	$(VENV)/bin/mypy src/newsbot
 
-test: install  ## the whole test suite (PostgreSQL tests run when NEWSBOT_TEST_POSTGRES_URL is set)
+# The digest-page tests drive Debian's headless Chromium; a CJK font makes its screenshots legible.
+browser:  ## install chromium and a Chinese font with apt-get when missing (the tests skip without)
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list :lang=zh family 2>/dev/null | grep -q .; then \
+	  echo "installing chromium and fonts-wqy-microhei (apt-get)"; \
+	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei; } >/dev/null 2>&1 \
+	    || echo "could not install chromium: the browser tests will be skipped"; \
+	fi
+
+test: install browser  ## the whole test suite (PostgreSQL tests run when NEWSBOT_TEST_POSTGRES_URL is set)
 	$(PY) -m pytest -q
 
 bench: install  ## every benchmark, one after another

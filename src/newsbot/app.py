@@ -69,28 +69,18 @@ def build_ingestor(
 
 def build_wechat(settings: Settings, newsroom: Newsroom, conversation: Any) -> Any:
     """The WeChat Official Account channel over the database stores ([wechat] enabled)."""
-    from newsbot.channels.wechat.api import WeChatApi
     from newsbot.channels.wechat.callback import WeChatCallback
     from newsbot.channels.wechat.channel import WeChatChannel, send_in_order
     from newsbot.channels.wechat.dialog import WeChatDialog
     from newsbot.channels.wechat.sender import NoticeTemplate, WeChatSender
     from newsbot.channels.weixin.crypto import CallbackCrypto
-    from newsbot.channels.weixin.tokens import SharedToken
-    from newsbot.storage.weixin import (
-        ChoiceStore,
-        HeldMessages,
-        InboundLedger,
-        ReplyWindows,
-        TokenCache,
-    )
+    from newsbot.storage.weixin import ChoiceStore, HeldMessages, InboundLedger, ReplyWindows
 
     wechat = settings.wechat
     engine, clock = newsroom.engine, newsroom.clock
     if wechat.token is None or not wechat.token.get_secret_value():
         raise ConfigError("wechat.token", "set NEWSBOT_WECHAT_TOKEN to run the WeChat channel")
-    secret = wechat.app_secret.get_secret_value() if wechat.app_secret else ""
-    api = WeChatApi(wechat.api_base_url, wechat.app_id, secret)
-    api.token = SharedToken(f"wechat:{wechat.app_id}", TokenCache(engine), api.fetch_token, clock)
+    api = build_wechat_api(settings, newsroom)
     windows, held = ReplyWindows(engine), HeldMessages(engine)
     template = (
         NoticeTemplate(
@@ -123,6 +113,24 @@ def build_wechat(settings: Settings, newsroom: Newsroom, conversation: Any) -> A
         budget=wechat.passive_budget_seconds,
     )
     return WeChatChannel(api, sender, callback)
+
+
+def build_wechat_api(settings: Settings, newsroom: Newsroom) -> Any:
+    """The Official Account API client with the access token shared through the database."""
+    from newsbot.channels.wechat.api import WeChatApi
+    from newsbot.channels.weixin.tokens import SharedToken
+    from newsbot.storage.weixin import TokenCache
+
+    wechat = settings.wechat
+    secret = wechat.app_secret.get_secret_value() if wechat.app_secret else ""
+    if not wechat.app_id or not secret:
+        raise ConfigError(
+            "wechat.app_id", "set NEWSBOT_WECHAT_APP_ID and NEWSBOT_WECHAT_APP_SECRET for the API"
+        )
+    api = WeChatApi(wechat.api_base_url, wechat.app_id, secret)
+    key = f"wechat:{wechat.app_id}"
+    api.token = SharedToken(key, TokenCache(newsroom.engine), api.fetch_token, newsroom.clock)
+    return api
 
 
 def _language_of(newsroom: Newsroom, channel: str, chat_id: str) -> str:

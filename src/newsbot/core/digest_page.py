@@ -46,7 +46,7 @@ _STYLE = """
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
 body{margin:0;padding:0 14px 32px;font:16px/1.6 -apple-system,"PingFang SC","Noto Sans CJK SC",
-"Microsoft YaHei",sans-serif;color:#1f2328;background:#f6f7f9;overflow-wrap:anywhere;word-break:break-word}
+"Microsoft YaHei","WenQuanYi Micro Hei",sans-serif;color:#1f2328;background:#f6f7f9;overflow-wrap:anywhere;word-break:break-word}
 header{padding:18px 2px 8px}
 .site{font-size:13px;color:#6a737d}
 h1{font-size:21px;line-height:1.35;margin:4px 0}
