@@ -12,13 +12,21 @@ import re
 from functools import lru_cache
 
 from newsbot.core import segment
+from newsbot.core.figure_rules import BLOCKING, UNITS
 from newsbot.core.text import spaced
 
 _MAX_LABEL = 8
 _CONTEXT = 40  # characters before a figure searched for its label
 CLAUSE_BREAK = re.compile(r"[，,。；;：:、！？!?（）()“”「」《》\s]")
-_STOP_EDGE = re.compile(
-    r"^(?:其中|共计|合计|总计|累计|共有|共|计|达到|达|为|是|有|和|与|及|等|的|了|将|把|约|已有)+"
+# Words a label neither starts nor ends with (whole jieba words, never characters of one).
+_LEAD_STOPS = frozenset(
+    spaced("其中 共计 合计 总计 累计 共有 共 计 达到 达 为 是 有 和 与 及 等 的 了 将 把 约 已有")
+)
+_TAIL_STOPS = frozenset(
+    spaced(
+        "的 了 着 过 达到 达 为 是 有 约 共 计 共计 总计 合计 累计 已 已经 已有 将 还 都 也 又 "
+        "再 才 只 只有 超过 超 近 逾 变为 变成 成为 到 至 在 于 及 和 与 或"
+    )
 )
 # Longest first: 大约 before 约, 将近 before 近.
 _APPROX_PREFIXES = tuple(spaced("大约 将近 接近 超过 不少于 不足 不到 至少 约 近 逾 超"))
@@ -45,7 +53,19 @@ _FROM_HEAD_RE = re.compile(r"(?:由|从)[^0-9０-９由从]{0,6}$")
 _FROM_TAIL_RE = re.compile(
     r"^[\u4e00-\u9fff]{0,2}?" + _CHANGE_VERB + r"[0-9０-９零〇一二两三四五六七八九十百]"
 )
-_PRONOUNS = frozenset(spaced("我们 他们 她们 咱们 大家 我 他 她 它 其"))
+# The end of a number and its measure word inside a clause: a label starts after it
+# (312户|农户户均增收, 1.2万户|企业返还资金, 四级|河长).
+_MEASURE_ALT = "|".join(sorted((*UNITS, *BLOCKING), key=len, reverse=True))
+_NUMBER_RE = re.compile(
+    rf"[0-9０-９][0-9０-９.,]*[万亿]?(?:{_MEASURE_ALT})?"
+    rf"|[零〇一二两三四五六七八九十百千]+[万亿]?(?:{_MEASURE_ALT})"
+)
+# A change verb or copula at the end of a label before a figure (占比提高到|52.3%).
+_CHANGE_TAIL_RE = re.compile(r"[\u4e00-\u9fff]?[到至]")  # 延至, 降到, 增至
+_CHANGE_HEAD_RE = re.compile(
+    r"提高|增加|增长|上升|提升|扩大|攀升|跃升|发展|下降|减少|降低|缩小|压缩|缩短|延长"
+)
+_PRONOUNS = frozenset(spaced("我们 他们 她们 咱们 大家 我 他 她 它 其 该 这 那 其他"))
 _CJK_RE = re.compile(r"[\u3400-\u9fff]+")
 _HAS_NUMBER_RE = re.compile(r"[0-9０-９零〇一二两三四五六七八九十百]")
 
@@ -98,14 +118,15 @@ def _label_after(fragment: str) -> str:
     """The noun phrase right after a measure word: 175个|党组织|划归 -> 党组织. A verb inside it
     counts only when a noun follows (党建|孵化|站), so 36个|项目|开工 stays 项目."""
     # 80%以上的|跌落相关伤害: the share of what
-    clause = CLAUSE_BREAK.split(fragment, maxsplit=1)[0].removeprefix("的")
+    # 9毛|钱信息费: 钱 belongs to the unit (毛钱, 元钱), not to the label.
+    clause = CLAUSE_BREAK.split(fragment, maxsplit=1)[0].removeprefix("钱").removeprefix("的")
     if len(clause) < 2:
         return ""
     tags = _word_tags()
     label = pending = ""
-    for word in _words(clause):
+    for word in _merge_suffixes(_words(clause)):
         # Words jieba cannot tag (user dictionary, names) are nouns; digits and Latin are not.
-        tag = tags.get(word, "n" if _CJK_RE.fullmatch(word) else "x")
+        tag = "v" if word.endswith("化") and len(word) > 1 else tags.get(word, _guess_tag(word))
         if word in _LABEL_STOPS or len(label) + len(pending) + len(word) > _MAX_LABEL:
             break
         if word in _HEAD_NOUNS and label:
@@ -120,21 +141,60 @@ def _label_after(fragment: str) -> str:
             pending = word
         else:
             break
-    return label if len(label) >= 2 else ""
+    return _clean([label])
+
+
+def _merge_suffixes(words: tuple[str, ...]) -> list[str]:
+    """常态|化 -> 常态化: a -化 formation is one (verbal) word, not a noun and a suffix."""
+    merged: list[str] = []
+    for word in words:
+        if word == "化" and merged:
+            merged[-1] += word
+        else:
+            merged.append(word)
+    return merged
+
+
+def _guess_tag(word: str) -> str:
+    """Words jieba cannot tag (user dictionary, names) are nouns, except -化/-性 formations
+    (常态化巡河: an adverb) and anything not Chinese."""
+    if not _CJK_RE.fullmatch(word):
+        return "x"
+    return "v" if word.endswith("化") else "n"
 
 
 def _label_before(clause: str) -> str:
+    """The words right before the number, after any other number in the clause, without the
+    verb that leads to the figure; whole jieba words only, and no one-character word cut off
+    from the word before it (公办|园|幼儿占比 -> 幼儿占比)."""
     clause = clause.rstrip("□")
     for prefix in _APPROX_PREFIXES:
         if clause.endswith(prefix):
             clause = clause[: -len(prefix)]
             break
+    numbers = list(_NUMBER_RE.finditer(clause))
+    if numbers:
+        clause = clause[numbers[-1].end() :]
+    words = list(_words(clause))
+    while words and (words[-1] in _TAIL_STOPS or _CHANGE_TAIL_RE.fullmatch(words[-1])):
+        if words.pop() in ("到", "至") and words and _CHANGE_HEAD_RE.fullmatch(words[-1]):
+            words.pop()  # 占比|提高|到 52.3%: the verb of the change is no part of the label
     picked: list[str] = []
-    for word in reversed(_words(clause)):
+    for word in reversed(words):
         if sum(map(len, picked)) + len(word) > _MAX_LABEL:
+            if picked and len(picked[0]) == 1:
+                picked.pop(0)
             break
         picked.insert(0, word)
-    return _STOP_EDGE.sub("", "".join(picked))
+    return _clean(picked)
+
+
+def _clean(words: list[str]) -> str:
+    """The label without leading filler words; no label when a number is still inside it."""
+    while words and (words[0] in _LEAD_STOPS or words[0] in _PRONOUNS):
+        words = words[1:]
+    label = "".join(words)
+    return "" if _HAS_NUMBER_RE.search(label) or len(label) < 2 else label
 
 
 def clear_caches() -> None:
