@@ -22,9 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
 from fakes.bot_api import FakeBotAPI  # noqa: E402
-from fakes.chat_world import build_world  # noqa: E402
-from newsbot.channels.telegram import build_application, start_telegram, stop_telegram  # noqa: E402
-from newsbot.conversation import Conversation  # noqa: E402
+from fakes.chat_world import build_world, running_telegram  # noqa: E402
 
 
 async def baseline_ms(app: object, api: FakeBotAPI, rounds: int) -> float:
@@ -64,9 +62,8 @@ async def main(quick: bool) -> None:
         room = build_world(
             url, articles=articles, telegram={"base_url": api.base_url, "token": api.token}
         )
-        app = build_application(room.settings, Conversation.for_newsroom(room))
-        await start_telegram(app, room.settings)
-        try:
+        async with running_telegram(room) as telegram:
+            app = telegram.app
             base = await baseline_ms(app, api, rounds)
             print(f"baseline: bare sendMessage round trip  median {base:.1f} ms")
             medians = []
@@ -84,9 +81,7 @@ async def main(quick: bool) -> None:
                 f"{chats} new chats at once (/time): {rate:.0f} replies/s "
                 f"({rate / sequential:.2f}x the one-at-a-time rate of {sequential:.0f}/s)"
             )
-        finally:
-            await stop_telegram(app)
-            room.engine.dispose()
+        room.engine.dispose()
 
 
 if __name__ == "__main__":

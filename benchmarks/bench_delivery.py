@@ -47,9 +47,9 @@ from telegram import Bot  # noqa: E402
 from telegram.error import RetryAfter  # noqa: E402
 from telegram.request import HTTPXRequest  # noqa: E402
 
-from delivery_support import add_articles, add_subscribers  # noqa: E402
+from delivery_support import add_articles, add_subscribers, channels_with  # noqa: E402
 from fakes.bot_api import FakeBotAPI, RateLimits  # noqa: E402
-from newsbot.channels.telegram_sender import TelegramSender  # noqa: E402
+from newsbot.channels.telegram import TelegramSender  # noqa: E402
 from newsbot.config import DeliverySettings, Settings  # noqa: E402
 from newsbot.service.delivery import DeliveryService  # noqa: E402
 from newsbot.storage import db  # noqa: E402
@@ -174,7 +174,7 @@ async def ours(url: str, rate: float, subscribers: int) -> dict[str, float]:
             engine,
             FixedClock(),
             ArticleStore(engine),
-            {"telegram": TelegramSender(tg_bot)},
+            channels_with(settings, TelegramSender(tg_bot)),
         )
         started = time.perf_counter()
         report = await asyncio.to_thread(service.deliver_due_at, NOW)

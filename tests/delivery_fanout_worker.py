@@ -19,11 +19,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from telegram import Bot  # noqa: E402
 from telegram.request import HTTPXRequest  # noqa: E402
 
-from newsbot.channels.telegram_sender import TelegramSender  # noqa: E402
+from delivery_support import channels_with  # noqa: E402
+from newsbot.channels.telegram import TelegramSender  # noqa: E402
 from newsbot.config import DeliverySettings, Settings  # noqa: E402
 from newsbot.service.delivery import DeliveryService  # noqa: E402
 from newsbot.storage import db  # noqa: E402
@@ -52,7 +54,7 @@ async def main(url: str, base_url: str, token: str, rate: float, now: str, enque
             engine,
             FixedClock(datetime.fromisoformat(now)),
             ArticleStore(engine),
-            {"telegram": TelegramSender(bot)},
+            channels_with(settings, TelegramSender(bot)),
         )
         recovered = service.recover(everything=not db.is_postgres(engine))
         report = service.deliver_due_at(service.clock.now()) if enqueue else None

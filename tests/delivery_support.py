@@ -12,8 +12,12 @@ from sqlalchemy import Engine, insert
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from newsbot.channels.telegram_sender import TelegramSender
+from newsbot.app import build_channels
+from newsbot.channels.telegram import TelegramSender
+from newsbot.config import Settings
 from newsbot.core.models import Summary
+from newsbot.ports import ChannelSender
+from newsbot.service.channels import ChannelRegistry
 from newsbot.service.pacer import Pacer
 from newsbot.storage.schema import articles, keywords, sources, subscribers
 
@@ -145,3 +149,17 @@ async def telegram_sender(base_url: str, token: str, pool: int = 32) -> Iterator
     bot = Bot(token, base_url=base_url, request=request)
     async with bot:
         yield TelegramSender(bot)
+
+
+def channels_with(
+    settings: Settings | None = None,
+    telegram: ChannelSender | None = None,
+    pacer: Pacer | None = None,
+) -> ChannelRegistry:
+    """The app's channel registry with the outbox sending on Telegram through `telegram`."""
+    registry = build_channels(settings or Settings())
+    if telegram is not None:
+        registry.attach("telegram", telegram)
+    if pacer is not None:
+        registry.use_pacer("telegram", pacer)
+    return registry

@@ -146,7 +146,7 @@ async def test_pacer_group_limit_20_per_minute() -> None:
     pacer, timer = fake_pacer(rate=1000, per_chat=100)
     start = timer()
     for _ in range(21):
-        await pacer.acquire("-100123")
+        await pacer.acquire("-100123", group=True)
     assert timer() - start >= 60 * 1.1  # the 21st waits for the first to leave the window
     private_start = timer()
     for i in range(21):

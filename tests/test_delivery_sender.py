@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from delivery_support import FakeClock, add_subscriber, fake_pacer, telegram_sender
+from delivery_support import (
+    FakeClock,
+    add_subscriber,
+    channels_with,
+    fake_pacer,
+    telegram_sender,
+)
 from fakes.bot_api import FakeBotAPI
 from newsbot.service.sending import OutboxSender, html_to_plain
 from newsbot.storage.digests import DeliverySubscribers
@@ -35,7 +41,11 @@ async def run(
     store = OutboxStore(engine)
     async with telegram_sender(api.base_url, api.token) as tg:
         sender = OutboxSender(
-            store, DeliverySubscribers(engine), {"telegram": tg}, pacer, clock, max_attempts=3
+            store,
+            DeliverySubscribers(engine),
+            channels_with(telegram=tg, pacer=pacer),
+            clock,
+            max_attempts=3,
         )
         report = await sender.send_due()
         sender.close()

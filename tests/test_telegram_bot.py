@@ -10,14 +10,8 @@ from typing import Any
 import pytest
 
 from fakes.bot_api import FakeBotAPI
-from fakes.chat_world import build_world
-from newsbot.channels.telegram import (
-    build_application,
-    send_messages,
-    start_telegram,
-    stop_telegram,
-)
-from newsbot.conversation import Conversation
+from fakes.chat_world import RunningTelegram, build_world, running_telegram
+from newsbot.channels.telegram import send_messages
 from newsbot.core.replies import Message
 from newsbot.service import Newsroom
 from newsbot.storage.subscribers import SubscriberStore
@@ -28,7 +22,7 @@ pytestmark = pytest.mark.timeout(60)
 @dataclass
 class Bot:
     api: FakeBotAPI
-    app: Any
+    telegram: RunningTelegram
     newsroom: Newsroom
 
     async def ask(
@@ -50,12 +44,10 @@ async def bot(sqlite_url: str) -> AsyncIterator[Bot]:
     newsroom = build_world(
         sqlite_url, telegram={"base_url": api.base_url, "token": api.token, "admins": ["1001"]}
     )
-    app = build_application(newsroom.settings, Conversation.for_newsroom(newsroom))
-    await start_telegram(app, newsroom.settings)
     try:
-        yield Bot(api, app, newsroom)
+        async with running_telegram(newsroom) as telegram:
+            yield Bot(api, telegram, newsroom)
     finally:
-        await stop_telegram(app)
         api.stop()
         newsroom.engine.dispose()
 
@@ -168,7 +160,7 @@ async def test_send_errors_do_not_stop_the_bot(bot: Bot) -> None:
 
 async def test_long_replies_are_split_not_truncated(bot: Bot) -> None:
     text = "山西大院资讯网报道。" * 1000  # 10,000 characters
-    await send_messages(bot.app.bot, "55", [Message.plain(text)])
+    await send_messages(bot.telegram.deliver, "55", [Message.plain(text)])
     sent = bot.api.messages(55)
     assert len(sent) == 3 and all(len(m["plain"]) <= 4096 for m in sent)
     assert "".join(m["plain"] for m in sent) == text
@@ -179,7 +171,8 @@ async def test_one_chat_is_answered_in_order(bot: Bot) -> None:
     for text in texts:
         bot.api.inject_message(60, text)
     bot.api.inject_message(61, "/start")  # another chat meanwhile
-    await bot.api.async_wait_for(lambda: len(bot.api.messages(60)) == len(texts))
+    # replies to one chat are paced at Telegram's 1 message/s per chat: about 6 s for six
+    await bot.api.async_wait_for(lambda: len(bot.api.messages(60)) == len(texts), timeout=20)
     replies = [m["plain"] for m in bot.api.messages(60)]
     assert "欢迎" in replies[0] and "07:30" in replies[1] and "（1/50）：党建" in replies[3]
     assert "09:15" in replies[4] and "当前摘要时间：每天 09:15" in replies[5]
@@ -188,19 +181,21 @@ async def test_one_chat_is_answered_in_order(bot: Bot) -> None:
 async def test_webhook_mode_on_the_http_front(sqlite_url: str) -> None:
     import httpx
 
-    from newsbot.channels.telegram_webhook import webhook_routes
+    from newsbot.app import channel_host
     from newsbot.front import HttpFront
 
     telegram = {"token": "123456:TEST-token", "mode": "webhook"}
     http = {"public_url": "https://bot.example.invalid/"}
     with FakeBotAPI() as api:
         newsroom = build_world(
-            sqlite_url, telegram={**telegram, "base_url": api.base_url}, http=http
+            sqlite_url,
+            telegram={**telegram, "base_url": api.base_url, "webhook_secret": "s3cret-token"},
+            http=http,
         )
-        app = build_application(newsroom.settings, Conversation.for_newsroom(newsroom))
+        host = channel_host(newsroom)
         front = HttpFront("127.0.0.1", 0)
-        front.add(webhook_routes(app, "s3cret-token"))
-        await start_telegram(app, newsroom.settings, webhook_secret="s3cret-token")
+        front.add(newsroom.channels.routes(host, ["telegram"]))  # as `newsbot run` does
+        await newsroom.channels.start(host, ["telegram"])
         await front.start()
         try:
             assert api.webhook_url == "https://bot.example.invalid/telegram"
@@ -235,7 +230,7 @@ async def test_webhook_mode_on_the_http_front(sqlite_url: str) -> None:
             assert "07:30" in api.messages(42)[0]["plain"]
         finally:
             await front.stop()
-            await stop_telegram(app)
+            await newsroom.channels.stop()
             newsroom.engine.dispose()
 
 

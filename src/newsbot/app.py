@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from newsbot.adapters.http import Fetcher
 from newsbot.adapters.sources import PageExtractor, list_items
 from newsbot.config import Settings
+from newsbot.conversation import Conversation
+from newsbot.core.channels import Outbound
+from newsbot.core.incoming import Incoming, Response
 from newsbot.core.summarize import ExtractiveSummarizer
-from newsbot.errors import ConfigError
-from newsbot.ports import Clock, Summarizer, SystemClock
+from newsbot.ports import Channel, Clock, Summarizer, SystemClock
 from newsbot.service import Newsroom
+from newsbot.service.channels import ChannelRegistry
 from newsbot.service.delivery import DeliveryService
 from newsbot.service.ingest import Ingestor, IngestParts
 from newsbot.service.search import Searcher
@@ -21,9 +27,34 @@ from newsbot.storage.articles import ArticleIndexer, ArticleStore
 from newsbot.storage.search import SearchIndex
 from newsbot.storage.sources import SourceStore
 
+ChannelFactory = Callable[[Settings], Channel]
+
+# The channel registry: one line per channel package, whose `build(settings)` makes the channel
+# (docs/channels.md).
+CHANNELS: tuple[str, ...] = (
+    "newsbot.channels.console",
+    "newsbot.channels.telegram",
+)
+
+
+def channel_factories(packages: Sequence[str] = CHANNELS) -> list[ChannelFactory]:
+    return [importlib.import_module(name).build for name in packages]
+
+
+def build_channels(
+    settings: Settings, factories: Sequence[ChannelFactory] | None = None
+) -> ChannelRegistry:
+    """Every channel, configured or not (an unconfigured one still renders for its subscribers)."""
+    chosen = channel_factories() if factories is None else factories
+    return ChannelRegistry(factory(settings) for factory in chosen)
+
 
 def build_newsroom(
-    settings: Settings, *, clock: Clock | None = None, migrate: bool = True
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    migrate: bool = True,
+    channel_registry: ChannelRegistry | None = None,
 ) -> Newsroom:
     """Create the engine (migrating it unless told not to) and the Newsroom over it."""
     engine = db.create_db_engine(settings.storage.database_url, echo=settings.storage.echo_sql)
@@ -38,7 +69,8 @@ def build_newsroom(
     searcher = Searcher(index, clock)
     if migrate:
         searcher.check_version()  # logs a warning when `newsbot search --reindex` is needed
-    delivery = DeliveryService(settings, engine, clock, ingestor.articles)  # senders: channels
+    registry = channel_registry if channel_registry is not None else build_channels(settings)
+    delivery = DeliveryService(settings, engine, clock, ingestor.articles, registry)
     return Newsroom(
         settings=settings,
         engine=engine,
@@ -46,6 +78,7 @@ def build_newsroom(
         ingestor=ingestor,
         searcher=searcher,
         delivery=delivery,
+        channels=registry,
     )
 
 
@@ -67,72 +100,39 @@ def build_ingestor(
     return Ingestor(settings, SourceStore(engine), articles, clock, parts, summarizer=summarizer)
 
 
-def build_wechat(settings: Settings, newsroom: Newsroom, conversation: Any) -> Any:
-    """The WeChat Official Account channel over the database stores ([wechat] enabled)."""
-    from newsbot.channels.wechat.callback import WeChatCallback
-    from newsbot.channels.wechat.channel import WeChatChannel, send_in_order
-    from newsbot.channels.wechat.dialog import WeChatDialog
-    from newsbot.channels.wechat.sender import NoticeTemplate, WeChatSender
-    from newsbot.channels.weixin.crypto import CallbackCrypto
-    from newsbot.storage.weixin import ChoiceStore, HeldMessages, InboundLedger, ReplyWindows
+@dataclass
+class ChannelHost:
+    """ports.ChannelContext for the running channels: the conversation, the paced path out of
+    the registry, and a way for a channel (the console's /quit) to end the service."""
 
-    wechat = settings.wechat
-    engine, clock = newsroom.engine, newsroom.clock
-    if wechat.token is None or not wechat.token.get_secret_value():
-        raise ConfigError("wechat.token", "set NEWSBOT_WECHAT_TOKEN to run the WeChat channel")
-    api = build_wechat_api(settings, newsroom)
-    windows, held = ReplyWindows(engine), HeldMessages(engine)
-    template = (
-        NoticeTemplate(
-            wechat.notice_template_id, wechat.notice_title_field, wechat.notice_date_field
-        )
-        if wechat.notice_template_id
-        else None
-    )
-    sender = WeChatSender(api, windows, held, clock, template=template)
-    dialog = WeChatDialog(
-        conversation,
-        ChoiceStore(engine),
-        windows,
-        held,
-        clock,
-        language_of=lambda openid: _language_of(newsroom, "wechat", openid),
-    )
-    aes_key = wechat.encoding_aes_key.get_secret_value() if wechat.encoding_aes_key else None
-    crypto = CallbackCrypto(wechat.token.get_secret_value(), aes_key, wechat.app_id)
+    conversation: Conversation
+    newsroom: Newsroom
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def send_later(openid: str, messages: Any) -> None:
-        await send_in_order(sender, openid, messages)
+    @property
+    def registry(self) -> ChannelRegistry:
+        return self.newsroom.channels
 
-    callback = WeChatCallback(
-        crypto,
-        dialog,
-        InboundLedger(engine),
-        send_later,
-        clock,
-        budget=wechat.passive_budget_seconds,
-    )
-    return WeChatChannel(api, sender, callback)
+    async def handle(self, incoming: Incoming) -> Response:
+        if self.registry.profile(incoming.channel).reply_window_hours is not None:
+            # a channel that reaches people only after they write: what waited goes out now
+            await asyncio.to_thread(
+                self.newsroom.recipient_wrote, incoming.channel, incoming.chat_id
+            )
+        return await self.conversation.handle(incoming)
+
+    async def chat_gone(self, channel: str, chat_id: str) -> None:
+        await self.conversation.chat_gone(channel, chat_id)
+
+    async def deliver(self, channel: str, message: Outbound) -> str:
+        return await self.registry.deliver(channel, message)
+
+    def request_stop(self) -> None:
+        self.stopping.set()
+
+    def secret(self, name: str) -> bytes:
+        return self.newsroom.secret(name)
 
 
-def build_wechat_api(settings: Settings, newsroom: Newsroom) -> Any:
-    """The Official Account API client with the access token shared through the database."""
-    from newsbot.channels.wechat.api import WeChatApi
-    from newsbot.channels.weixin.tokens import SharedToken
-    from newsbot.storage.weixin import TokenCache
-
-    wechat = settings.wechat
-    secret = wechat.app_secret.get_secret_value() if wechat.app_secret else ""
-    if not wechat.app_id or not secret:
-        raise ConfigError(
-            "wechat.app_id", "set NEWSBOT_WECHAT_APP_ID and NEWSBOT_WECHAT_APP_SECRET for the API"
-        )
-    api = WeChatApi(wechat.api_base_url, wechat.app_id, secret)
-    key = f"wechat:{wechat.app_id}"
-    api.token = SharedToken(key, TokenCache(newsroom.engine), api.fetch_token, newsroom.clock)
-    return api
-
-
-def _language_of(newsroom: Newsroom, channel: str, chat_id: str) -> str:
-    subscriber = newsroom.subscriptions.store.get(channel, chat_id)
-    return subscriber.language if subscriber is not None else "zh"
+def channel_host(newsroom: Newsroom) -> ChannelHost:
+    return ChannelHost(Conversation.for_newsroom(newsroom), newsroom)

@@ -9,12 +9,14 @@
     ├── ParseError               a feed or page could not be understood (url, reason)
     ├── StorageError             the database refused or failed (translated at the storage boundary)
     ├── QueryError               a search query that cannot be run (message meant for the user)
-    └── SendError                a channel could not deliver (chat, retry_after, permanent)
+    └── SendError                a channel could not deliver (chat, outcome: core.channels.SendOutcome)
 
 Errors carry data as attributes so callers can decide without parsing messages.
 """
 
 from __future__ import annotations
+
+from newsbot.core.channels import SendOutcome
 
 
 class NewsbotError(Exception):
@@ -76,22 +78,24 @@ class QueryError(NewsbotError):
 
 
 class SendError(NewsbotError):
-    """A channel could not deliver a message."""
+    """A channel could not deliver a message; `outcome` says what to do about it (as data).
+
+    `retry_after` goes with SendOutcome.RETRY_AFTER (None: the channel profile's block time),
+    `moved_to` with RECIPIENT_MOVED.
+    """
 
     def __init__(
         self,
         chat_id: str,
         reason: str,
+        outcome: SendOutcome = SendOutcome.BACKOFF,
         *,
         retry_after: float | None = None,
-        permanent: bool = False,
-        migrate_to: str | None = None,
-        bad_markup: bool = False,
+        moved_to: str | None = None,
     ) -> None:
         super().__init__(f"chat {chat_id}: {reason}")
         self.chat_id = chat_id
         self.reason = reason
+        self.outcome = outcome
         self.retry_after = retry_after
-        self.permanent = permanent
-        self.migrate_to = migrate_to
-        self.bad_markup = bad_markup
+        self.moved_to = moved_to

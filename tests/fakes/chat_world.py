@@ -3,10 +3,13 @@ sample articles, built through newsbot.app like production (no mocks of newsbot 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from newsbot.app import build_newsroom
+from newsbot.app import ChannelHost, build_newsroom, channel_host
 from newsbot.config import Settings
 from newsbot.core.models import Figure, Summary
 from newsbot.service import Newsroom
@@ -55,6 +58,27 @@ def build_world(database_url: str, *, articles: int = 7, **overrides: object) ->
     newsroom = build_newsroom(world_settings(database_url, **overrides), clock=SettableClock())
     seed_articles(newsroom, articles)
     return newsroom
+
+
+@dataclass
+class RunningTelegram:
+    host: ChannelHost
+    app: Any  # the PTB Application
+
+    async def deliver(self, message: Any) -> str:
+        return await self.host.deliver("telegram", message)
+
+
+@asynccontextmanager
+async def running_telegram(newsroom: Newsroom) -> AsyncIterator[RunningTelegram]:
+    """The Telegram channel started through the registry, as `newsbot run` starts it."""
+    host = channel_host(newsroom)
+    await newsroom.channels.start(host, ["telegram"])
+    channel: Any = newsroom.channels.get("telegram")
+    try:
+        yield RunningTelegram(host, channel.application)
+    finally:
+        await newsroom.channels.stop()
 
 
 def seed_articles(newsroom: Newsroom, count: int) -> None:

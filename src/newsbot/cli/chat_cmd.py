@@ -33,13 +33,13 @@ def chat(state: CliState, chat_id: str | None, name: str, poll: bool | None) -> 
 
 
 async def run_console(newsroom: Newsroom, chat_id: str, name: str, poll: bool | None) -> None:
-    from newsbot.channels.console import ConsoleChannel
+    from newsbot.channels.console import ConsoleChat
     from newsbot.conversation import Conversation
 
     interactive = sys.stdin.isatty()
     if poll or (poll is None and await first_poll_needed(newsroom)):
         await first_poll(newsroom, announce=interactive)
-    channel = ConsoleChannel(
+    channel = ConsoleChat(
         Conversation.for_newsroom(newsroom),
         sys.stdin,
         sys.stdout,

@@ -1,52 +1,5 @@
-"""What a channel hands the conversation layer (Incoming) and what it gets back (Response)."""
+"""Incoming and Response live in core.incoming (pure values the channel port also names)."""
 
-from __future__ import annotations
+from newsbot.core.incoming import Incoming, Response
 
-from dataclasses import dataclass
-
-from newsbot.core.replies import Message
-
-
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    """One thing a chat sent: a text message or a button press, translated by the channel.
-
-    `chat_type` is "private", "group", "supergroup" or "channel". `addressed_to_other` is set by
-    channels that know the command named another bot (/help@otherbot). `is_admin` is the channel's
-    verdict from the config (telegram.admins); the console user is the local operator.
-    `can_manage` says whether this user may change the chat's settings: always in a private
-    chat; in a group only its administrators (the channel asks the platform).
-    """
-
-    channel: str
-    chat_id: str
-    text: str = ""
-    chat_type: str = "private"
-    user_name: str = ""
-    callback_data: str | None = None
-    is_edit: bool = False
-    is_admin: bool = False
-    addressed_to_other: bool = False
-    can_manage: bool = True
-
-    @property
-    def is_group(self) -> bool:
-        return self.chat_type in ("group", "supergroup")
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    """The replies, in order. For a button press, `edit` says the first message replaces the
-    message whose button was pressed, and `notice` is a short toast (Telegram answerCallbackQuery)."""
-
-    messages: tuple[Message, ...] = ()
-    edit: bool = False
-    notice: str = ""
-
-    @classmethod
-    def say(cls, *paragraphs: str) -> Response:
-        return cls((Message.plain(*paragraphs),))
-
-    @classmethod
-    def nothing(cls) -> Response:
-        return cls()
+__all__ = ["Incoming", "Response"]

@@ -109,6 +109,9 @@ class Article:
         return tuple(p for p in self.text.split("\n") if p)
 
 
+GROUP_CHAT_TYPES = frozenset({"group", "supergroup", "channel"})
+
+
 @dataclass(frozen=True, slots=True)
 class Subscriber:
     """A chat that receives digests and alerts; settings live in the database."""
@@ -130,3 +133,8 @@ class Subscriber:
     last_digest_at: datetime | None = None
     created_at: datetime | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_group(self) -> bool:
+        """A group recipient (per-group flood limits apply), by its record, never its id."""
+        return self.chat_type in GROUP_CHAT_TYPES

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from newsbot.core.channels import ChannelProfile, Dialect, SizeUnit
 from newsbot.core.replies import Message, Span
 
 TELEGRAM_LIMIT = 4096
@@ -266,3 +267,16 @@ def _cost(part: Part, fmt: _Format) -> int:
 
 def _entities(part: Part, fmt: _Format) -> int:
     return sum(fmt.entities(span) for span, _text in part)
+
+
+def render_for(profile: ChannelProfile, message: Message) -> list[str]:
+    """A neutral message as chunks in the profile's dialect, each within its size limit."""
+    limits = profile.limits
+    if profile.dialect is Dialect.TELEGRAM_HTML:
+        return render_telegram(message, limit=limits.max_size or TELEGRAM_LIMIT)
+    if profile.dialect in (Dialect.WECOM_MARKDOWN, Dialect.MARKDOWN):
+        return render_wecom_markdown(
+            message, limit_bytes=limits.max_size or WECOM_MARKDOWN_LIMIT_BYTES
+        )
+    measure: Literal["chars", "bytes"] = "bytes" if limits.unit is SizeUnit.UTF8_BYTES else "chars"
+    return render_plain(message, limit=limits.max_size, measure=measure)

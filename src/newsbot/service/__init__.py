@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
@@ -18,11 +18,12 @@ from newsbot.config import Settings
 from newsbot.core.models import Article, Subscriber
 from newsbot.core.replies import Message
 from newsbot.errors import NewsbotError
-from newsbot.ports import Clock
+from newsbot.ports import ChannelSender, Clock
+from newsbot.service.channels import ChannelRegistry
 from newsbot.service.delivery import DeliveryReport, DeliveryService
 from newsbot.service.ingest import Ingestor, SourceReport
 from newsbot.service.search import Searcher, SearchResults
-from newsbot.service.sending import ChannelSender, SendReport
+from newsbot.service.sending import SendReport
 from newsbot.service.subscriptions import Subscriptions
 from newsbot.storage.sources import SourceState
 
@@ -37,6 +38,7 @@ class Newsroom:
     ingestor: Ingestor | None = None
     searcher: Searcher | None = None
     delivery: DeliveryService | None = None
+    channels: ChannelRegistry = field(default_factory=ChannelRegistry)
 
     # --- ingest (service/ingest.py) -------------------------------------------------------------
 
@@ -112,7 +114,7 @@ class Newsroom:
     @cached_property
     def subscriptions(self) -> Subscriptions:
         """Subscribers, their settings and keywords (the chat channels' operations)."""
-        return Subscriptions.over(self.engine, self.settings, self.clock)
+        return Subscriptions.over(self.engine, self.settings, self.clock, self.channels)
 
     def broadcast(self, text: str) -> int:
         """Queue an admin's message for every active subscriber (through the outbox)."""
@@ -125,9 +127,20 @@ class Newsroom:
             raise NewsbotError("delivery is not wired; build the Newsroom with newsbot.app")
         return self.delivery
 
+    def secret(self, name: str) -> bytes:
+        """A random key kept in the database under `name` (button signing, webhook secrets)."""
+        from newsbot.storage.subscribers import load_or_create_secret
+
+        return load_or_create_secret(self.engine, name)
+
+    def recipient_wrote(self, channel: str, chat_id: str) -> int:
+        """The recipient wrote to us: messages held until they did (WeChat's 48 h window) are
+        due again. Returns how many."""
+        return self._delivery().outbox.release_held(channel, chat_id, self.clock.now())
+
     def register_sender(self, channel: str, sender: ChannelSender) -> None:
         """Let the outbox deliver on `channel` (the channels call this when they start)."""
-        self._delivery().sender.senders[channel] = sender
+        self.channels.attach(channel, sender)
 
     async def poll_tick(self) -> None:
         """Scheduler leader only: poll the due sources, then queue keyword alerts for new articles."""

@@ -20,26 +20,13 @@ from newsbot.config import DeliverySettings
 from newsbot.core import schedule
 from newsbot.core.digest import Matcher, alert_message, keyword_hits
 from newsbot.core.models import Article, Subscriber
-from newsbot.core.render import render_plain, render_telegram, render_wecom_markdown
 from newsbot.core.replies import Message
 from newsbot.ports import Clock
 from newsbot.storage.digests import DeliverySubscribers
 from newsbot.storage.outbox import NewMessage, OutboxStore
 
 log = logging.getLogger(__name__)
-WECHAT_TEXT_BYTES = 2048
-
-RENDERERS: dict[str, Callable[[Message], list[str]]] = {
-    "telegram": render_telegram,
-    "console": render_plain,
-    "wecom": render_wecom_markdown,
-    "wechat": lambda message: render_plain(message, limit=WECHAT_TEXT_BYTES, measure="bytes"),
-}
-
-
-def render_for(channel: str, message: Message) -> list[str]:
-    """A neutral message as chunks in `channel`'s format, within its limits."""
-    return RENDERERS.get(channel, render_plain)(message)
+Render = Callable[[str, Message], list[str]]  # (channel name, message) -> chunks
 
 
 class ArticleGetter(Protocol):
@@ -55,6 +42,7 @@ class AlertQueue:
         outbox: OutboxStore,
         subscribers: DeliverySubscribers,
         matcher_factory: Callable[[], Matcher],
+        render: Render,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -62,6 +50,7 @@ class AlertQueue:
         self.outbox = outbox
         self.subscribers = subscribers
         self.matcher_factory = matcher_factory
+        self.render = render
 
     def queue(self, article_ids: Iterable[int]) -> int:
         """Queue push alerts for these articles; returns how many were queued."""
@@ -99,11 +88,11 @@ class AlertQueue:
                 channel=subscriber.channel,
                 chat_id=subscriber.chat_id,
                 kind="alert",
-                payload={"text": chunk, "link_preview": index == 0},
+                payload={"text": chunk, "link_preview": index == 0, "group": subscriber.is_group},
                 article_ids=(article.id,) if index == 0 else (),
                 not_before=not_before,
             )
-            for index, chunk in enumerate(render_for(subscriber.channel, message))
+            for index, chunk in enumerate(self.render(subscriber.channel, message))
         ]
         try:
             with self.outbox.engine.begin() as conn:

@@ -27,6 +27,7 @@ from sqlalchemy import Engine, select
 
 from newsbot.config import Settings
 from newsbot.core import schedule
+from newsbot.core.channels import ChannelProfile
 from newsbot.core.digest import (
     Digest,
     Matcher,
@@ -34,11 +35,12 @@ from newsbot.core.digest import (
     digest_message,
 )
 from newsbot.core.models import Article, Subscriber
+from newsbot.core.render import render_for
 from newsbot.core.replies import Message
 from newsbot.ports import Clock
-from newsbot.service.alerts import AlertQueue, render_for
-from newsbot.service.pacer import Pacer
-from newsbot.service.sending import ChannelSender, OutboxSender, SendReport
+from newsbot.service.alerts import AlertQueue
+from newsbot.service.channels import ChannelRegistry
+from newsbot.service.sending import OutboxSender, SendReport
 from newsbot.storage import db
 from newsbot.storage.digests import (
     EMPTY,
@@ -54,8 +56,7 @@ from newsbot.storage.schema import deliveries
 
 log = logging.getLogger(__name__)
 CLAIM_BATCH = 200  # subscribers per transaction in the digest tick
-MAX_CANDIDATES = 2000
-WECHAT_TEXT_BYTES = 2048  # articles read per tick; a day of the portal is a few hundred
+MAX_CANDIDATES = 2000  # articles read per tick; a day of the portal is a few hundred
 
 
 Slotted = tuple[Subscriber, schedule.DigestSlot]
@@ -98,10 +99,9 @@ class DeliveryService:
         engine: Engine,
         clock: Clock,
         articles: ArticleReader,
-        senders: Mapping[str, ChannelSender] | None = None,
+        channels: ChannelRegistry | None = None,
         *,
         matcher_factory: Callable[[], Matcher] = default_matcher,
-        pacer: Pacer | None = None,
     ) -> None:
         self.settings = settings.delivery
         self.engine = engine
@@ -113,19 +113,22 @@ class DeliveryService:
         self.matcher_factory = matcher_factory
         self.leader = LeaderLock(engine)
         self.watermark = AlertWatermark(engine)
+        self.channels = channels if channels is not None else ChannelRegistry()
         self.alerts = AlertQueue(
-            settings.delivery, clock, articles, self.outbox, self.subscribers, matcher_factory
+            settings.delivery,
+            clock,
+            articles,
+            self.outbox,
+            self.subscribers,
+            matcher_factory,
+            self.channels.render,
         )
         self._recovered = False
         d = self.settings
-        self.pacer = pacer or Pacer(
-            d.rate_per_second, d.per_chat_per_second, d.per_group_per_minute
-        )
         self.sender = OutboxSender(
             self.outbox,
             self.subscribers,
-            senders or {},
-            self.pacer,
+            self.channels,
             clock,
             max_attempts=d.max_attempts,
             batch_size=max(50, int(d.rate_per_second * 4)),
@@ -251,7 +254,9 @@ class DeliveryService:
 
     def _digest_messages(self, subscriber: Subscriber, digest: Digest) -> list[NewMessage]:
         rendered = rendered_digest(
-            subscriber.channel, replace(digest, subscriber_id=0), self.settings.empty_day
+            self.channels.profile(subscriber.channel),
+            replace(digest, subscriber_id=0),
+            self.settings.empty_day,
         )
         if rendered is None:
             return []
@@ -263,7 +268,7 @@ class DeliveryService:
                 channel=subscriber.channel,
                 chat_id=subscriber.chat_id,
                 kind="digest",
-                payload={"text": chunk, "link_preview": link_preview},
+                payload={"text": chunk, "link_preview": link_preview, "group": subscriber.is_group},
                 article_ids=tuple(a for a, owner in owners.items() if owner == index),
             )
             for index, chunk in enumerate(chunks)
@@ -337,14 +342,14 @@ class DeliveryService:
 
 @functools.lru_cache(maxsize=1024)
 def rendered_digest(
-    channel: str, digest: Digest, empty_day: str
+    profile: ChannelProfile, digest: Digest, empty_day: str
 ) -> tuple[tuple[str, ...], dict[int, int], bool] | None:
     """(chunks, article -> chunk index, link preview) of a digest; memoised because most
     subscribers of a fan-out share the same digest (same sections, no keywords)."""
     message = digest_message(digest, empty_day)
     if message is None:
         return None
-    chunks = tuple(render_for(channel, message))
+    chunks = tuple(render_for(profile, message))
     return chunks, _chunk_of_articles(digest, chunks), message.link_preview
 
 

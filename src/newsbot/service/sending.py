@@ -2,15 +2,20 @@
 
 Per row: `mark_sending` is committed before the API call and `mark_sent` right after it, so a
 crash can leave at most the rows whose API call was in flight in 'sending' (OutboxStore.recover
-resends them: a possible duplicate, never a loss). What each SendError means here:
+resends them: a possible duplicate, never a loss). The channel classifies its failure as data
+(errors.SendError.outcome, core.channels.SendOutcome); what each outcome means here:
 
-    retry_after   -> pause that chat (only that chat) and retry it after retry_after (no attempt used)
-    migrate_to    -> update the subscriber's chat id, move its unsent rows, resend them there
-    permanent     -> 403 etc.: mark the subscriber inactive (/start reactivates), fail its rows
-    bad_markup    -> resend once as plain text (tags stripped), then give up
-    "bad request" -> fail the row (retrying the same request will not help)
-    anything else -> transient (5xx, network): exponential backoff up to max_attempts
+    RETRY_AFTER        -> pause that chat (only that chat) and retry after retry_after (or the
+                          profile's block time); no attempt used
+    RECIPIENT_MOVED    -> update the subscriber's chat id, move its unsent rows, resend them there
+    RECIPIENT_GONE     -> mark the subscriber inactive (/start reactivates), fail its rows
+    HOLD_UNTIL_CONTACT -> keep the chat's rows aside until the recipient writes again
+    BAD_MARKUP         -> resend once as plain text (tags stripped), then give up
+    FATAL              -> fail the row (retrying the same request will not help)
+    BACKOFF            -> transient (5xx, network): exponential backoff up to max_attempts
 
+Each channel has its own pacer (ChannelRegistry.pacer, built from its profile); a row's kind
+gives its priority there, so interactive replies on the same channel go before digests.
 Chunks of one chat are sent in order by one task; if a chunk is postponed, the chat's later
 chunks are postponed with it. Database calls run on a small thread pool (one thread on SQLite,
 whose single writer would serialise them anyway) so the event loop keeps pacing.
@@ -25,39 +30,24 @@ import logging
 import random
 import re
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
+from newsbot.core.channels import PRIORITY_OF_KIND, Kind, Outbound, Priority, SendOutcome
+from newsbot.core.replies import Button
 from newsbot.core.schedule import backoff_delay
 from newsbot.errors import SendError
 from newsbot.ports import Clock
-from newsbot.service.pacer import Pacer
+from newsbot.service.channels import ChannelRegistry
 from newsbot.storage.digests import DeliverySubscribers
 from newsbot.storage.outbox import OutboxRow, OutboxStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-BAD_REQUEST = "bad request: "  # the prefix channels/telegram_sender.py gives non-retryable 400s
 _TAG = re.compile(r"<[^>]+>")
-
-
-class ChannelSender(Protocol):
-    """One channel's way of delivering a rendered chunk (channels/telegram_sender.py etc.)."""
-
-    channel: str
-
-    async def send(
-        self,
-        chat_id: str,
-        html_chunk: str,
-        *,
-        buttons: Sequence[Sequence[dict[str, Any]]] = (),
-        link_preview: bool = False,
-        plain: bool = False,
-    ) -> str: ...
 
 
 @dataclass
@@ -68,6 +58,7 @@ class SendReport:
     failed: int = 0
     deactivated: int = 0
     migrated: int = 0
+    held: int = 0
     plain_fallbacks: int = 0
     lease_lost: int = 0
 
@@ -86,8 +77,7 @@ class OutboxSender:
         self,
         outbox: OutboxStore,
         subscribers: DeliverySubscribers,
-        senders: Mapping[str, ChannelSender],
-        pacer: Pacer,
+        channels: ChannelRegistry,
         clock: Clock,
         *,
         max_attempts: int = 8,
@@ -97,8 +87,7 @@ class OutboxSender:
     ) -> None:
         self.outbox = outbox
         self.subscribers = subscribers
-        self.senders = dict(senders)
-        self.pacer = pacer
+        self.channels = channels
         self.clock = clock
         self.max_attempts = max_attempts
         self.batch_size = batch_size
@@ -137,7 +126,10 @@ class OutboxSender:
             while True:
                 if not exhausted and sum(map(len, lanes.values())) < self.batch_size // 2:
                     rows = await self._call(
-                        self.outbox.claim, self.clock.now(), self.batch_size, list(self.senders)
+                        self.outbox.claim,
+                        self.clock.now(),
+                        self.batch_size,
+                        self.channels.sending(),
                     )
                     exhausted = len(rows) < self.batch_size
                     for task in self._dispatch(rows, lanes, report):
@@ -208,21 +200,21 @@ class OutboxSender:
 
     async def _send_row(self, row: OutboxRow, report: SendReport) -> bool:
         """Send one row; False when the chat's later rows must wait (or are gone)."""
-        sender = self.senders[row.channel]
-        await self.pacer.chat_ready(row.chat_id)  # a chat's own 1 s spacing holds no slot
+        sender = self.channels.sender(row.channel)
+        if sender is None:  # the channel stopped while its rows were in a lane
+            await self._call(self.outbox.release, [row.id])
+            return False
+        message = outbound_of(row)
+        pacer = self.channels.pacer(row.channel)
+        await pacer.chat_ready(row.chat_id, group=message.is_group)  # spacing holds no slot
         async with self._slots:
             if not await self._call(self.outbox.mark_sending, row.id, self.clock.now()):
                 report.lease_lost += 1
                 return False
-            await self.pacer.acquire(row.chat_id)  # nothing awaits between this and the request
+            # nothing awaits between the slot and the request
+            await pacer.acquire(row.chat_id, group=message.is_group, priority=message.priority)
             try:
-                remote_id = await sender.send(
-                    row.chat_id,
-                    row.text,
-                    buttons=row.payload.get("buttons") or (),
-                    link_preview=bool(row.payload.get("link_preview")),
-                    plain=bool(row.payload.get("plain")),
-                )
+                remote_id = await sender.send(message)
             except SendError as exc:
                 await self._failed(row, exc, report)
                 return False
@@ -232,27 +224,32 @@ class OutboxSender:
 
     async def _failed(self, row: OutboxRow, exc: SendError, report: SendReport) -> None:
         now = self.clock.now()
-        if exc.retry_after is not None:
+        outcome = exc.outcome
+        if outcome is SendOutcome.RETRY_AFTER:
             report.rate_limited += 1
-            self.pacer.pause_chat(row.chat_id, exc.retry_after)
-            await self._postpone(
-                row, now + timedelta(seconds=exc.retry_after), str(exc), count=False
-            )
-        elif exc.migrate_to:
+            wait = self.retry_wait(row.channel, exc)
+            self.channels.pacer(row.channel).pause_chat(row.chat_id, wait)
+            await self._postpone(row, now + timedelta(seconds=wait), str(exc), count=False)
+        elif outcome is SendOutcome.RECIPIENT_MOVED and exc.moved_to:
             report.migrated += 1
             await self._call(
-                self.subscribers.update_chat_id, row.channel, row.chat_id, exc.migrate_to, now
+                self.subscribers.update_chat_id, row.channel, row.chat_id, exc.moved_to, now
             )
-            await self._call(self.outbox.move_chat, row.chat_id, exc.migrate_to)
-            log.info("chat %s migrated to %s; unsent messages moved", row.chat_id, exc.migrate_to)
-        elif exc.permanent:
+            await self._call(self.outbox.move_chat, row.chat_id, exc.moved_to)
+            log.info("chat %s migrated to %s; unsent messages moved", row.chat_id, exc.moved_to)
+        elif outcome is SendOutcome.RECIPIENT_GONE:
             report.deactivated += 1
             await self._call(self.subscribers.mark_inactive, row.channel, row.chat_id, now)
             report.failed += await self._call(self.outbox.fail_chat, row.chat_id, str(exc))
             log.info(
                 "chat %s unreachable (%s): subscriber marked inactive", row.chat_id, exc.reason
             )
-        elif exc.bad_markup and not row.payload.get("plain"):
+        elif outcome is SendOutcome.HOLD_UNTIL_CONTACT:
+            report.held += await self._call(
+                self.outbox.hold_chat, row.channel, row.chat_id, str(exc)
+            )
+            log.info("chat %s reachable only after it writes: messages held", row.chat_id)
+        elif outcome is SendOutcome.BAD_MARKUP and not row.payload.get("plain"):
             report.plain_fallbacks += 1
             payload = {**row.payload, "plain": True, "text": html_to_plain(row.text)}
             await self._call(self.outbox.replace_payload, row.id, payload)
@@ -260,12 +257,18 @@ class OutboxSender:
             log.warning(
                 "chat %s: markup refused (%s); resending as plain text", row.chat_id, exc.reason
             )
-        elif exc.bad_markup or exc.reason.lower().startswith(BAD_REQUEST):
+        elif outcome in (SendOutcome.BAD_MARKUP, SendOutcome.FATAL, SendOutcome.RECIPIENT_MOVED):
             report.failed += 1
             await self._call(self.outbox.fail, row.id, str(exc))
             log.warning("outbox row %s rejected: %s", row.id, exc.reason)
         else:
             await self._transient(row, exc, report, now)
+
+    def retry_wait(self, channel: str, exc: SendError) -> float:
+        """How long a flood-controlled chat waits: what the platform said, else its block time."""
+        if exc.retry_after is not None:
+            return exc.retry_after
+        return self.channels.profile(channel).pacing.block_seconds or 1.0
 
     async def _transient(
         self, row: OutboxRow, exc: SendError, report: SendReport, now: Any
@@ -283,3 +286,36 @@ class OutboxSender:
     async def _postpone(self, row: OutboxRow, not_before: Any, error: str, *, count: bool) -> None:
         await self._call(self.outbox.retry, row.id, not_before, error, count_attempt=count)
         await self._call(self.outbox.postpone_chat, row.chat_id, row.id, not_before)
+
+
+def outbound_of(row: OutboxRow) -> Outbound:
+    """The neutral payload a channel's sender takes, from an outbox row."""
+    payload = row.payload
+    try:
+        kind = Kind(row.kind)
+    except ValueError:
+        kind = Kind.BROADCAST
+    return Outbound(
+        recipient=row.chat_id,
+        text=row.text,
+        kind=kind,
+        buttons=buttons_from_payload(payload.get("buttons") or ()),
+        link_preview=bool(payload.get("link_preview")),
+        plain=bool(payload.get("plain")),
+        is_group=bool(payload.get("group")),
+        priority=PRIORITY_OF_KIND.get(kind, Priority.BULK),
+    )
+
+
+def buttons_from_payload(
+    rows: Sequence[Sequence[dict[str, Any]]],
+) -> tuple[tuple[Button, ...], ...]:
+    return tuple(
+        tuple(Button(str(b.get("label", "")), b.get("data"), b.get("url")) for b in row)
+        for row in rows
+        if row
+    )
+
+
+def buttons_to_payload(rows: Sequence[Sequence[Button]]) -> list[list[dict[str, Any]]]:
+    return [[{"label": b.label, "data": b.data, "url": b.url} for b in row] for row in rows if row]

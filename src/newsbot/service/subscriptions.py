@@ -15,24 +15,31 @@ from sqlalchemy.exc import IntegrityError
 
 from newsbot.config import Settings
 from newsbot.core.models import Subscriber
-from newsbot.core.render import render_plain, render_telegram, render_wecom_markdown
 from newsbot.core.replies import Message
 from newsbot.ports import Clock
+from newsbot.service.channels import ChannelRegistry
 from newsbot.storage.outbox import NewMessage, OutboxStore
 from newsbot.storage.subscribers import KeywordChange, SubscriberCounts, SubscriberStore
 
-WECHAT_TEXT_BYTES = 2048
-
 
 class Subscriptions:
-    def __init__(self, store: SubscriberStore, settings: Settings) -> None:
+    def __init__(
+        self, store: SubscriberStore, settings: Settings, channels: ChannelRegistry | None = None
+    ) -> None:
         self.store = store
         self.settings = settings
+        self.channels = channels if channels is not None else ChannelRegistry()
 
     @classmethod
-    def over(cls, engine: Any, settings: Settings, clock: Clock) -> Subscriptions:
+    def over(
+        cls,
+        engine: Any,
+        settings: Settings,
+        clock: Clock,
+        channels: ChannelRegistry | None = None,
+    ) -> Subscriptions:
         store = SubscriberStore(engine, clock=clock, max_keywords=settings.delivery.max_keywords)
-        return cls(store, settings)
+        return cls(store, settings, channels)
 
     @property
     def max_keywords(self) -> int:
@@ -104,7 +111,7 @@ class Subscriptions:
         rows = []
         subscribers = self.active()
         for subscriber in subscribers:
-            for index, chunk in enumerate(render_for(subscriber.channel, message)):
+            for index, chunk in enumerate(self.channels.render(subscriber.channel, message)):
                 rows.append(
                     NewMessage(
                         dedupe_key=f"broadcast:{key}:{subscriber.id}:{index}",
@@ -112,7 +119,11 @@ class Subscriptions:
                         channel=subscriber.channel,
                         chat_id=subscriber.chat_id,
                         kind="broadcast",
-                        payload={"text": chunk, "link_preview": False},
+                        payload={
+                            "text": chunk,
+                            "link_preview": False,
+                            "group": subscriber.is_group,
+                        },
                     )
                 )
         try:
@@ -121,14 +132,3 @@ class Subscriptions:
         except IntegrityError:  # this very broadcast was queued a moment ago
             return 0
         return len(subscribers)
-
-
-def render_for(channel: str, message: Message) -> list[str]:
-    """A message in the format and within the limits of `channel`."""
-    if channel == "telegram":
-        return render_telegram(message)
-    if channel == "wecom":
-        return render_wecom_markdown(message)
-    if channel == "wechat":
-        return render_plain(message, limit=WECHAT_TEXT_BYTES, measure="bytes")
-    return render_plain(message)

@@ -30,6 +30,7 @@ from newsbot.storage import db
 from newsbot.storage.schema import deliveries, outbox
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+HELD = "held"  # the channel can reach the recipient only after they write (WeChat 45015)
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +287,35 @@ class OutboxStore:
                 update(outbox)
                 .where(outbox.c.chat_id == chat_id, outbox.c.state.in_([PENDING, SENDING]))
                 .values(state=FAILED, last_error=error[:1000], claim_token=None, claimed_until=None)
+            )
+            return int(result.rowcount)
+
+    def hold_chat(self, channel: str, chat_id: str, error: str) -> int:
+        """The recipient can be reached only after they write again: keep their unsent rows
+        aside (state 'held') until `release_held`; they are neither retried nor failed."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.channel == channel,
+                    outbox.c.chat_id == chat_id,
+                    outbox.c.state.in_([PENDING, SENDING]),
+                )
+                .values(state=HELD, last_error=error[:1000], claim_token=None, claimed_until=None)
+            )
+            return int(result.rowcount)
+
+    def release_held(self, channel: str, chat_id: str, now: datetime) -> int:
+        """The recipient wrote: their held rows are due again."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.channel == channel,
+                    outbox.c.chat_id == chat_id,
+                    outbox.c.state == HELD,
+                )
+                .values(state=PENDING, not_before=now)
             )
             return int(result.rowcount)
 

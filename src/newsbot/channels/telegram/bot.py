@@ -1,9 +1,10 @@
-"""The Telegram channel (python-telegram-bot 22): Update -> Incoming -> Conversation -> HTML.
+"""Telegram's inbound half (python-telegram-bot 22): Update -> Incoming -> conversation -> HTML.
 
-Handlers are small top-level functions; `build_application` wires them with the conversation
-passed in explicitly (functools.partial), never through bot_data. Replies are rendered and
-sent by channels.telegram_replies (escaped HTML split below 4096 UTF-16 units, never
-truncated); the error handler logs and the application keeps running.
+Handlers are small top-level functions; `build_application` wires them with the channel host
+(ports.ChannelContext: the conversation and the paced way out) passed in explicitly
+(functools.partial), never through bot_data. Replies are rendered and sent by
+channels.telegram.replies through the host's paced path; the error handler logs and the
+application keeps running.
 """
 
 from __future__ import annotations
@@ -28,22 +29,23 @@ from telegram.ext import (
     filters,
 )
 
-from newsbot.channels.telegram_replies import deliver_button_response, send_messages
-from newsbot.channels.telegram_webhook import webhook_url
-
-__all__ = ["build_application", "send_messages", "start_telegram", "stop_telegram"]
+from newsbot.channels.telegram.profile import NAME
+from newsbot.channels.telegram.replies import Deliver, deliver_button_response, send_messages
+from newsbot.channels.telegram.webhook import webhook_url
 from newsbot.config import Settings
-from newsbot.conversation import Conversation, Incoming, visible_commands
+from newsbot.conversation.commands import visible_commands
 from newsbot.core.i18n import t
+from newsbot.core.incoming import Incoming
 from newsbot.errors import ConfigError
+from newsbot.ports import ChannelContext
 
 log = logging.getLogger(__name__)
-CHANNEL = "telegram"
+CHANNEL = NAME
 MAX_CONCURRENT_UPDATES = 64
 
 
 def build_application(
-    settings: Settings, conversation: Conversation
+    settings: Settings, host: ChannelContext, deliver: Deliver
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The PTB Application with our handlers, pointed at settings.telegram.base_url."""
     token = settings.telegram.token
@@ -59,10 +61,10 @@ def build_application(
         .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
         .build()
     )
-    button = functools.partial(on_button, conversation=conversation, admins=admins)
-    message = functools.partial(on_message, conversation=conversation, admins=admins)
+    button = functools.partial(on_button, host=host, deliver=deliver, admins=admins)
+    message = functools.partial(on_message, host=host, deliver=deliver, admins=admins)
     app.add_handler(CallbackQueryHandler(button))
-    membership = functools.partial(on_membership, conversation=conversation)
+    membership = functools.partial(on_membership, host=host)
     app.add_handler(ChatMemberHandler(membership, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.ALL, message))
     app.add_error_handler(on_error)
@@ -122,7 +124,8 @@ async def on_message(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
     *,
-    conversation: Conversation,
+    host: ChannelContext,
+    deliver: Deliver,
     admins: frozenset[str],
 ) -> None:
     """A message, edited message or channel post: answer it through the conversation."""
@@ -135,15 +138,16 @@ async def on_message(
             context.bot, int(incoming.chat_id), message.from_user, message.sender_chat
         )
         incoming = dataclasses.replace(incoming, can_manage=manages)
-    response = await conversation.handle(incoming)
-    await send_messages(context.bot, incoming.chat_id, response.messages)
+    response = await host.handle(incoming)
+    await send_messages(deliver, incoming.chat_id, response.messages, is_group=_group(incoming))
 
 
 async def on_button(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
     *,
-    conversation: Conversation,
+    host: ChannelContext,
+    deliver: Deliver,
     admins: frozenset[str],
 ) -> None:
     """An inline button: answer the callback query, then edit in place or send."""
@@ -162,21 +166,23 @@ async def on_button(
     if incoming.is_group:
         manages = await manages_chat(context.bot, chat.id, query.from_user, None)
         incoming = dataclasses.replace(incoming, can_manage=manages)
-    response = await conversation.handle(incoming)
+    response = await host.handle(incoming)
     try:
         await query.answer(response.notice[:200] or None)
     except TelegramError as exc:  # the query may be too old to answer; the reply still matters
         log.info("answerCallbackQuery failed: %s", exc)
-    await deliver_button_response(context.bot, incoming.chat_id, query.message.message_id, response)
+    await deliver_button_response(
+        deliver, incoming.chat_id, query.message.message_id, response, is_group=_group(incoming)
+    )
 
 
 async def on_membership(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, *, conversation: Conversation
+    update: Update, context: ContextTypes.DEFAULT_TYPE, *, host: ChannelContext
 ) -> None:
     """The bot was blocked (private chat) or removed from a group: mark the subscriber inactive."""
     change = update.my_chat_member
     if change is not None and change.new_chat_member.status in ("kicked", "left"):
-        await conversation.chat_gone(CHANNEL, str(change.chat.id))
+        await host.chat_gone(CHANNEL, str(change.chat.id))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -227,6 +233,11 @@ def _addressed_to_other(text: str, bot_username: str | None) -> bool:
     return head.split("@", 1)[1].lower() != (bot_username or "").lower()
 
 
+def _group(incoming: Incoming) -> bool:
+    """Groups and channels share Telegram's per-group limit (20 a minute)."""
+    return incoming.chat_type in ("group", "supergroup", "channel")
+
+
 def _is_admin(user: Any, admins: frozenset[str]) -> bool:
     if user is None:
         return False
@@ -243,7 +254,7 @@ async def start_telegram(
     webhook_secret: str | None = None,
 ) -> None:
     """Initialize and start receiving updates: long polling, or (webhook mode) register the
-    webhook; its updates then arrive through the HTTP front (channels.telegram_webhook)."""
+    webhook; its updates then arrive through the HTTP front (channels.telegram.webhook)."""
     await app.initialize()
     await set_commands(app)  # post_init only runs under run_polling(); we manage the loop
     await app.start()

@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from typing import TextIO
+from typing import Protocol, TextIO
 
-from newsbot.conversation import Conversation, Incoming, Response
+from newsbot.core.incoming import Incoming, Response
 from newsbot.core.render import render_plain
 from newsbot.core.replies import Button
 
@@ -21,10 +21,16 @@ CHANNEL = "console"
 QUIT = frozenset({"/quit", "/exit", "/q"})
 
 
-class ConsoleChannel:
+class Handler(Protocol):
+    async def handle(self, incoming: Incoming) -> Response: ...
+
+
+class ConsoleChat:
+    """The terminal conversation loop (used by `newsbot chat` and the console channel)."""
+
     def __init__(
         self,
-        conversation: Conversation,
+        conversation: Handler,
         stdin: TextIO,
         stdout: TextIO,
         *,
@@ -39,7 +45,7 @@ class ConsoleChannel:
         self.user_name = user_name
         self.prompt = prompt
         self._buttons: list[Button] = []
-        self._lock = threading.Lock()  # the outbox's console sender may print at the same time
+        self.lock = threading.Lock()  # the console sender may print at the same time
 
     async def run(self) -> None:
         """Read lines until /quit or end of input, answering each one."""
@@ -83,13 +89,13 @@ class ConsoleChannel:
     def write(self, text: str) -> None:
         if not text:
             return
-        with self._lock:
+        with self.lock:
             self.stdout.write(text.rstrip() + "\n\n")
             self.stdout.flush()
 
     def _show_prompt(self) -> None:
         if self.prompt:
-            with self._lock:
+            with self.lock:
                 self.stdout.write("> ")
                 self.stdout.flush()
 
