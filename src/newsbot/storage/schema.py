@@ -262,15 +262,3 @@ reply_windows = Table(
     Column("open_until", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
-
-held_messages = Table(
-    "held_messages",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("channel", String(16), nullable=False),
-    Column("chat_id", String(128), nullable=False),
-    Column("kind", String(16), nullable=False),  # digest, alert, reply
-    Column("payload", Text, nullable=False),  # JSON: text, title, description, url, picurl
-    Column("created_at", UTCDateTime, nullable=False),
-    Index("ix_held_messages_channel_chat_id", "channel", "chat_id"),
-)

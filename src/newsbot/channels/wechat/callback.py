@@ -23,19 +23,18 @@ from wechatpy import parse_message
 from wechatpy.replies import ArticlesReply, TextReply
 
 from newsbot.channels.wechat.dialog import WeChatDialog
-from newsbot.channels.wechat.outgoing import Outgoing
 from newsbot.channels.weixin.crypto import CallbackCrypto, CallbackRefused
-from newsbot.channels.weixin.stores import InboundLedgerPort
 from newsbot.channels.weixin.xmlsafe import UnsafeXml, parse_flat_xml
+from newsbot.core.channels import Outbound
 from newsbot.front.routes import HttpRequest, HttpResponse, Route
-from newsbot.ports import Clock
+from newsbot.ports import Clock, InboundLedger
 
 log = logging.getLogger(__name__)
 CHANNEL = "wechat"
 MAX_BODY = 64 * 1024
 SUCCESS = "success"  # WeChat's "no passive reply"; it then waits for nothing
 SPILL_DELAY = 0.5  # later messages leave after the passive reply has been delivered
-SendLater = Callable[[str, Sequence[Outgoing]], Coroutine[Any, Any, None]]
+SendLater = Callable[[str, Sequence[Outbound]], Coroutine[Any, Any, None]]
 
 
 class WeChatCallback:
@@ -43,7 +42,7 @@ class WeChatCallback:
         self,
         crypto: CallbackCrypto,
         dialog: WeChatDialog,
-        ledger: InboundLedgerPort,
+        ledger: InboundLedger,
         send_later: SendLater,
         clock: Clock,
         *,
@@ -146,7 +145,7 @@ class WeChatCallback:
             self._keep(asyncio.create_task(self._spill(openid, rest)))
         return _passive_xml(message, first)
 
-    async def _spill(self, openid: str, rest: Sequence[Outgoing]) -> None:
+    async def _spill(self, openid: str, rest: Sequence[Outbound]) -> None:
         await asyncio.sleep(SPILL_DELAY)
         await self.send_later(openid, rest)
 
@@ -167,13 +166,13 @@ class WeChatCallback:
             await asyncio.gather(*list(self._background), return_exceptions=True)
 
 
-def _passive_xml(message: Any, out: Outgoing) -> str:
-    if out.card:
+def _passive_xml(message: Any, out: Outbound) -> str:
+    if out.card is not None:
         article = {
-            "title": out.card.get("title", ""),
-            "description": out.card.get("description", ""),
-            "image": out.card.get("picurl", ""),
-            "url": out.card.get("url", ""),
+            "title": out.card.title,
+            "description": out.card.description,
+            "image": out.card.image,
+            "url": out.card.url,
         }
         return str(ArticlesReply(message=message, articles=[article]).render())
     return str(TextReply(message=message, content=out.text).render())
