@@ -1,8 +1,8 @@
 """WeChat and WeCom: inbound message dedupe, API tokens, numbered choices, reply windows (all
 shared by every process through the database).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 import sqlalchemy as sa
@@ -10,8 +10,8 @@ from alembic import op
 
 from newsbot.storage.schema import UTCDateTime
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
