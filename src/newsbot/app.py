@@ -28,8 +28,8 @@ from newsbot.service.pages import DigestPublisher
 from newsbot.service.search import Searcher
 from newsbot.storage import db
 from newsbot.storage.articles import ArticleIndexer, ArticleStore
-from newsbot.storage.pages import DigestPageStore
 from newsbot.storage.groups import GroupStore
+from newsbot.storage.pages import DigestPageStore
 from newsbot.storage.search import SearchIndex
 from newsbot.storage.sources import SourceStore
 from newsbot.storage.weixin import ChoiceStore, InboundLedger, ReplyWindows, TokenCache
@@ -174,7 +174,6 @@ class ChannelHost:
 
     def language(self, channel: str, chat_id: str) -> str:
         return self.newsroom.language_of(channel, chat_id)
-
 
     @property
     def groups(self) -> GroupStore:

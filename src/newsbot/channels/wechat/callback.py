@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from wechatpy import parse_message
@@ -34,6 +35,8 @@ CHANNEL = "wechat"
 MAX_BODY = 64 * 1024
 SUCCESS = "success"  # WeChat's "no passive reply"; it then waits for nothing
 SPILL_DELAY = 0.5  # later messages leave after the passive reply has been delivered
+LEDGER_KEEP = timedelta(days=1)  # WeChat retries within seconds; a day is plenty
+PURGE_EVERY = timedelta(hours=1)
 SendLater = Callable[[str, Sequence[Outbound]], Coroutine[Any, Any, None]]
 
 
@@ -57,6 +60,7 @@ class WeChatCallback:
         self.budget = budget
         self.path = path
         self._background: set[asyncio.Task[Any]] = set()
+        self._purged_at: datetime | None = None
 
     def routes(self) -> list[Route]:
         return [
@@ -100,7 +104,11 @@ class WeChatCallback:
         self.crypto.verify(query.get("signature", ""), timestamp, nonce)
 
     async def _reply_once(self, key: str, message: Any) -> str:
-        inbound = await asyncio.to_thread(self.ledger.begin, CHANNEL, key, self.clock.now())
+        now = self.clock.now()
+        if self._purged_at is None or now - self._purged_at > PURGE_EVERY:
+            self._purged_at = now  # the ledger only needs to outlive WeChat's retries
+            await asyncio.to_thread(self.ledger.purge, now - LEDGER_KEEP)
+        inbound = await asyncio.to_thread(self.ledger.begin, CHANNEL, key, now)
         if not inbound.first:
             return inbound.reply or await self._answer_of_first(key)
         late = asyncio.Event()
