@@ -59,6 +59,19 @@ def demo_settings(tmp_path: Path, api: FakeBotAPI) -> object:
     return load_settings(ROOT / "config" / "demo.toml", environ)
 
 
+def state(tmp_path: Path) -> str:
+    """What the database says, for a failure message."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+    with engine.connect() as conn:
+        sources = conn.execute(text("select key, last_status, last_error from sources")).all()
+        articles = conn.execute(text("select count(*) from articles")).scalar()
+        kinds = conn.execute(text("select kind, state, count(*) from outbox group by 1, 2")).all()
+    engine.dispose()
+    return f"sources {sources}; {articles} articles; outbox {kinds}"
+
+
 def digests_of(messages: list[dict[str, object]]) -> list[dict[str, object]]:
     return [m for m in messages if str(m["plain"]).startswith("📰 每日摘要")]
 
@@ -100,9 +113,15 @@ async def test_600_subscribers_get_their_digest_and_an_alert_arrives(tmp_path: P
                     f"429s {api.stats.too_many}; at {clock.now()} (digest time {at})"
                 ) from None
             appeared = START + every  # the first article published after the start
-            await api.async_wait_for(
-                lambda: any("🔔 关键词:" in str(m["plain"]) for m in api.messages(chats[0])), 120
-            )
+            try:
+                await api.async_wait_for(
+                    lambda: any(
+                        str(m["plain"]).startswith("🔔 关键词") for m in api.messages(chats[0])
+                    ),
+                    120,
+                )
+            except AssertionError:
+                raise AssertionError(f"no alert by {clock.now()}: {state(tmp_path)}") from None
             alerted = clock.now()
             await asyncio.sleep(2)  # anything extra (a second digest) would show up now
         finally:
@@ -116,6 +135,6 @@ async def test_600_subscribers_get_their_digest_and_an_alert_arrives(tmp_path: P
             texts = Counter(str(m["plain"]) for m in messages)
             assert max(texts.values()) == 1, texts  # no duplicates
         assert api.stats.too_many == 0
-        alert = next(m for m in api.messages(chats[0]) if "🔔 关键词:" in str(m["plain"]))
+        alert = next(m for m in api.messages(chats[0]) if str(m["plain"]).startswith("🔔 关键词"))
         assert keyword in str(alert["plain"])
         assert alerted - appeared <= timedelta(minutes=5)
