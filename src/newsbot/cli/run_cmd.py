@@ -178,6 +178,9 @@ def _http_front(newsroom: Newsroom) -> Any:
     front = HttpFront(settings.http.listen, settings.http.port)
     if settings.health.enabled:
         front.add(health_routes(newsroom.engine, newsroom.clock))
+    from newsbot.app import digest_pages
+
+    front.add(digest_pages(newsroom).routes())
     return front
 
 
