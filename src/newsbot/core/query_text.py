@@ -136,23 +136,20 @@ def compact(text: str) -> str:
 
 def whole_word_at(compact_text: str, start: int, end: int) -> bool:
     """True when compact_text[start:end] begins and ends on word boundaries: the ends of a
-    unit, or a place where jieba cuts the Han run (质量发展 inside 推动/高质量/发展 is not)."""
+    unit (units are space-separated in compact text), or a place where jieba cuts the Han run
+    (质量发展 inside 推动/高质量/发展 is not)."""
     return _boundary(compact_text, start) and _boundary(compact_text, end)
 
 
 def _boundary(compact_text: str, at: int) -> bool:
-    if at <= 0 or at >= len(compact_text):
+    if at <= 0 or at >= len(compact_text) or compact_text[at - 1] in " |":
         return True
-    before, after = compact_text[at - 1], compact_text[at]
-    if not (is_han(before) and is_han(after)):
+    if compact_text[at] in " |":
         return True
-    run_start = at
-    while run_start > 0 and is_han(compact_text[run_start - 1]):
-        run_start -= 1
-    run_end = at
-    while run_end < len(compact_text) and is_han(compact_text[run_end]):
-        run_end += 1
-    return at - run_start in _cuts(compact_text[run_start:run_end])
+    start = max(compact_text.rfind(" ", 0, at), compact_text.rfind("|", 0, at)) + 1
+    ends = [e for e in (compact_text.find(" ", at), compact_text.find("|", at)) if e >= 0]
+    unit = compact_text[start : min(ends, default=len(compact_text))]
+    return not is_han(unit) or at - start in _cuts(unit)
 
 
 @lru_cache(maxsize=4096)
