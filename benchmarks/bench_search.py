@@ -116,7 +116,7 @@ def shift(doc: Any, offset: int) -> Any:
     if not offset:
         return doc
     if isinstance(doc, IndexDoc):
-        return IndexDoc(doc.article_id + offset, doc.fields, doc.words)
+        return IndexDoc(doc.article_id + offset, doc.fields)
     return baseline_documents.IndexDoc(doc.article_id + offset, doc.title, doc.points, doc.body)
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from newsbot.core import segment
 
 # Bump when tokenisation here changes; the index records SEGMENTER_VERSION + this.
-TOKENIZER_VERSION = "search-bigrams-1"
+TOKENIZER_VERSION = "search-bigrams-2"
 INDEX_VERSION = f"{segment.SEGMENTER_VERSION}/{TOKENIZER_VERSION}"
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
@@ -118,12 +118,18 @@ def gram_stream(text: str) -> list[str]:
 
 
 def unit_grams(found: list[str]) -> list[str]:
+    """A Han run right after a number or word (1.2万人, 4804条) also starts with its first
+    character alone, so 1.2万 is the exact phrase 1 2 万 rather than a costly prefix 万*."""
     tokens: list[str] = []
+    after_word = False
     for unit in found:
         if is_han(unit):
+            if after_word:
+                tokens.append(unit[0])
             tokens.extend(unit[i : i + 2] for i in range(len(unit)))
         else:
             tokens.append(unit)
+        after_word = not is_han(unit)
     return tokens
 
 
