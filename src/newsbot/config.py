@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from newsbot.core.models import DEFAULT_DIGEST_TIME, DEFAULT_SUMMARY, DEFAULT_TIMEZONE
 from newsbot.errors import ConfigError
 
 DEFAULT_CONFIG = Path("config/newsbot.toml")
@@ -145,10 +146,10 @@ class ExtractionSettings(_Section):
 
 
 class SummarySettings(_Section):
-    min_points: int = Field(3, ge=1, le=10)
-    max_points: int = Field(5, ge=1, le=10)
-    max_point_chars: int = Field(220, ge=20, le=500)
-    headline_figures: int = Field(4, ge=0, le=10)
+    min_points: int = Field(DEFAULT_SUMMARY.min_points, ge=1, le=10)
+    max_points: int = Field(DEFAULT_SUMMARY.max_points, ge=1, le=10)
+    max_point_chars: int = Field(DEFAULT_SUMMARY.max_point_chars, ge=20, le=500)
+    headline_figures: int = Field(DEFAULT_SUMMARY.headline_figures, ge=0, le=10)
 
 
 class SearchSettings(_Section):
@@ -158,8 +159,8 @@ class SearchSettings(_Section):
 
 
 class DeliverySettings(_Section):
-    default_time: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    default_timezone: str = "Asia/Shanghai"
+    default_time: str = Field(DEFAULT_DIGEST_TIME, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    default_timezone: str = DEFAULT_TIMEZONE
 
     @field_validator("default_timezone")
     @classmethod
@@ -200,6 +201,13 @@ class WeChatSettings(_Section):
     app_secret: SecretStr | None = None
     encoding_aes_key: SecretStr | None = None
     api_base_url: str = "https://api.weixin.qq.com"
+    # Past this many seconds the passive reply is "success" and the answer goes by
+    # customer-service message (WeChat allows 5 s including the network).
+    passive_budget_seconds: float = Field(4.0, gt=0, lt=5)
+    # A subscription-notification template for digests outside the 48 h window (optional).
+    notice_template_id: str = ""
+    notice_title_field: str = "thing1"
+    notice_date_field: str = "time2"
 
 
 class WeComSettings(_Section):
@@ -213,6 +221,17 @@ class WeComSettings(_Section):
 class ConsoleSettings(_Section):
     enabled: bool = True
     chat_id: str = "console"
+
+
+class DemoSettings(_Section):
+    """The live demo (docs/demo.md): `newsbot run` serves the bundled sample portal on loopback,
+    moved into the present, and polls it there instead of reading the files."""
+
+    live_portal: bool = False
+    listen: str = "127.0.0.1"
+    port: int = Field(0, ge=0, le=65535)  # 0: any free port (the sources follow it)
+    initial_articles: int = Field(8, ge=1)
+    release_every_seconds: float = Field(180.0, gt=0)
 
 
 class SchedulerSettings(_Section):
@@ -264,6 +283,7 @@ class Settings(_Section):
     wechat: WeChatSettings = WeChatSettings()
     wecom: WeComSettings = WeComSettings()
     console: ConsoleSettings = ConsoleSettings()
+    demo: DemoSettings = DemoSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     health: HealthSettings = HealthSettings()
     http: HttpSettings = HttpSettings()

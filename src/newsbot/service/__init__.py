@@ -18,12 +18,12 @@ from newsbot.config import Settings
 from newsbot.core.models import Article, Subscriber
 from newsbot.core.replies import Message
 from newsbot.errors import NewsbotError
-from newsbot.ports import ChannelSender, Clock
+from newsbot.ports import ChannelSender, Clock, Outbound
 from newsbot.service.channels import ChannelRegistry
 from newsbot.service.delivery import DeliveryReport, DeliveryService
 from newsbot.service.ingest import Ingestor, SourceReport
 from newsbot.service.search import Searcher, SearchResults
-from newsbot.service.sending import SendReport
+from newsbot.service.sending import SendReport, outbound_of
 from newsbot.service.subscriptions import Subscriptions
 from newsbot.storage.sources import SourceState
 
@@ -133,6 +133,16 @@ class Newsroom:
 
         return load_or_create_secret(self.engine, name)
 
+    def take_held(self, channel: str, chat_id: str) -> list[Outbound]:
+        """The recipient's held messages, for the channel to deliver now (WeChat's passive
+        reply); they count as sent."""
+        rows = self._delivery().outbox.take_held(channel, chat_id, self.clock.now())
+        return [outbound_of(row) for row in rows]
+
+    def language_of(self, channel: str, chat_id: str) -> str:
+        subscriber = self.subscriptions.store.get(channel, chat_id)
+        return subscriber.language if subscriber is not None else "zh"
+
     def recipient_wrote(self, channel: str, chat_id: str) -> int:
         """The recipient wrote to us: messages held until they did (WeChat's 48 h window) are
         due again. Returns how many."""
@@ -164,6 +174,14 @@ class Newsroom:
     def queue_alerts(self, article_ids: Sequence[int]) -> int:
         """Keyword alerts for these articles (pushed, capped, quiet hours respected)."""
         return self._delivery().queue_alerts(article_ids)
+
+    def digest_now(self, subscriber: Subscriber) -> Message | None:
+        """/digest: the window's digest now, or on a quiet day the newest articles (with a note);
+        None when nothing is stored at all. Nothing is recorded: the daily digest still comes."""
+        return self._delivery().digest_now(subscriber, self.clock.now())
+
+    def article_count(self) -> int:
+        return self._ingest().articles.count()
 
     def build_digest(self, subscriber: Subscriber, now: datetime | None = None) -> Message:
         """The digest of the last window for /digest (nothing recorded)."""

@@ -16,30 +16,30 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import html
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from typing import Protocol
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, select
 
 from newsbot.config import Settings
 from newsbot.core import schedule
-from newsbot.core.channels import ChannelProfile
 from newsbot.core.digest import (
     Digest,
     Matcher,
     build_digest,
     digest_message,
 )
+from newsbot.core.i18n import t
 from newsbot.core.models import Article, Subscriber
-from newsbot.core.render import render_for
-from newsbot.core.replies import Message
+from newsbot.core.replies import Message, text_block
 from newsbot.ports import Clock
+from newsbot.service import digest_out
 from newsbot.service.alerts import AlertQueue
 from newsbot.service.channels import ChannelRegistry
+from newsbot.service.pages import DigestPublisher
 from newsbot.service.sending import OutboxSender, SendReport
 from newsbot.storage import db
 from newsbot.storage.digests import (
@@ -55,6 +55,7 @@ from newsbot.storage.outbox import NewMessage, OutboxStore
 from newsbot.storage.schema import deliveries
 
 log = logging.getLogger(__name__)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CLAIM_BATCH = 200  # subscribers per transaction in the digest tick
 MAX_CANDIDATES = 2000  # articles read per tick; a day of the portal is a few hundred
 
@@ -64,6 +65,8 @@ Slotted = tuple[Subscriber, schedule.DigestSlot]
 
 class ArticleReader(Protocol):
     def get(self, article_id: int) -> Article | None: ...
+
+    def latest(self, limit: int) -> list[Article]: ...
 
     def recent(
         self, since: datetime, limit: int, sections: Sequence[str] = ()
@@ -102,6 +105,7 @@ class DeliveryService:
         channels: ChannelRegistry | None = None,
         *,
         matcher_factory: Callable[[], Matcher] = default_matcher,
+        pages: DigestPublisher | None = None,
     ) -> None:
         self.settings = settings.delivery
         self.engine = engine
@@ -111,6 +115,7 @@ class DeliveryService:
         self.outbox = OutboxStore(engine)
         self.subscribers = DeliverySubscribers(engine)
         self.matcher_factory = matcher_factory
+        self.pages = pages  # digest web pages, when [http] public_url is set
         self.leader = LeaderLock(engine)
         self.watermark = AlertWatermark(engine)
         self.channels = channels if channels is not None else ChannelRegistry()
@@ -131,7 +136,7 @@ class DeliveryService:
             self.channels,
             clock,
             max_attempts=d.max_attempts,
-            batch_size=max(50, int(d.rate_per_second * 4)),
+            batch_size=max(500, int(d.rate_per_second * 4)),  # many chats: every channel busy
             db_threads=4 if db.is_postgres(engine) else 1,
         )
 
@@ -209,6 +214,8 @@ class DeliveryService:
         now: datetime,
         report: DeliveryReport,
     ) -> None:
+        if self.pages is not None:
+            _ = self.pages.key  # read (or create) it before this process holds the writer
         with self.engine.begin() as conn:
             wanted = [(subscriber.id, slot.local_date_key) for subscriber, slot in batch]
             claimed = self.records.claim_many(conn, wanted, "claimed", now)
@@ -220,7 +227,7 @@ class DeliveryService:
                     continue
                 fresh = [a for a in candidates if a.id not in seen.get(subscriber.id, set())]
                 digest = self._digest(subscriber, fresh, slot.local_date_key, now, matcher)
-                chunks = self._digest_messages(subscriber, digest)
+                chunks = self._digest_messages(conn, subscriber, digest)
                 messages.extend(chunks)
                 outcomes.append(
                     (claimed[subscriber.id], QUEUED if chunks else EMPTY, len(digest.items))
@@ -239,12 +246,16 @@ class DeliveryService:
         local_date: str,
         now: datetime,
         matcher: Matcher,
+        *,
+        since: datetime | None = None,
+        window: timedelta | None = None,
     ) -> Digest:
-        window = timedelta(hours=self.settings.window_hours)
+        """The one digest builder: the daily digest, /digest and the quiet-day fallback."""
+        window = window or timedelta(hours=self.settings.window_hours)
         return build_digest(
             subscriber,
             articles,
-            since=schedule.digest_since(subscriber.last_digest_at, now, window),
+            since=since or schedule.digest_since(subscriber.last_digest_at, now, window),
             now=now,
             local_date=local_date,
             max_items=self.settings.max_items,
@@ -252,15 +263,16 @@ class DeliveryService:
             window=window,
         )
 
-    def _digest_messages(self, subscriber: Subscriber, digest: Digest) -> list[NewMessage]:
-        rendered = rendered_digest(
-            self.channels.profile(subscriber.channel),
-            replace(digest, subscriber_id=0),
-            self.settings.empty_day,
-        )
+    def _digest_messages(
+        self, conn: Any, subscriber: Subscriber, digest: Digest
+    ) -> list[NewMessage]:
+        profile = self.channels.profile(subscriber.channel)
+        page_url = None
+        if self.pages is not None and not digest.empty:
+            page_url = self.pages.publish(conn, digest, subscriber.timezone, self.clock.now())
+        rendered = digest_out.rendered(profile, digest, self.settings.empty_day, page_url)
         if rendered is None:
             return []
-        chunks, owners, link_preview = rendered
         return [
             NewMessage(
                 dedupe_key=f"digest:{subscriber.id}:{digest.local_date}:{index}",
@@ -268,32 +280,58 @@ class DeliveryService:
                 channel=subscriber.channel,
                 chat_id=subscriber.chat_id,
                 kind="digest",
-                payload={"text": chunk, "link_preview": link_preview, "group": subscriber.is_group},
-                article_ids=tuple(a for a, owner in owners.items() if owner == index),
+                payload={
+                    "text": chunk,
+                    "link_preview": rendered.link_preview,
+                    "group": subscriber.is_group,
+                    **({"card": rendered.card} if rendered.card else {}),
+                },
+                article_ids=tuple(a for a, owner in rendered.owners.items() if owner == index),
             )
-            for index, chunk in enumerate(chunks)
+            for index, chunk in enumerate(rendered.chunks)
         ]
 
     # --- on demand and alerts -----------------------------------------------------------------
 
     def build_digest(self, subscriber: Subscriber, now: datetime) -> Message:
-        """/digest: the last window's digest now (not recorded: the daily one still comes)."""
+        """The last window's digest now, "no news today" included (nothing recorded)."""
         window = timedelta(hours=self.settings.window_hours)
         articles = self.articles.recent(now - window, MAX_CANDIDATES, subscriber.sections)
         local = schedule.local_date(now, subscriber.timezone).isoformat()
-        digest = build_digest(
-            subscriber,
-            articles,
-            since=now - window,
-            now=now,
-            local_date=local,
-            max_items=self.settings.max_items,
-            matcher=self.matcher_factory(),
-            window=window,
+        digest = self._digest(
+            subscriber, articles, local, now, self.matcher_factory(), since=now - window
         )
         message = digest_message(digest, "notice")
         assert message is not None  # "notice" always gives a message
         return message
+
+    def digest_now(self, subscriber: Subscriber, now: datetime) -> Message | None:
+        """/digest: the last window's digest (nothing recorded: the daily one still comes); on
+        a quiet day the newest stored articles instead, with a note saying so, so /digest is
+        never a dead end. None only when nothing is stored at all."""
+        window = timedelta(hours=self.settings.window_hours)
+        local = schedule.local_date(now, subscriber.timezone).isoformat()
+        matcher = self.matcher_factory()
+        recent = self.articles.recent(now - window, MAX_CANDIDATES, subscriber.sections)
+        digest = self._digest(subscriber, recent, local, now, matcher, since=now - window)
+        if not digest.empty:
+            return digest_message(digest, "skip")
+        wanted = set(subscriber.sections)
+        latest = [
+            a
+            for a in self.articles.latest(self.settings.max_items * 3)
+            if not wanted or a.section in wanted
+        ]
+        everything = now - EPOCH
+        digest = self._digest(
+            subscriber, latest, local, now, matcher, since=EPOCH, window=everything
+        )
+        message = digest_message(digest, "skip")
+        if message is None:
+            return None
+        hours = self.settings.window_hours
+        note = text_block(t(subscriber.language, "digest.latest_instead", hours=hours))
+        return Message((note, *message.blocks), message.buttons, message.link_preview)
 
     def queue_new_alerts(self) -> int:
         """Alerts for every article stored since the last call (run after each poll tick)."""
@@ -338,33 +376,3 @@ class DeliveryService:
                 "%d outbox message(s) were in flight at a crash; resending (may duplicate)", count
             )
         return count
-
-
-@functools.lru_cache(maxsize=1024)
-def rendered_digest(
-    profile: ChannelProfile, digest: Digest, empty_day: str
-) -> tuple[tuple[str, ...], dict[int, int], bool] | None:
-    """(chunks, article -> chunk index, link preview) of a digest; memoised because most
-    subscribers of a fan-out share the same digest (same sections, no keywords)."""
-    message = digest_message(digest, empty_day)
-    if message is None:
-        return None
-    chunks = tuple(render_for(profile, message))
-    return chunks, _chunk_of_articles(digest, chunks), message.link_preview
-
-
-def _chunk_of_articles(digest: Digest, chunks: Sequence[str]) -> dict[int, int]:
-    """article id -> index of the chunk that carries its link (the ledger's 'which message')."""
-    owners: dict[int, int] = {}
-    for item in digest.items:
-        index = next(
-            (
-                i
-                for i, chunk in enumerate(chunks)
-                if item.url in chunk or html.escape(item.url) in chunk
-            ),
-            0,
-        )
-        for article_id in (item.article_id, *item.merged_ids):
-            owners[article_id] = index
-    return owners

@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from newsbot.core.models import DEFAULT_DIGEST_TIME, DEFAULT_TIMEZONE
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in, aware UTC datetimes out, naive UTC on disk."""
@@ -120,8 +122,8 @@ subscribers = Table(
     Column("chat_type", String(16), nullable=False, default="private"),
     Column("display_name", String(200)),
     Column("language", String(8), nullable=False, default="zh"),
-    Column("timezone", String(64), nullable=False, default="Asia/Shanghai"),
-    Column("digest_time", String(5), nullable=False, default="08:00"),
+    Column("timezone", String(64), nullable=False, default=DEFAULT_TIMEZONE),
+    Column("digest_time", String(5), nullable=False, default=DEFAULT_DIGEST_TIME),
     Column("digest_enabled", Boolean, nullable=False, default=True),
     Column("sections", Text, nullable=False, default=""),
     Column("alert_mode", String(8), nullable=False, default="push"),
@@ -226,4 +228,64 @@ robot_groups = Table(
     Column("last_error_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime),
+)
+
+# --- digest pages (migration 0008) -------------------------------------------------------------
+
+digest_pages = Table(
+    "digest_pages",
+    metadata,
+    Column("token", String(64), primary_key=True),  # unguessable: 192 random bits, base64url
+    Column("subscriber_id", Integer, ForeignKey("subscribers.id", ondelete="CASCADE")),
+    Column("local_date", String(10), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("html", Text, nullable=False),  # rendered once: the page shows what was sent
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_digest_pages_expires_at", "expires_at"),
+)
+
+# --- WeChat and WeCom callbacks and API (migration 0009) ---------------------------------------
+
+inbound_messages = Table(
+    "inbound_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String(16), nullable=False),
+    Column("dedupe_key", String(200), nullable=False),  # MsgId, or FromUserName:CreateTime
+    Column("state", String(16), nullable=False),  # working, answered
+    Column("reply", Text),  # the passive reply (plain XML, or "success")
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("answered_at", UTCDateTime),
+    UniqueConstraint("channel", "dedupe_key"),
+    Index("ix_inbound_messages_created_at", "created_at"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("key", String(100), primary_key=True),  # e.g. wechat:<app id>
+    Column("token", Text, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+chat_choices = Table(
+    "chat_choices",
+    metadata,
+    Column("channel", String(16), primary_key=True),
+    Column("chat_id", String(128), primary_key=True),
+    Column("choices", Text, nullable=False),  # JSON list of button payloads, numbered from 1
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+reply_windows = Table(
+    "reply_windows",
+    metadata,
+    Column("channel", String(16), primary_key=True),
+    Column("chat_id", String(128), primary_key=True),
+    Column("quota_left", Integer, nullable=False),
+    Column("open_until", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )
