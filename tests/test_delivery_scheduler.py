@@ -152,3 +152,16 @@ async def test_pacer_group_limit_20_per_minute() -> None:
     for i in range(21):
         await pacer.acquire(str(i))  # private chats have no per-minute window
     assert timer() - private_start < 1
+
+
+async def test_a_group_window_counts_a_send_from_its_answer() -> None:
+    """A request that took 5 s to be answered may have arrived late: the window counts from the
+    answer, so the 21st message waits 61 s after that answer, not after the first acquire."""
+    pacer, timer = fake_pacer(rate=1000, per_chat=100)
+    start = timer()
+    await pacer.acquire("g", group=True)
+    timer.value += 5.0  # the first request's answer came 5 s later
+    pacer.delivered("g", group=True)
+    for _ in range(20):
+        await pacer.acquire("g", group=True)
+    assert timer() - start >= 5.0 + 61
