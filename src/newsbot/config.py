@@ -200,6 +200,13 @@ class WeChatSettings(_Section):
     app_secret: SecretStr | None = None
     encoding_aes_key: SecretStr | None = None
     api_base_url: str = "https://api.weixin.qq.com"
+    # Past this many seconds the passive reply is "success" and the answer goes by
+    # customer-service message (WeChat allows 5 s including the network).
+    passive_budget_seconds: float = Field(4.0, gt=0, lt=5)
+    # A subscription-notification template for digests outside the 48 h window (optional).
+    notice_template_id: str = ""
+    notice_title_field: str = "thing1"
+    notice_date_field: str = "time2"
 
 
 class WeComSettings(_Section):
@@ -213,6 +220,17 @@ class WeComSettings(_Section):
 class ConsoleSettings(_Section):
     enabled: bool = True
     chat_id: str = "console"
+
+
+class DemoSettings(_Section):
+    """The live demo (docs/demo.md): `newsbot run` serves the bundled sample portal on loopback,
+    moved into the present, and polls it there instead of reading the files."""
+
+    live_portal: bool = False
+    listen: str = "127.0.0.1"
+    port: int = Field(0, ge=0, le=65535)  # 0: any free port (the sources follow it)
+    initial_articles: int = Field(8, ge=1)
+    release_every_seconds: float = Field(180.0, gt=0)
 
 
 class SchedulerSettings(_Section):
@@ -264,6 +282,7 @@ class Settings(_Section):
     wechat: WeChatSettings = WeChatSettings()
     wecom: WeComSettings = WeComSettings()
     console: ConsoleSettings = ConsoleSettings()
+    demo: DemoSettings = DemoSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     health: HealthSettings = HealthSettings()
     http: HttpSettings = HttpSettings()
