@@ -15,12 +15,15 @@ from newsbot.core import segment
 from newsbot.core.figure_rules import BLOCKING, UNITS
 from newsbot.core.text import spaced
 
-_MAX_LABEL = 8
+_MAX_LABEL = 12
 _CONTEXT = 40  # characters before a figure searched for its label
 CLAUSE_BREAK = re.compile(r"[，,。；;：:、！？!?（）()“”「」《》\s]")
 # Words a label neither starts nor ends with (whole jieba words, never characters of one).
 _LEAD_STOPS = frozenset(
-    spaced("其中 共计 合计 总计 累计 共有 共 计 达到 达 为 是 有 和 与 及 等 的 了 将 把 约 已有")
+    spaced(
+        "其中 共计 合计 总计 累计 共有 共 计 达到 达 为 是 有 和 与 及 等 的 了 将 把 约 已有 "
+        "全国 全省 全市 全县 全区 全镇 全乡 全村"  # the scope, not what is counted
+    )
 )
 _TAIL_STOPS = frozenset(
     spaced(
@@ -68,83 +71,115 @@ _CHANGE_HEAD_RE = re.compile(
 _PRONOUNS = frozenset(spaced("我们 他们 她们 咱们 大家 我 他 她 它 其 该 这 那 其他"))
 _CJK_RE = re.compile(r"[\u3400-\u9fff]+")
 _HAS_NUMBER_RE = re.compile(r"[0-9０-９零〇一二两三四五六七八九十百]")
+_DIGIT_RE = re.compile(r"[0-9０-９]")
+_NUMERAL_START_RE = re.compile(r"[零〇一二两三四五六七八九十百千万亿半几数]")
+_MEASURES = frozenset((*UNITS, *BLOCKING))
+# Words of comparison and threshold that follow a number (45人|以下|标准班额比例).
+_THRESHOLDS = frozenset(spaced("以下 以上 以内 以外 左右 上下 之间 之内 以来 余 多 许 来 几"))
+# A label is what follows the last of these inside it (投入按|增量部分 -> 增量部分).
+_PREPOSITIONS = frozenset(
+    spaced("对 对于 按 按照 依照 根据 在 向 从 由 给 把 被 于 跟 同 以 关于 通过 经过")
+)
 
 
 def label(sentence: str, start: int, end: int) -> str:
     """What the figure sentence[start:end] counts: the subject of a change it is part of, else
-    the noun right after its unit, else the clause right before it."""
+    the noun right after its unit, else the clause right before it. Always a run of whole words
+    of the sentence as segmented as a whole (never of a fragment that starts inside a word)."""
     # Bounded windows: a label is near its figure, and a 1 MB sentence stays linear.
-    head = _clause_before(sentence[max(0, start - _CONTEXT) : start])
-    subject = _change_subject(head, sentence[end : end + 12])
-    if subject is not None:
-        named = _label_before(subject)
+    lo = _clause_start(sentence, start)
+    head = sentence[lo:start]
+    subject_end = _change_subject_end(head, sentence[end : end + 12])
+    if subject_end is not None:
+        named = _label_before(sentence, lo, lo + subject_end)
         # 我们从3个人发展到现在的46人: no subject worth a label, and no label beats a wrong one.
         return "" if named in _PRONOUNS else named
-    return _label_after(sentence[end : end + 16]) or _label_before(head)
+    return _label_after(sentence, end) or _label_before(sentence, lo, start)
 
 
 def change_role(sentence: str, start: int, end: int) -> str:
     """ "to" for the new value of a change from A to B, "from" for the old one, else ""."""
-    head = _clause_before(sentence[max(0, start - _CONTEXT) : start])
+    head = sentence[_clause_start(sentence, start) : start]
     if _FROM_HEAD_RE.search(head) and _FROM_TAIL_RE.match(sentence[end : end + 12]):
         return "from"
-    if _to_subject(head) is not None:
+    if _to_subject_end(head) is not None:
         return "to"
     return ""
 
 
-def _change_subject(head: str, tail: str) -> str | None:
-    """The text before 由/从 when the figure is either end of a change, else None."""
+def _change_subject_end(head: str, tail: str) -> int | None:
+    """Where the subject before 由/从 ends when the figure is either end of a change, else None."""
     found = _FROM_HEAD_RE.search(head)
     if found and _FROM_TAIL_RE.match(tail):
-        return head[: found.start()]
-    return _to_subject(head)
+        return found.start()
+    return _to_subject_end(head)
 
 
-def _to_subject(head: str) -> str | None:
+def _to_subject_end(head: str) -> int | None:
     if not _TO_TAIL_RE.search(head):
         return None
     at = max(head.rfind("由"), head.rfind("从"))
     if at < 0 or not _HAS_NUMBER_RE.search(head, at + 1):
         return None
-    return head[:at]
+    return at
 
 
-def _clause_before(text: str) -> str:
-    return CLAUSE_BREAK.split(text)[-1] if text else ""
+def _clause_start(sentence: str, start: int) -> int:
+    """Start of the clause holding sentence[start], looking back at most _CONTEXT characters."""
+    lo = max(0, start - _CONTEXT)
+    breaks = list(CLAUSE_BREAK.finditer(sentence, lo, start))
+    return breaks[-1].end() if breaks else lo
 
 
-def _label_after(fragment: str) -> str:
+def _words_between(sentence: str, lo: int, hi: int) -> list[str]:
+    """The sentence's whole words lying inside sentence[lo:hi]; a word cut by either end is out."""
+    return [word for at, word in _spans(sentence) if at >= lo and at + len(word) <= hi]
+
+
+def _label_after(sentence: str, end: int) -> str:
     """The noun phrase right after a measure word: 175个|党组织|划归 -> 党组织. A verb inside it
     counts only when a noun follows (党建|孵化|站), so 36个|项目|开工 stays 项目."""
-    # 80%以上的|跌落相关伤害: the share of what
-    # 9毛|钱信息费: 钱 belongs to the unit (毛钱, 元钱), not to the label.
-    clause = CLAUSE_BREAK.split(fragment, maxsplit=1)[0].removeprefix("钱").removeprefix("的")
-    if len(clause) < 2:
+    words: list[str] = []
+    for at, word in _spans(sentence):
+        if at + len(word) <= end:
+            continue
+        if at < end or at >= end + 16 or CLAUSE_BREAK.match(word):
+            # 9毛|钱信息费: a word the unit ends inside (毛钱, 元钱) belongs to the unit.
+            if at < end:
+                continue
+            break
+        words.append(word)
+    if words and words[0] in ("的", "钱"):
+        words = words[1:]  # 80%以上的|跌落相关伤害: the share of what
+    if sum(map(len, words)) < 2:
         return ""
     tags = _word_tags()
-    label = pending = ""
-    for word in _merge_suffixes(_words(clause)):
+    label: list[str] = []
+    pending = ""
+    for word in _merge_suffixes(words):
         # Words jieba cannot tag (user dictionary, names) are nouns; digits and Latin are not.
         tag = "v" if word.endswith("化") and len(word) > 1 else tags.get(word, _guess_tag(word))
-        if word in _LABEL_STOPS or len(label) + len(pending) + len(word) > _MAX_LABEL:
+        size = sum(map(len, label)) + len(pending) + len(word)
+        if word in _LABEL_STOPS or size > _MAX_LABEL:
             break
         if word in _HEAD_NOUNS and label:
-            label, pending = label + pending + word, ""
+            label += [pending, word] if pending else [word]
+            pending = ""
         elif pending:
             if not tag.startswith("n"):
                 break
-            label, pending = label + pending + word, ""
+            label += [pending, word]
+            pending = ""
         elif tag.startswith(_NOUN_TAGS) or (not label and tag in ("a", "b")):  # 临时|党支部
-            label += word
+            label.append(word)
         elif label and tag.startswith("v") and not pending:
             pending = word
         else:
             break
-    return _clean([label])
+    return _clean(label)
 
 
-def _merge_suffixes(words: tuple[str, ...]) -> list[str]:
+def _merge_suffixes(words: list[str]) -> list[str]:
     """常态|化 -> 常态化: a -化 formation is one (verbal) word, not a noun and a suffix."""
     merged: list[str] = []
     for word in words:
@@ -163,50 +198,77 @@ def _guess_tag(word: str) -> str:
     return "v" if word.endswith("化") else "n"
 
 
-def _label_before(clause: str) -> str:
+def _label_before(sentence: str, lo: int, hi: int) -> str:
     """The words right before the number, after any other number in the clause, without the
-    verb that leads to the figure; whole jieba words only, and no one-character word cut off
-    from the word before it (公办|园|幼儿占比 -> 幼儿占比)."""
-    clause = clause.rstrip("□")
-    for prefix in _APPROX_PREFIXES:
-        if clause.endswith(prefix):
-            clause = clause[: -len(prefix)]
-            break
-    numbers = list(_NUMBER_RE.finditer(clause))
+    verb that leads to the figure; whole words only, and no run of one-character words cut
+    off from the words before it (普|惠|小|微|贷款余额 never becomes 惠小微贷款余额)."""
+    words = _words_between(sentence, lo, hi)
+    while words and (words[-1].strip("□") == "" or words[-1] in _APPROX_PREFIXES):
+        words.pop()
+    numbers = [i for i, word in enumerate(words) if is_number_word(word)]
     if numbers:
-        clause = clause[numbers[-1].end() :]
-    words = list(_words(clause))
+        words = words[numbers[-1] + 1 :]
+        while words and words[0] in _MEASURES:
+            words = words[1:]  # 45|人|以下标准班额比例, 312|户|农户: the measure of that number
     while words and (words[-1] in _TAIL_STOPS or _CHANGE_TAIL_RE.fullmatch(words[-1])):
         if words.pop() in ("到", "至") and words and _CHANGE_HEAD_RE.fullmatch(words[-1]):
             words.pop()  # 占比|提高|到 52.3%: the verb of the change is no part of the label
     picked: list[str] = []
     for word in reversed(words):
         if sum(map(len, picked)) + len(word) > _MAX_LABEL:
-            if picked and len(picked[0]) == 1:
+            while picked and len(picked[0]) == 1:
                 picked.pop(0)
             break
         picked.insert(0, word)
     return _clean(picked)
 
 
+def is_number_word(word: str) -> bool:
+    """A word that is or bears a number: 30, 万元, 四级, 首次, 一次性."""
+    if _DIGIT_RE.search(word):
+        return True
+    if word in _HEAD_NOUNS:
+        return False  # 便民服务|点: jieba tags the noun 点 as a numeral
+    tag = _word_tags().get(word, "")
+    if tag in ("m", "mq"):
+        return True
+    return bool(_NUMERAL_START_RE.match(word)) and not tag.startswith("n")
+
+
+def bad_label_start(word: str) -> bool:
+    """Words a label never starts with: numbers, measure words (tagged q), thresholds (以下, 左右),
+    prepositions, conjunctions, particles and filler (其中, 共计)."""
+    if is_number_word(word) or word in _THRESHOLDS or word in _PREPOSITIONS:
+        return True
+    if word in _LEAD_STOPS or word in _PRONOUNS:
+        return True
+    return _word_tags().get(word, "n").startswith(("p", "c", "u", "f", "q"))
+
+
 def _clean(words: list[str]) -> str:
-    """The label without leading filler words; no label when a number is still inside it."""
-    while words and (words[0] in _LEAD_STOPS or words[0] in _PRONOUNS):
+    """The label after its last preposition and without leading filler or threshold words; no
+    label when a number is still inside it."""
+    inner = [i for i, word in enumerate(words) if word in _PREPOSITIONS]
+    if inner:
+        words = words[inner[-1] + 1 :]  # 投入按|增量部分: what the share is of
+    while words and bad_label_start(words[0]):
         words = words[1:]
     label = "".join(words)
-    return "" if _HAS_NUMBER_RE.search(label) or len(label) < 2 else label
+    if any(is_number_word(word) for word in words) or _HAS_NUMBER_RE.search(label):
+        return ""
+    return label if len(label) >= 2 else ""
 
 
 def clear_caches() -> None:
     """Forget cached label words (see core.summarize.clear_caches)."""
-    _words.cache_clear()
+    _spans.cache_clear()
 
 
-@lru_cache(maxsize=4096)
-def _words(clause: str) -> tuple[str, ...]:
-    """jieba words of a short clause next to a figure (no HMM: labels are dictionary words,
-    and HMM guessing costs more than the rest of the figure)."""
-    return tuple(w for w in segment.tokenizer().cut(clause, HMM=False) if w.strip())
+@lru_cache(maxsize=256)
+def _spans(sentence: str) -> tuple[tuple[int, str], ...]:
+    """The whole sentence's words with their offsets, segmented once by the shared segmenter
+    (no HMM: labels are dictionary words, and HMM guessing costs more than the figure)."""
+    return tuple((at, word) for word, at in segment.spans(sentence))
 
 
 def word_tags() -> dict[str, str]:

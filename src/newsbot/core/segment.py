@@ -17,7 +17,7 @@ _tokenizer: jieba.Tokenizer | None = None
 
 # Bump when the dictionary or the segmentation rules change: the search index records it and
 # `newsbot search --reindex` rebuilds an index built by another version.
-SEGMENTER_VERSION = "jieba-0.42+userdict-2"
+SEGMENTER_VERSION = "jieba-0.42+userdict-3"
 
 
 def tokenizer() -> jieba.Tokenizer:
@@ -45,3 +45,15 @@ def cut(text: str) -> list[str]:
 def cut_for_search(text: str) -> list[str]:
     """Words plus their shorter in-dictionary parts, for indexing and querying."""
     return [w for w in tokenizer().cut_for_search(text, HMM=True) if w.strip()]
+
+
+def spans(text: str) -> list[tuple[str, int]]:
+    """Words of `text` with their offsets (precise mode, no HMM): the words figure labels are
+    cut from, so a label is always a run of whole words of its sentence."""
+    words: list[tuple[str, int]] = []
+    at = 0
+    for word in tokenizer().cut(text, HMM=False):
+        if word.strip():
+            words.append((word, at))
+        at += len(word)
+    return words
