@@ -8,7 +8,9 @@ subject of the change (森林覆盖率): the new value is the result, the old on
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 from newsbot.core import segment
@@ -133,14 +135,19 @@ def _clause_start(sentence: str, start: int) -> int:
 
 def _words_between(sentence: str, lo: int, hi: int) -> list[str]:
     """The sentence's whole words lying inside sentence[lo:hi]; a word cut by either end is out."""
-    return [word for at, word in _spans(sentence) if at >= lo and at + len(word) <= hi]
+    words: list[str] = []
+    for at, word in _spans_from(sentence, lo):
+        if at + len(word) > hi:
+            break
+        words.append(word)
+    return words
 
 
 def _label_after(sentence: str, end: int) -> str:
     """The noun phrase right after a measure word: 175个|党组织|划归 -> 党组织. A verb inside it
     counts only when a noun follows (党建|孵化|站), so 36个|项目|开工 stays 项目."""
     words: list[str] = []
-    for at, word in _spans(sentence):
+    for at, word in _spans_from(sentence, end - 1):
         if at + len(word) <= end:
             continue
         if at < end or at >= end + 16 or CLAUSE_BREAK.match(word):
@@ -264,11 +271,21 @@ def clear_caches() -> None:
     _spans.cache_clear()
 
 
+def _spans_from(sentence: str, lo: int) -> Iterator[tuple[int, str]]:
+    """The sentence's words starting at or after `lo`, with their offsets; found by bisection,
+    so labelling every figure of a 1 MB sentence stays linear."""
+    starts, words = _spans(sentence)
+    first = bisect.bisect_left(starts, max(0, lo))
+    for i in range(first, len(starts)):
+        yield starts[i], words[i]
+
+
 @lru_cache(maxsize=256)
-def _spans(sentence: str) -> tuple[tuple[int, str], ...]:
+def _spans(sentence: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
     """The whole sentence's words with their offsets, segmented once by the shared segmenter
     (no HMM: labels are dictionary words, and HMM guessing costs more than the figure)."""
-    return tuple((at, word) for word, at in segment.spans(sentence))
+    spans = segment.spans(sentence)
+    return tuple(at for _, at in spans), tuple(word for word, _ in spans)
 
 
 def word_tags() -> dict[str, str]:
