@@ -22,6 +22,7 @@ from newsbot.service.channels import ChannelRegistry
 from newsbot.service.delivery import DeliveryService
 from newsbot.service.ingest import Ingestor, IngestParts
 from newsbot.service.search import Searcher
+from newsbot.service.supervisor import Supervisor
 from newsbot.storage import db
 from newsbot.storage.articles import ArticleIndexer, ArticleStore
 from newsbot.storage.search import SearchIndex
@@ -71,10 +72,12 @@ def build_newsroom(
         searcher.check_version()  # logs a warning when `newsbot search --reindex` is needed
     registry = channel_registry if channel_registry is not None else build_channels(settings)
     delivery = DeliveryService(settings, engine, clock, ingestor.articles, registry)
+    supervisor = Supervisor(clock, backoff_cap=settings.supervision.backoff_cap_seconds)
     return Newsroom(
         settings=settings,
         engine=engine,
         clock=clock,
+        supervisor=supervisor,
         ingestor=ingestor,
         searcher=searcher,
         delivery=delivery,
@@ -132,6 +135,9 @@ class ChannelHost:
 
     def secret(self, name: str) -> bytes:
         return self.newsroom.secret(name)
+
+    def channel_trouble(self, channel: str, problem: str | None) -> None:
+        self.newsroom.supervisor.channel_trouble(self.registry, channel, problem)
 
 
 def channel_host(newsroom: Newsroom) -> ChannelHost:

@@ -1,6 +1,11 @@
 """Health and metrics for operators: GET /healthz (JSON) and GET /metrics (Prometheus text),
 served on the HTTP front (newsbot.front).
 
+/healthz judges what it reads (`judged`): "down" (503) when the database is unreachable or its
+schema is behind, "degraded" (200) when sources fail or a channel cannot reach its platform (the
+supervisor's conditions, service/supervisor.py), each with a reason; it answers within
+`supervision.health_timeout_seconds` even when the database hangs.
+
 Figures are read from the database at request time rather than counted in memory, so they are
 right after a restart and agree across several `newsbot run` processes on one PostgreSQL.
 """
@@ -11,7 +16,8 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -21,6 +27,7 @@ from sqlalchemy import Engine, func, select
 
 from newsbot.front.routes import HttpRequest, HttpResponse, Route
 from newsbot.ports import Clock
+from newsbot.service.supervisor import DATABASE, Condition, Supervisor, reason_of
 from newsbot.storage import db
 from newsbot.storage.schema import articles, outbox, sources, subscribers
 
@@ -40,10 +47,19 @@ class Status:
     subscribers_active: int
     outbox: dict[str, int]
     outbox_oldest_pending_seconds: float | None
+    # "ok"; "degraded" (serving, but a source or channel fails); "down" (cannot serve: the
+    # database is unreachable or behind the code's schema), with one reason per problem
+    state: str = "ok"
+    reasons: tuple[str, ...] = ()
+    components: dict[str, dict[str, object]] = field(default_factory=dict)
 
 
-def collect_status(engine: Engine, clock: Clock) -> Status:
-    """Read the service's state; never raises (a broken database is reported as not ok)."""
+def collect_status(engine: Engine, clock: Clock, supervisor: Supervisor | None = None) -> Status:
+    """Read the service's state and judge it; never raises (a broken database is "down")."""
+    return judged(_database_status(engine, clock), supervisor)
+
+
+def _database_status(engine: Engine, clock: Clock) -> Status:
     try:
         with engine.connect() as conn:
             source_count = conn.scalar(select(func.count()).select_from(sources)) or 0
@@ -59,7 +75,7 @@ def collect_status(engine: Engine, clock: Clock) -> Status:
         revision, head = db.current_revision(engine), db.head_revision()
     except Exception as exc:  # the health endpoint must answer even when the database does not
         log.warning("health check: database unavailable: %s", type(exc).__name__)
-        return Status(False, f"error: {type(exc).__name__}", None, None, 0, 0, None, 0, 0, {}, None)
+        return unreachable(f"database unreachable: {reason_of(exc)}")
     age = _age_seconds(oldest, clock.now())
     return Status(
         ok=revision == head,
@@ -74,6 +90,49 @@ def collect_status(engine: Engine, clock: Clock) -> Status:
         outbox=states,
         outbox_oldest_pending_seconds=age,
     )
+
+
+def unreachable(reason: str) -> Status:
+    return Status(
+        False, "error", None, None, 0, 0, None, 0, 0, {}, None, state="down", reasons=(reason,)
+    )
+
+
+def judged(status: Status, supervisor: Supervisor | None) -> Status:
+    """The state and its reasons: down beats degraded beats ok."""
+    down = list(status.reasons) if status.database == "error" else []
+    if status.database != "error" and status.schema_revision != status.schema_head:
+        down.append(f"schema at {status.schema_revision}, the code needs {status.schema_head}")
+    degraded = _source_reasons(status)
+    components: dict[str, dict[str, object]] = {}
+    for condition in supervisor.conditions() if supervisor is not None else ():
+        components[condition.component] = _component(condition)
+        if condition.up or (condition.component == DATABASE and status.database != "error"):
+            continue  # the database answered this very check
+        degraded.append(f"{condition.component}: {condition.reason}")
+    state = "down" if down else ("degraded" if degraded else "ok")
+    return replace(
+        status,
+        ok=state == "ok",
+        state=state,
+        reasons=tuple(down + degraded),
+        components=components,
+    )
+
+
+def _source_reasons(status: Status) -> list[str]:
+    if status.database == "error" or not status.sources_failing:
+        return []
+    if status.sources_failing == status.sources and status.last_poll_success is None:
+        return [f"all {status.sources} sources failing; nothing fetched yet"]
+    return [f"{status.sources_failing} of {status.sources} sources failing"]
+
+
+def _component(condition: Condition) -> dict[str, object]:
+    since = condition.since.isoformat() if condition.since else None
+    if condition.up:
+        return {"up": True, "since": since}
+    return {"up": False, "reason": condition.reason, "since": since, "failures": condition.failures}
 
 
 def _age_seconds(moment: datetime | None, now: datetime) -> float | None:
@@ -115,18 +174,59 @@ class StatusCollector(Collector):
         )
 
 
-def health_routes(engine: Engine, clock: Clock) -> list[Route]:
-    """GET /healthz and GET /metrics for the HTTP front (newsbot.front)."""
+class HealthCheck:
+    """collect_status off the event loop, answered within `timeout` seconds whatever the
+    database does: one check at a time on its own thread (a hung connection holds that thread,
+    not the chat's), and a request arriving meanwhile waits for the same check."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        supervisor: Supervisor | None = None,
+        *,
+        timeout: float = 5.0,
+    ) -> None:
+        self.engine, self.clock, self.supervisor, self.timeout = engine, clock, supervisor, timeout
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="health")
+        self._running: asyncio.Future[Status] | None = None
+
+    async def status(self) -> Status:
+        loop = asyncio.get_running_loop()
+        if self._running is None or self._running.done():
+            self._running = loop.run_in_executor(
+                self._thread, _database_status, self.engine, self.clock
+            )
+        try:
+            found = await asyncio.wait_for(asyncio.shield(self._running), self.timeout)
+        except TimeoutError:
+            found = unreachable(f"database did not answer within {self.timeout:g} s")
+        return judged(found, self.supervisor)
+
+
+def health_routes(
+    engine: Engine,
+    clock: Clock,
+    supervisor: Supervisor | None = None,
+    *,
+    timeout: float = 5.0,
+) -> list[Route]:
+    """GET /healthz and GET /metrics for the HTTP front (newsbot.front).
+
+    /healthz: 200 when ok or degraded (serving; restarting newsbot would not bring a remote
+    system back), 503 when down; the JSON names each reason.
+    """
     registry = CollectorRegistry()
     registry.register(StatusCollector(engine, clock))
+    check = HealthCheck(engine, clock, supervisor, timeout=timeout)
 
     async def healthz(request: HttpRequest) -> HttpResponse:
-        status = await asyncio.to_thread(collect_status, engine, clock)
+        status = await check.status()
         body = json.dumps(asdict(status), ensure_ascii=False).encode()
-        return HttpResponse(200 if status.ok else 503, body, "application/json")
+        return HttpResponse(503 if status.state == "down" else 200, body, "application/json")
 
     async def metrics(request: HttpRequest) -> HttpResponse:
-        body = await asyncio.to_thread(generate_latest, registry)
+        body = await asyncio.wait_for(asyncio.to_thread(generate_latest, registry), timeout)
         return HttpResponse(200, body, "text/plain; version=0.0.4; charset=utf-8")
 
     return [

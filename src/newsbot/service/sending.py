@@ -94,6 +94,7 @@ class OutboxSender:
         self._slots = asyncio.Semaphore(concurrency)
         self._db = ThreadPoolExecutor(max_workers=db_threads, thread_name_prefix="outbox-db")
         self._random = random.Random()
+        self._unrecorded: dict[int, str] = {}  # row id -> remote id: sent, not yet recorded
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -109,6 +110,7 @@ class OutboxSender:
         claimed while the lanes still have work, so the global rate never idles at a batch
         boundary waiting for one chat's second chunk (1 s later).
         """
+        await self.record_sent()
         report = SendReport()
         lanes: dict[tuple[str, str], deque[OutboxRow]] = {}
         tasks: set[asyncio.Task[None]] = set()
@@ -218,9 +220,25 @@ class OutboxSender:
             except SendError as exc:
                 await self._failed(row, exc, report)
                 return False
-            await self._call(self.outbox.mark_sent, row.id, remote_id, self.clock.now())
+            await self._mark_sent(row.id, remote_id)
             report.sent += 1
             return True
+
+    async def _mark_sent(self, row_id: int, remote_id: str) -> None:
+        """Record a sent row. If the database went away after the platform accepted the
+        message, the fact is kept here and written before anything is claimed again, so the
+        lease cannot expire into a second send of the same message."""
+        try:
+            await self._call(self.outbox.mark_sent, row_id, remote_id, self.clock.now())
+        except Exception:
+            self._unrecorded[row_id] = remote_id
+            raise
+
+    async def record_sent(self) -> None:
+        """Write the sends the database missed (see _mark_sent); raises while it is still away."""
+        for row_id, remote_id in list(self._unrecorded.items()):
+            await self._call(self.outbox.mark_sent, row_id, remote_id, self.clock.now())
+            del self._unrecorded[row_id]
 
     async def _failed(self, row: OutboxRow, exc: SendError, report: SendReport) -> None:
         now = self.clock.now()

@@ -14,6 +14,7 @@ from typing import Any
 from newsbot.channels.telegram.bot import build_application, start_telegram, stop_telegram
 from newsbot.channels.telegram.profile import NAME, telegram_profile
 from newsbot.channels.telegram.sender import TelegramSender
+from newsbot.channels.telegram.watch import PollingWatch
 from newsbot.channels.telegram.webhook import webhook_routes
 from newsbot.config import Settings
 from newsbot.core.channels import ChannelProfile, Outbound
@@ -30,6 +31,7 @@ class TelegramChannel:
         self.profile: ChannelProfile = telegram_profile(settings.delivery)
         self._sender: TelegramSender | None = None
         self._app: Any = None
+        self._watch: PollingWatch | None = None
 
     @property
     def configured(self) -> bool:
@@ -67,7 +69,9 @@ class TelegramChannel:
     async def start(self, context: ChannelContext) -> None:
         await self.sender.bot.initialize()
         secret = self._webhook_secret(context) if self.webhook else None
-        await start_telegram(self._application(context), self.settings, webhook_secret=secret)
+        await start_telegram(
+            self._application(context), self.settings, webhook_secret=secret, watch=self._watch
+        )
 
     def _application(self, context: ChannelContext) -> Any:
         if self._app is None:
@@ -75,7 +79,11 @@ class TelegramChannel:
             async def deliver(message: Outbound) -> str:
                 return await context.deliver(self.name, message)
 
-            self._app = build_application(self.settings, context, deliver)
+            def report(problem: str | None) -> None:
+                context.channel_trouble(self.name, problem)
+
+            self._watch = PollingWatch(report)
+            self._app = build_application(self.settings, context, deliver, self._watch)
         return self._app
 
     def _webhook_secret(self, context: ChannelContext) -> str:
