@@ -73,6 +73,7 @@ def build_newsroom(
     registry = channel_registry if channel_registry is not None else build_channels(settings)
     delivery = DeliveryService(settings, engine, clock, ingestor.articles, registry)
     supervisor = Supervisor(clock, backoff_cap=settings.supervision.backoff_cap_seconds)
+    supervisor.when_database_returns(delivery.outbox.reconnect)
     return Newsroom(
         settings=settings,
         engine=engine,

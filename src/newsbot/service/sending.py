@@ -95,6 +95,7 @@ class OutboxSender:
         self._db = ThreadPoolExecutor(max_workers=db_threads, thread_name_prefix="outbox-db")
         self._random = random.Random()
         self._unrecorded: dict[int, str] = {}  # row id -> remote id: sent, not yet recorded
+        self._interrupted = False  # the last tick ended on an error with rows still claimed
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -111,6 +112,9 @@ class OutboxSender:
         boundary waiting for one chat's second chunk (1 s later).
         """
         await self.record_sent()
+        if self._interrupted:
+            await self._call(self.outbox.release_own)
+            self._interrupted = False
         report = SendReport()
         lanes: dict[tuple[str, str], deque[OutboxRow]] = {}
         tasks: set[asyncio.Task[None]] = set()
@@ -144,6 +148,9 @@ class OutboxSender:
                 finished.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(finished.wait(), None if exhausted else 0.05)
+        except Exception:
+            self._interrupted = True  # rows still claimed are released by the next tick
+            raise
         finally:
             for task in list(tasks):
                 task.cancel()  # their rows' leases expire and another tick takes them

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -78,6 +79,11 @@ class Supervisor:
         self.clock = clock or SystemClock()
         self.backoff_cap = backoff_cap
         self._conditions: dict[str, Condition] = {}
+        self._on_database_back: list[Callable[[], None]] = []
+
+    def when_database_returns(self, callback: Callable[[], None]) -> None:
+        """Call `callback` when the database answers again (e.g. drop connections held open)."""
+        self._on_database_back.append(callback)
 
     # --- conditions ---------------------------------------------------------------------------
 
@@ -136,6 +142,8 @@ class Supervisor:
             self.database_failed(exc)
             return False
         self.recovered(DATABASE)
+        for callback in self._on_database_back:
+            callback()
         return True
 
     def database_failed(self, exc: BaseException) -> None:
