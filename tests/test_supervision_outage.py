@@ -64,6 +64,17 @@ health_timeout_seconds = 3
     return path
 
 
+def print_tables(direct: Newsroom) -> None:
+    from sqlalchemy import select
+
+    from newsbot.storage.schema import digests, outbox
+
+    with direct.engine.connect() as conn:
+        for table in (outbox, digests):
+            for row in conn.execute(select(table)):
+                print(table.name, dict(row._mapping))
+
+
 def plain_texts(api: FakeBotAPI, chat: int) -> list[str]:
     return [m["plain"] for m in api.messages(chat)]
 
@@ -109,6 +120,7 @@ def test_telegram_and_database_outages(
         assert running.alive()
     finally:
         print(running.log)  # shown when the test fails
+        print_tables(direct)
         if running.alive():
             code, _ = running.stop()
             assert code == 0, running.log

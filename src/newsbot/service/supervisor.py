@@ -80,6 +80,7 @@ class Supervisor:
         self.backoff_cap = backoff_cap
         self._conditions: dict[str, Condition] = {}
         self._on_database_back: list[Callable[[], None]] = []
+        self._probing = False
 
     def when_database_returns(self, callback: Callable[[], None]) -> None:
         """Call `callback` when the database answers again (e.g. drop connections held open)."""
@@ -134,13 +135,16 @@ class Supervisor:
         """May a job use the database now? While it is down, one probe per backoff step."""
         if not self.is_down(DATABASE):
             return True
-        if not self.due_for_retry(DATABASE):
-            return False
+        if self._probing or not self.due_for_retry(DATABASE):
+            return False  # one probe at a time: the other ticks wait for its verdict
+        self._probing = True
         try:
             await asyncio.to_thread(ping, engine)
         except Exception as exc:
             self.database_failed(exc)
             return False
+        finally:
+            self._probing = False
         self.recovered(DATABASE)
         for callback in self._on_database_back:
             callback()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -26,6 +27,7 @@ class LeaderLock:
         self.key = key
         self._conn: Connection | None = None
         self._held = not db.is_postgres(engine)
+        self._lock = threading.Lock()
 
     @property
     def held(self) -> bool:
@@ -35,6 +37,10 @@ class LeaderLock:
         """True if this process is the leader now (acquiring, or checking it still is)."""
         if not db.is_postgres(self.engine):
             return True
+        with self._lock:  # the poll and digest ticks ask at once: one connection, one user
+            return self._try_acquire()
+
+    def _try_acquire(self) -> bool:
         try:
             if self._conn is None:
                 self._conn = self.engine.connect()
@@ -52,6 +58,10 @@ class LeaderLock:
         return self._held
 
     def release(self) -> None:
+        with self._lock:
+            self._release()
+
+    def _release(self) -> None:
         if self._conn is not None and self._held:
             try:
                 self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
