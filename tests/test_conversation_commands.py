@@ -122,6 +122,12 @@ async def test_search_pages_with_signed_buttons(conversation: Conversation) -> N
     assert "高新区化解债务" in await say(conversation, "债务")
 
 
+async def test_a_quoted_query_is_echoed_in_one_pair_of_quotes(conversation: Conversation) -> None:
+    for query in ('"党建"', "“党建”"):
+        reply = await say(conversation, f"/search {query}")
+        assert "“党建”" in reply and '“"' not in reply and "““" not in reply
+
+
 async def test_tampered_and_foreign_callbacks_change_nothing(
     conversation: Conversation, newsroom: Newsroom
 ) -> None:

@@ -1,6 +1,8 @@
-"""Hostile chat input on every channel: NUL, control characters and lone surrogates in text,
-keywords, deep links and names, and date filters out of range, get a clear answer (never the
-internal-error apology), on SQLite and PostgreSQL (which refuses NUL in text)."""
+"""Hostile chat input through every channel's path: NUL, control characters and lone surrogates
+in text, keywords, deep links, button data and names, and extreme date filters, get a clear
+answer (never the internal-error apology), on SQLite and PostgreSQL (which refuses NUL in text).
+The cleaning is core.text.clean_text at the conversation edge (router.clean_incoming); the pure
+function and the date bounds have their own tests (test_hostile_input.py)."""
 
 from __future__ import annotations
 
@@ -8,48 +10,17 @@ import asyncio
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from fakes.bot_api import FakeBotAPI
 from fakes.chat_world import build_world, running_telegram
 from newsbot.conversation import Conversation, Incoming
-from newsbot.core.inputs import clean_text, date_in_range, has_unwanted
-from newsbot.core.query import InvalidQuery, parse
 from newsbot.storage.subscribers import SubscriberStore
 
 pytestmark = pytest.mark.timeout(120)
 APOLOGY = "处理时出错"
-
-
-@given(st.text())
-def test_clean_text_leaves_nothing_unwanted_and_encodes(text: str) -> None:
-    cleaned = clean_text(text)
-    assert not has_unwanted(cleaned)
-    cleaned.encode("utf-8")  # no lone surrogate left
-    assert "\x00" not in cleaned
-    assert clean_text(cleaned) == cleaned
-
-
-def test_clean_text_keeps_ordinary_text() -> None:
-    assert clean_text("党建 债务\n第二行\t制表") == "党建 债务\n第二行\t制表"
-    assert clean_text("债\x00务\ud800") == "债务"
-
-
-@pytest.mark.parametrize("value", ["0001-01-01", "1900-01-01", "9999-12-31", "9999w", "6000周"])
-def test_date_filters_out_of_range_are_a_clear_refusal(value: str) -> None:
-    with pytest.raises(InvalidQuery) as refused:
-        parse(f"党建 since:{value}")
-    assert refused.value.key == "search.since_out_of_range"
-
-
-def test_date_filters_in_range_still_work() -> None:
-    assert parse("党建 since:2026-01-01").since == datetime(2025, 12, 31, 16, tzinfo=UTC)
-    assert date_in_range(datetime(1970, 1, 1, tzinfo=UTC))
 
 
 def _replies(conversation: Conversation, incoming: Incoming) -> str:
@@ -80,7 +51,7 @@ def test_hostile_text_gets_a_clear_answer_on_both_databases(database_url: str, t
         subscriber = SubscriberStore(room.engine).get("telegram", "77")
         assert subscriber is not None and subscriber.extra.get("display_name") == "读者"
         if "since:0001" in text:
-            assert "超出范围" in answer
+            assert "阳泉市党建工作推进会" in answer  # since the year 1: everything
         if text.startswith("/keywords"):
             assert set(subscriber.keywords) == {"债务", "党建"}
     finally:
@@ -106,7 +77,7 @@ async def test_telegram_hostile_text_and_name(database_url: str) -> None:
     try:
         async with running_telegram(room):
             for n, text in enumerate(
-                ["/start ref\x00\ud800", "党建\x00\ud800", "since:0001-01-01"]
+                ["/start ref\x00\ud800", "党建\x00\ud800", "党建 since:0001-01-01"]
             ):
                 api.inject_message(500 + n, text, first_name="名\x00字\udfff")
             for n in range(3):
@@ -118,7 +89,7 @@ async def test_telegram_hostile_text_and_name(database_url: str) -> None:
             subscriber = SubscriberStore(room.engine).get("telegram", str(500 + n))
             assert subscriber is not None and subscriber.extra.get("display_name") == "名字"
         assert "欢迎" in api.messages(500)[0]["plain"]
-        assert "超出范围" in api.messages(502)[0]["plain"]
+        assert "阳泉市党建工作推进会" in api.messages(502)[0]["plain"]
     finally:
         api.stop()
         room.engine.dispose()
@@ -151,6 +122,6 @@ def test_console_hostile_bytes(tmp_path: Path, database_url: str) -> None:
     assert result.returncode == 0, result.stderr.decode()
     assert "欢迎" in out
     assert "已添加关键词：债务" in out
-    assert "超出范围" in out
+    assert "查摆出问题" in out or "党建" in out
     assert APOLOGY not in out
     assert "Traceback" not in result.stderr.decode()

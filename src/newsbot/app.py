@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from newsbot.adapters.http import Fetcher
 from newsbot.adapters.sources import PageExtractor, list_items
+from newsbot.channels.robots.sender import RobotSender
 from newsbot.config import Settings
 from newsbot.conversation import Conversation
 from newsbot.core.channels import Outbound
@@ -20,11 +21,13 @@ from newsbot.ports import Channel, Clock, Summarizer, SystemClock
 from newsbot.service import Newsroom
 from newsbot.service.channels import ChannelRegistry
 from newsbot.service.delivery import DeliveryService
+from newsbot.service.groups import GroupService, TestSend
 from newsbot.service.ingest import Ingestor, IngestParts
 from newsbot.service.search import Searcher
 from newsbot.service.supervisor import Supervisor
 from newsbot.storage import db
 from newsbot.storage.articles import ArticleIndexer, ArticleStore
+from newsbot.storage.groups import GroupStore
 from newsbot.storage.search import SearchIndex
 from newsbot.storage.sources import SourceStore
 
@@ -35,7 +38,12 @@ ChannelFactory = Callable[[Settings], Channel]
 CHANNELS: tuple[str, ...] = (
     "newsbot.channels.console",
     "newsbot.channels.telegram",
+    "newsbot.channels.wecom_robot",
+    "newsbot.channels.dingtalk",
+    "newsbot.channels.feishu",
 )
+# The group robots among them (push only; `newsbot groups` tests through their senders).
+ROBOT_CHANNELS: tuple[str, ...] = CHANNELS[2:]
 
 
 def channel_factories(packages: Sequence[str] = CHANNELS) -> list[ChannelFactory]:
@@ -112,6 +120,7 @@ class ChannelHost:
     conversation: Conversation
     newsroom: Newsroom
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    _groups: GroupStore | None = None
 
     @property
     def registry(self) -> ChannelRegistry:
@@ -140,6 +149,51 @@ class ChannelHost:
     def channel_trouble(self, channel: str, problem: str | None) -> None:
         self.newsroom.supervisor.channel_trouble(self.registry, channel, problem)
 
+    @property
+    def groups(self) -> GroupStore:
+        """The robot groups: the robot channels read webhooks here and report refusals."""
+        if self._groups is None:
+            self._groups = GroupStore(self.newsroom.engine)
+        return self._groups
+
 
 def channel_host(newsroom: Newsroom) -> ChannelHost:
     return ChannelHost(Conversation.for_newsroom(newsroom), newsroom)
+
+
+# --- robot groups ------------------------------------------------------------------------------
+
+
+def build_groups(settings: Settings, engine: Engine, clock: Clock) -> GroupService:
+    """Group subscriptions as operators manage them, with a one-off test send per kind."""
+    store = GroupStore(engine)
+    testers: dict[str, TestSend] = {}
+    for package in ROBOT_CHANNELS:
+        channel = importlib.import_module(package).build(settings)
+        testers[channel.kind] = _tester(channel.sender, store)
+    return GroupService(
+        store,
+        clock,
+        default_time=settings.delivery.default_time,
+        default_timezone=settings.delivery.default_timezone,
+        testers=testers,
+    )
+
+
+def _tester(sender: RobotSender, store: GroupStore) -> TestSend:
+    async def send_once(chat_id: str, text: str) -> tuple[bool, str]:
+        sender.directory = store
+        try:
+            answer = await sender.post(chat_id, text, plain=True)
+        finally:
+            await sender.close()
+        return answer.ok, answer.reason
+
+    return send_once
+
+
+def open_groups(settings: Settings, *, clock: Clock | None = None) -> tuple[GroupService, Engine]:
+    """For the CLI: a migrated engine and the group service over it (dispose the engine after)."""
+    engine = db.create_db_engine(settings.storage.database_url, echo=settings.storage.echo_sql)
+    db.upgrade(engine)
+    return build_groups(settings, engine, clock or SystemClock()), engine

@@ -22,6 +22,7 @@ from newsbot.core.channels import (
     SendOutcome,
     SizeUnit,
 )
+from newsbot.core.groups import RobotTarget
 from newsbot.core.incoming import Incoming, Response
 from newsbot.core.models import Summary
 from newsbot.front.routes import Route
@@ -40,6 +41,7 @@ __all__ = [
     "Pacing",
     "Priority",
     "RateWindow",
+    "RobotDirectory",
     "SendOutcome",
     "SizeUnit",
     "Summarizer",
@@ -105,6 +107,11 @@ class ChannelContext(Protocol):
         (None): the supervisor pauses its sending meanwhile and /healthz reports it."""
         ...
 
+    @property
+    def groups(self) -> RobotDirectory:
+        """The robot groups (webhooks, secrets, state) the robot channels post to."""
+        ...
+
 
 class Channel(Protocol):
     """One outside messaging system, as the rest of the house sees it.
@@ -136,3 +143,16 @@ class Channel(Protocol):
         ...
 
     async def stop(self) -> None: ...
+
+
+class RobotDirectory(Protocol):
+    """Where the group robots' recipients live (storage.groups.GroupStore): the webhook and
+    signing secret of a group, and what the platform said about it."""
+
+    def target(self, channel: str, chat_id: str) -> RobotTarget | None: ...
+
+    def reject(self, channel: str, chat_id: str, reason: str, now: datetime) -> None:
+        """The platform refused the key, token or signature: pause the group with the reason."""
+        ...
+
+    def note_error(self, channel: str, chat_id: str, reason: str, now: datetime) -> None: ...

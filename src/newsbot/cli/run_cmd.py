@@ -41,10 +41,12 @@ log = logging.getLogger("newsbot.run")
 @pass_state
 def run(state: CliState, console: bool | None, poll: bool | None) -> None:
     """Run newsbot: scheduler, polling, and the configured channels."""
-    from newsbot.app import build_newsroom
+    from newsbot.app import build_channels, build_newsroom
+    from newsbot.config import check_channels
     from newsbot.logs import setup_logging
 
     settings = state.settings
+    check_channels(settings, build_channels(settings).names())  # one line, exit 2
     setup_logging(settings)
     newsroom = build_newsroom(settings)
     names, terminal = channels_to_start(newsroom.channels, console, sys.stdin.isatty())
@@ -62,10 +64,11 @@ def channels_to_start(
     """(channel names, whether one of them takes over the terminal). A terminal channel runs
     when forced (--console) or when nothing else talks to subscribers and a person is here."""
     configured = registry.configured()
-    others = [c.name for c in configured if not c.profile.terminal]
+    others = [c.name for c in configured if not (c.profile.terminal or c.profile.push_only)]
     terminal = [c.name for c in configured if c.profile.terminal]
     use_terminal = bool(terminal) and (console if console is not None else tty and not others)
-    return others + (terminal if use_terminal else []), use_terminal
+    pushers = [c.name for c in configured if c.profile.push_only]  # robots never hold a terminal
+    return others + pushers + (terminal if use_terminal else []), use_terminal
 
 
 async def serve(newsroom: Newsroom, *, names: list[str], poll: bool | None, announce: bool) -> None:

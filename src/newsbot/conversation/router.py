@@ -29,8 +29,8 @@ from newsbot.conversation.search import search
 from newsbot.conversation.services import Services
 from newsbot.conversation.turn import Turn
 from newsbot.core.i18n import t
-from newsbot.core.inputs import clean_text, has_unwanted
 from newsbot.core.models import Subscriber
+from newsbot.core.text import clean_text, has_unstorable
 from newsbot.service import Newsroom
 from newsbot.service.supervisor import is_database_outage, reason_of
 from newsbot.storage.subscribers import load_or_create_secret
@@ -154,9 +154,9 @@ class Conversation:
 def clean_incoming(incoming: Incoming) -> Incoming:
     """The one place where chat input from every channel is cleaned: NUL, other control
     characters and lone surrogates are dropped from the text (commands, keywords, deep links),
-    the button data and the user's name (core.inputs), so no layer below meets them."""
+    the button data and the user's name (core.text.clean_text), so no layer below meets them."""
     fields = (incoming.text, incoming.user_name, incoming.callback_data or "")
-    if not any(has_unwanted(value) for value in fields):
+    if not any(has_unstorable(value) for value in fields):
         return incoming
     data = incoming.callback_data
     return dataclasses.replace(

@@ -27,7 +27,8 @@ class Dialect(StrEnum):
     TELEGRAM_HTML = "telegram_html"
     PLAIN = "plain"
     WECOM_MARKDOWN = "wecom_markdown"
-    MARKDOWN = "markdown"  # DingTalk/Feishu-like markdown (rendered like WeCom's, fullwidth-safe)
+    MARKDOWN = "markdown"  # DingTalk markdown (JSON-escaped bytes counted, fullwidth-safe)
+    FEISHU_POST = "feishu_post"  # Feishu rich text: each chunk is the JSON of a post
 
 
 class SizeUnit(StrEnum):
@@ -148,6 +149,7 @@ class ChannelProfile:
     reply_window_hours: float | None = None  # WeChat: customer-service messages only inside 48 h
     reply_deadline_seconds: float | None = None  # WeChat: a passive reply within 5 s
     terminal: bool = False  # takes over the terminal: run only when nothing else talks to people
+    push_only: bool = False  # a group robot: only pushes, never takes the conversation
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 
-from newsbot.core.inputs import date_in_range, span_in_range
 from newsbot.core.query_text import Snippet, document_stream, normalize, query_tokens
 from newsbot.errors import QueryError
 
 MAX_TERMS = 12
 MAX_TOKENS = 40
 CHINA_TIME = timezone(timedelta(hours=8))
+EARLIEST_SINCE = datetime(1970, 1, 1, tzinfo=CHINA_TIME)
 
 MESSAGES: dict[str, dict[str, str]] = {
     "search.empty": {
@@ -40,10 +40,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "search.bad_since": {
         "zh": "看不懂时间条件“{value}”，可以写 since:7d、since:24h 或 since:2026-01-01。",
         "en": "Cannot read the time filter “{value}”; use since:7d, since:24h or since:2026-01-01.",
-    },
-    "search.since_out_of_range": {
-        "zh": "时间条件“{value}”超出范围：请写 1970 年以后的日期，或一百年以内的天数、周数。",
-        "en": "The time filter “{value}” is out of range: use a date after 1970, or at most a century of days or weeks.",
     },
     "search.truncated": {
         "zh": "查询太长，只用了前 {limit} 个字符。",
@@ -161,10 +157,7 @@ def _lex(text: str) -> list[tuple[str, bool, bool]]:
 def _parse_since(value: str) -> timedelta | datetime:
     relative = _RELATIVE.match(value.strip())
     if relative:
-        span = timedelta(hours=int(relative.group(1)) * _UNITS[relative.group(2).lower()])
-        if not span_in_range(span):
-            raise InvalidQuery("search.since_out_of_range", value=value[:40])
-        return span
+        return timedelta(hours=int(relative.group(1)) * _UNITS[relative.group(2).lower()])
     date = _DATE.match(value.strip())
     if date:
         year, month, day = (int(part) for part in date.groups())
@@ -172,9 +165,9 @@ def _parse_since(value: str) -> timedelta | datetime:
             local = datetime(year, month, day, tzinfo=CHINA_TIME)
         except ValueError:
             raise InvalidQuery("search.bad_since", value=value[:40]) from None
-        if not date_in_range(local):  # also keeps astimezone() off datetime.min and max
-            raise InvalidQuery("search.since_out_of_range", value=value[:40])
-        return local.astimezone(UTC)
+        # since:0001-01-01 means "everything": bounded to a floor no article is older than (the
+        # year 1 in UTC+8 is before datetime's minimum in UTC: OverflowError otherwise)
+        return max(local, EARLIEST_SINCE).astimezone(UTC)
     raise InvalidQuery("search.bad_since", value=value[:40])
 
 

@@ -24,6 +24,7 @@ from newsbot.config import Settings, SourceSettings
 from newsbot.core import dedupe
 from newsbot.core.models import ExtractedPage, FeedItem, Summary
 from newsbot.core.polling import PollPolicy, next_poll_at
+from newsbot.core.text import display_text
 from newsbot.errors import (
     BodyTooLarge,
     FetchError,
@@ -326,11 +327,13 @@ class Ingestor:
         self, config: SourceSettings, source_id: int, key: str, item: FeedItem, page: Fetched
     ) -> _ItemOutcome:
         extracted = self.parts.extract(page.body, page.url, page.content_type)
-        title = extracted.title or item.title
-        paragraphs = extracted.paragraphs or ((item.summary,) if item.summary else ())
+        # Chinese typography once, here, for everything a reader sees (core.text.display_text).
+        title = display_text(extracted.title or item.title)
+        raw = extracted.paragraphs or ((item.summary,) if item.summary else ())
+        paragraphs = tuple(display_text(p) for p in raw)
         draft = ArticleDraft(
             source_id=source_id,
-            section=config.section,
+            section=config.section or self._section_named(item.category),
             dedupe_key=key,
             url=item.url,
             guid=item.guid,
@@ -344,6 +347,11 @@ class Ingestor:
         )
         outcome, _ = self.articles.save(draft, self.clock.now())
         return _ItemOutcome(outcome)
+
+    def _section_named(self, category: str) -> str:
+        """A feed item's <category> is its section when it names a configured one."""
+        sections = {s.section for s in self.settings.sources if s.section}
+        return category.strip() if category.strip() in sections else ""
 
     def _summarize(self, title: str, paragraphs: Sequence[str]) -> Summary | None:
         if self.summarizer is None or not paragraphs:

@@ -202,3 +202,28 @@ deliveries = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("subscriber_id", "article_id", "kind"),
 )
+
+# --- robot groups (migration 0006) -------------------------------------------------------------
+
+robot_groups = Table(
+    "robot_groups",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "subscriber_id",
+        Integer,
+        ForeignKey("subscribers.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # wecom, dingtalk, feishu
+    Column("webhook", Text, nullable=False, unique=True),  # a secret: printed only masked
+    Column("secret", Text),  # the signing secret (DingTalk, Feishu), a secret too
+    Column("state", String(16), nullable=False, default="active"),  # active, paused, rejected
+    Column("state_reason", Text),
+    Column("last_error", Text),
+    Column("last_error_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime),
+)

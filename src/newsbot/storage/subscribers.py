@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from newsbot.core.inputs import clean_text
 from newsbot.core.models import Subscriber
 from newsbot.errors import StorageError
 from newsbot.ports import Clock, SystemClock
@@ -95,8 +94,7 @@ class SubscriberStore:
             "channel": channel,
             "chat_id": str(chat_id),
             "chat_type": chat_type,
-            # names come from every channel (and the CLI): cleaned here too, where they are kept
-            "display_name": clean_text(name or "")[:200] or None,
+            "display_name": (name or "")[:200] or None,
             "language": "zh",
             "timezone": "Asia/Shanghai",
             "digest_time": "08:00",
@@ -277,9 +275,6 @@ def load_or_create_secret(engine: Engine, name: str) -> bytes:
 
 def _column_values(changes: dict[str, Any]) -> dict[str, Any]:
     values = dict(changes)
-    for name in ("display_name", "last_query"):  # free text from chat: no NUL reaches the table
-        if isinstance(values.get(name), str):
-            values[name] = clean_text(values[name])
     if "sections" in values:
         values["sections"] = ",".join(s.strip() for s in values["sections"] if s.strip())
     return values
