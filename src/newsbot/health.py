@@ -126,16 +126,11 @@ def judged(status: Status, supervisor: Supervisor | None) -> Status:
 
 
 def _source_reasons(status: Status) -> list[str]:
-    """Sources failing, and robot groups that cannot be posted to (paused or rejected)."""
-    groups = [
-        f"group {g['name']} ({g['kind']}) {g['state']}: {g['reason']}"
-        for g in status.groups_not_active
-    ]
     if status.database == "error" or not status.sources_failing:
-        return groups
+        return []
     if status.sources_failing == status.sources and status.last_poll_success is None:
-        return [f"all {status.sources} sources failing; nothing fetched yet", *groups]
-    return [f"{status.sources_failing} of {status.sources} sources failing", *groups]
+        return [f"all {status.sources} sources failing; nothing fetched yet"]
+    return [f"{status.sources_failing} of {status.sources} sources failing"]
 
 
 def _component(condition: Condition) -> dict[str, object]:
