@@ -74,6 +74,12 @@ class PollingSettings(_Section):
     user_agent: str = "newsbot/0.1 (+https://github.com/newsbot)"
     max_articles_per_poll: int = Field(200, ge=1)
     max_updates_per_article: int = Field(5, ge=0)
+    # One origin must not hold the cycle (docs/security.md): a request running this long gives
+    # its global slot back; a source spends at most this much request time per poll; a poll as a
+    # whole ends by its deadline (sources still running are recorded and polled next time).
+    straggler_seconds: float = Field(5.0, gt=0)
+    source_budget_seconds: float = Field(120.0, gt=0)
+    poll_deadline_seconds: float = Field(600.0, gt=0)
     # The URL policy (adapters/urlpolicy.py, docs/security.md): links and redirects reach public
     # addresses only, except these.
     allow_private_networks: bool = False
