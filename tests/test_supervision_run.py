@@ -61,7 +61,11 @@ def test_telegram_down_at_start_is_retried_until_it_answers(config: Path) -> Non
         api.inject_message(42, "/start")
         api.wait_for(lambda: len(api.messages(42)) == 1, timeout=30)
         assert "欢迎" in api.messages(42)[0]["plain"]
-        wait_until(lambda: running.health()[1]["state"] == "ok", what="healthy")
+        wait_until(
+            lambda: not any(r.startswith("channel:") for r in running.health()[1]["reasons"]),
+            what="the channel's reason to go",  # (the world's sources were never fetched)
+        )
+        assert running.health()[1]["components"]["channel:telegram"]["up"] is True
     finally:
         code, _ = running.stop()
         api.stop()

@@ -1,13 +1,20 @@
 """Health and metrics for operators: GET /healthz (JSON) and GET /metrics (Prometheus text),
 served on the HTTP front (newsbot.front).
 
-/healthz judges what it reads (`judged`): "down" (503) when the database is unreachable or its
-schema is behind, "degraded" (200) when sources fail or a channel cannot reach its platform (the
-supervisor's conditions, service/supervisor.py), each with a reason; it answers within
-`supervision.health_timeout_seconds` even when the database hangs.
-
 Figures are read from the database at request time rather than counted in memory, so they are
 right after a restart and agree across several `newsbot run` processes on one PostgreSQL.
+
+`state` says what an operator needs first, with `reasons`:
+- "down" (HTTP 503): the database does not answer, or its schema is not at the head;
+- "degraded" (HTTP 200, `ok` false): the service runs but is not doing its job: sources are
+  failing (every one of them, or some), or no source has ever been fetched, or the supervisor
+  (service/supervisor.py) has a channel that cannot reach its platform or the database failing
+  the ticks;
+- "ok" (HTTP 200).
+Degraded answers 200 so that a container health check does not restart a process whose origins
+are down (a restart cannot fix them); monitoring reads `ok` / `state`. The supervisor's
+conditions are in `components`. /healthz answers within `supervision.health_timeout_seconds`
+even when the database hangs (HealthCheck), so a probe never waits on it.
 """
 
 from __future__ import annotations
@@ -49,16 +56,14 @@ class Status:
     outbox_oldest_pending_seconds: float | None
     groups: dict[str, int] = field(default_factory=dict)  # robot groups by state
     groups_not_active: list[dict[str, str]] = field(default_factory=list)  # name, kind, state, why
-    # "ok"; "degraded" (serving, but a source or channel fails); "down" (cannot serve: the
-    # database is unreachable or behind the code's schema), with one reason per problem
-    state: str = "ok"
-    reasons: tuple[str, ...] = ()
-    components: dict[str, dict[str, object]] = field(default_factory=dict)
+    state: str = "ok"  # ok, degraded, down
+    reasons: list[str] = field(default_factory=list)
+    components: dict[str, dict[str, object]] = field(default_factory=dict)  # the supervisor's
 
 
 def collect_status(engine: Engine, clock: Clock, supervisor: Supervisor | None = None) -> Status:
     """Read the service's state and judge it; never raises (a broken database is "down")."""
-    return judged(_database_status(engine, clock), supervisor)
+    return with_supervision(_database_status(engine, clock), supervisor)
 
 
 def _database_status(engine: Engine, clock: Clock) -> Status:
@@ -75,13 +80,20 @@ def _database_status(engine: Engine, clock: Clock) -> Status:
                 select(func.min(outbox.c.created_at)).where(outbox.c.state == "pending")
             )
             groups, stopped = _groups(conn)
+            never = conn.scalar(select(func.count()).where(sources.c.last_success_at.is_(None)))
+            failing_examples = _failing_sources(conn)
         revision, head = db.current_revision(engine), db.head_revision()
     except Exception as exc:  # the health endpoint must answer even when the database does not
         log.warning("health check: database unavailable: %s", type(exc).__name__)
-        return unreachable(f"database unreachable: {reason_of(exc)}")
+        return unreachable(
+            f"error: {type(exc).__name__}", f"database unreachable ({reason_of(exc)})"
+        )
     age = _age_seconds(oldest, clock.now())
+    state, reasons = _judge(revision, head, source_count, failing, never or 0, failing_examples)
     return Status(
-        ok=revision == head,
+        ok=state == "ok",
+        state=state,
+        reasons=reasons,
         database=engine.dialect.name,
         schema_revision=revision,
         schema_head=head,
@@ -97,40 +109,28 @@ def _database_status(engine: Engine, clock: Clock) -> Status:
     )
 
 
-def unreachable(reason: str) -> Status:
+def unreachable(database: str, reason: str) -> Status:
     return Status(
-        False, "error", None, None, 0, 0, None, 0, 0, {}, None, state="down", reasons=(reason,)
+        False, database, None, None, 0, 0, None, 0, 0, {}, None, state="down", reasons=[reason]
     )
 
 
-def judged(status: Status, supervisor: Supervisor | None) -> Status:
-    """The state and its reasons: down beats degraded beats ok."""
-    down = list(status.reasons) if status.database == "error" else []
-    if status.database != "error" and status.schema_revision != status.schema_head:
-        down.append(f"schema at {status.schema_revision}, the code needs {status.schema_head}")
-    degraded = _source_reasons(status)
+def with_supervision(status: Status, supervisor: Supervisor | None) -> Status:
+    """Add what the supervisor knows: a channel or the database down makes an ok service
+    degraded (a down one stays down), with the component's reason."""
+    if supervisor is None:
+        return status
+    reasons = list(status.reasons)
     components: dict[str, dict[str, object]] = {}
-    for condition in supervisor.conditions() if supervisor is not None else ():
+    for condition in supervisor.conditions():
         components[condition.component] = _component(condition)
         if condition.up or (condition.component == DATABASE and status.database != "error"):
             continue  # the database answered this very check
-        degraded.append(f"{condition.component}: {condition.reason}")
-    state = "down" if down else ("degraded" if degraded else "ok")
-    return replace(
-        status,
-        ok=state == "ok",
-        state=state,
-        reasons=tuple(down + degraded),
-        components=components,
-    )
-
-
-def _source_reasons(status: Status) -> list[str]:
-    if status.database == "error" or not status.sources_failing:
-        return []
-    if status.sources_failing == status.sources and status.last_poll_success is None:
-        return [f"all {status.sources} sources failing; nothing fetched yet"]
-    return [f"{status.sources_failing} of {status.sources} sources failing"]
+        reasons.append(f"{condition.component}: {condition.reason}")
+    state = status.state
+    if state == "ok" and reasons:
+        state = "degraded"
+    return replace(status, ok=state == "ok", state=state, reasons=reasons, components=components)
 
 
 def _component(condition: Condition) -> dict[str, object]:
@@ -138,6 +138,39 @@ def _component(condition: Condition) -> dict[str, object]:
     if condition.up:
         return {"up": True, "since": since}
     return {"up": False, "reason": condition.reason, "since": since, "failures": condition.failures}
+
+
+def _judge(
+    revision: str | None,
+    head: str | None,
+    source_count: int,
+    failing: int,
+    never_fetched: int,
+    failing_examples: list[str],
+) -> tuple[str, list[str]]:
+    """(state, reasons) from the figures; see the module docstring."""
+    if revision != head:
+        return "down", [f"schema at {revision or 'nothing'}, code expects {head}"]
+    reasons: list[str] = []
+    if source_count and never_fetched == source_count:
+        reasons.append(f"no source has ever been fetched ({source_count} configured)")
+    if failing:
+        scope = "every source is" if failing == source_count else f"{failing} of {source_count}"
+        verb = "" if failing == source_count else " sources"
+        examples = "; ".join(failing_examples)
+        reasons.append(f"{scope}{verb} failing: {examples}")
+    return ("degraded" if reasons else "ok"), reasons
+
+
+def _failing_sources(conn: Connection, limit: int = 3) -> list[str]:
+    """A few failing sources with their last error, for the reasons (the rest: newsbot sources)."""
+    rows = conn.execute(
+        select(sources.c.key, sources.c.last_error)
+        .where(sources.c.failures > 0)
+        .order_by(sources.c.failures.desc(), sources.c.key)
+        .limit(limit)
+    )
+    return [f"{key} ({(error or '?')[:120]})" for key, error in rows]
 
 
 def _groups(conn: Connection) -> tuple[dict[str, int], list[dict[str, str]]]:
@@ -172,7 +205,14 @@ class StatusCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         status = collect_status(self._engine, self._clock)
         yield GaugeMetricFamily(
-            "newsbot_up", "1 when the database answers at the schema head", value=float(status.ok)
+            "newsbot_up",
+            "1 when the database answers at the schema head",
+            value=float(status.state != "down"),
+        )
+        yield GaugeMetricFamily(
+            "newsbot_degraded",
+            "1 when sources fail or none was ever fetched (see /healthz reasons)",
+            value=float(status.state == "degraded"),
         )
         yield GaugeMetricFamily("newsbot_sources", "configured sources", value=status.sources)
         yield GaugeMetricFamily(
@@ -203,9 +243,9 @@ class StatusCollector(Collector):
 
 
 class HealthCheck:
-    """collect_status off the event loop, answered within `timeout` seconds whatever the
-    database does: one check at a time on its own thread (a hung connection holds that thread,
-    not the chat's), and a request arriving meanwhile waits for the same check."""
+    """The database part of the status off the event loop, answered within `timeout` seconds
+    whatever the database does: one check at a time on its own thread (a hung connection holds
+    that thread, not the chat's), and a request arriving meanwhile waits for the same check."""
 
     def __init__(
         self,
@@ -228,8 +268,10 @@ class HealthCheck:
         try:
             found = await asyncio.wait_for(asyncio.shield(self._running), self.timeout)
         except TimeoutError:
-            found = unreachable(f"database did not answer within {self.timeout:g} s")
-        return judged(found, self.supervisor)
+            found = unreachable(
+                "error: timeout", f"database did not answer within {self.timeout:g} s"
+            )
+        return with_supervision(found, self.supervisor)
 
 
 def health_routes(
@@ -239,11 +281,7 @@ def health_routes(
     *,
     timeout: float = 5.0,
 ) -> list[Route]:
-    """GET /healthz and GET /metrics for the HTTP front (newsbot.front).
-
-    /healthz: 200 when ok or degraded (serving; restarting newsbot would not bring a remote
-    system back), 503 when down; the JSON names each reason.
-    """
+    """GET /healthz and GET /metrics for the HTTP front (newsbot.front)."""
     registry = CollectorRegistry()
     registry.register(StatusCollector(engine, clock))
     check = HealthCheck(engine, clock, supervisor, timeout=timeout)
