@@ -43,6 +43,9 @@ class Newsroom:
     channels: ChannelRegistry = field(default_factory=ChannelRegistry)
     # the condition of the outside systems (service/supervisor.py): /healthz and the ticks read it
     supervisor: Supervisor = field(default_factory=Supervisor)
+    # one poll at a time in this process: `newsbot run`'s first poll runs in the background
+    # while the scheduler's poll tick starts; the later one waits and finds less due
+    _polling: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     # --- ingest (service/ingest.py) -------------------------------------------------------------
 
@@ -56,15 +59,17 @@ class Newsroom:
     ) -> list[SourceReport]:
         """Poll every enabled source whose next poll time has come."""
         ingestor = self._ingest()
-        due = await ingestor.due_keys()
-        return await ingestor.poll(due, progress)
+        async with self._polling:  # after a poll that ran meanwhile, fewer sources are due
+            due = await ingestor.due_keys()
+            return await ingestor.poll(due, progress)
 
     async def poll_all(
         self, progress: Callable[[SourceReport], None] | None = None
     ) -> list[SourceReport]:
         """Poll every enabled source now, whatever its schedule."""
         ingestor = self._ingest()
-        return await ingestor.poll(list(ingestor.configured), progress)
+        async with self._polling:
+            return await ingestor.poll(list(ingestor.configured), progress)
 
     async def due_source_keys(self) -> list[str]:
         return await self._ingest().due_keys()
