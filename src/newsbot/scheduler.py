@@ -64,15 +64,16 @@ def _guarded(
     supervisor, engine = newsroom.supervisor, newsroom.engine
 
     async def job() -> None:
-        if not await supervisor.database_ready(engine):
-            return
-        try:
-            await call()
-        except Exception as exc:  # the next tick tries again
-            if is_database_outage(exc):
-                supervisor.database_failed(exc)
-            else:
-                log.exception("scheduled %s tick failed", name)
+        with supervisor.running_job():  # so that a stop can give it its grace, then cancel it
+            if not await supervisor.database_ready(engine):
+                return
+            try:
+                await call()
+            except Exception as exc:  # the next tick tries again
+                if is_database_outage(exc):
+                    supervisor.database_failed(exc)
+                else:
+                    log.exception("scheduled %s tick failed", name)
 
     job.__name__ = job.__qualname__ = f"{name}_tick"
     return job

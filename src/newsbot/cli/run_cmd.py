@@ -159,7 +159,7 @@ async def serve(
         await _cancel(background + keepers, 0.0)  # a first poll or a channel still connecting
         await front.stop()
         await newsroom.channels.stop()
-        await _cancel(_scheduled_work(), newsroom.settings.supervision.stop_grace_seconds)
+        await _cancel(newsroom.supervisor.jobs(), newsroom.settings.supervision.stop_grace_seconds)
 
 
 async def _first_poll(newsroom: Newsroom, poll: bool | None, announce: bool) -> None:
@@ -185,12 +185,6 @@ async def _until_stopped(stopping: asyncio.Event, keepers: list[asyncio.Task[Non
                 await waiter
     finally:
         waiter.cancel()
-
-
-def _scheduled_work() -> list[asyncio.Task[Any]]:
-    """Ticks still running after the scheduler was shut down (a poll, an outbox send)."""
-    current = asyncio.current_task()
-    return [task for task in asyncio.all_tasks() if task is not current and not task.done()]
 
 
 async def _cancel(tasks: list[asyncio.Task[Any]], grace: float) -> None:

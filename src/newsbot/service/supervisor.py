@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -81,6 +82,24 @@ class Supervisor:
         self._conditions: dict[str, Condition] = {}
         self._on_database_back: list[Callable[[], None]] = []
         self._probing = False
+        self._jobs: set[asyncio.Task[Any]] = set()
+
+    @contextlib.contextmanager
+    def running_job(self) -> Iterator[None]:
+        """Mark the current task as a scheduled job while it runs (see `jobs`)."""
+        task = asyncio.current_task()
+        if task is None:
+            yield
+            return
+        self._jobs.add(task)
+        try:
+            yield
+        finally:
+            self._jobs.discard(task)
+
+    def jobs(self) -> list[asyncio.Task[Any]]:
+        """The scheduled jobs running now: what a stop waits for, then cancels."""
+        return [task for task in self._jobs if not task.done()]
 
     def when_database_returns(self, callback: Callable[[], None]) -> None:
         """Call `callback` when the database answers again (e.g. drop connections held open)."""
