@@ -17,33 +17,40 @@ from newsbot.conversation import Conversation
 from newsbot.core.channels import Outbound
 from newsbot.core.incoming import Incoming, Response
 from newsbot.core.summarize import ExtractiveSummarizer
-from newsbot.ports import Channel, Clock, Summarizer, SystemClock
+from newsbot.front.digest_pages import DigestPages
+from newsbot.ports import Channel, ChannelStores, Clock, Summarizer, SystemClock
 from newsbot.service import Newsroom
 from newsbot.service.channels import ChannelRegistry
 from newsbot.service.delivery import DeliveryService
 from newsbot.service.groups import GroupService, TestSend
 from newsbot.service.ingest import Ingestor, IngestParts
+from newsbot.service.pages import DigestPublisher
 from newsbot.service.search import Searcher
 from newsbot.service.supervisor import Supervisor
 from newsbot.storage import db
 from newsbot.storage.articles import ArticleIndexer, ArticleStore
 from newsbot.storage.groups import GroupStore
+from newsbot.storage.pages import DigestPageStore
 from newsbot.storage.search import SearchIndex
 from newsbot.storage.sources import SourceStore
+from newsbot.storage.weixin import ChoiceStore, InboundLedger, ReplyWindows, TokenCache
 
 ChannelFactory = Callable[[Settings], Channel]
 
 # The channel registry: one line per channel package, whose `build(settings)` makes the channel
 # (docs/channels.md).
-CHANNELS: tuple[str, ...] = (
-    "newsbot.channels.console",
-    "newsbot.channels.telegram",
+# The group robots (push only; `newsbot groups` tests through their senders).
+ROBOT_CHANNELS: tuple[str, ...] = (
     "newsbot.channels.wecom_robot",
     "newsbot.channels.dingtalk",
     "newsbot.channels.feishu",
 )
-# The group robots among them (push only; `newsbot groups` tests through their senders).
-ROBOT_CHANNELS: tuple[str, ...] = CHANNELS[2:]
+CHANNELS: tuple[str, ...] = (
+    "newsbot.channels.console",
+    "newsbot.channels.telegram",
+    "newsbot.channels.wechat",
+    *ROBOT_CHANNELS,
+)
 
 
 def channel_factories(packages: Sequence[str] = CHANNELS) -> list[ChannelFactory]:
@@ -79,7 +86,8 @@ def build_newsroom(
     if migrate:
         searcher.check_version()  # logs a warning when `newsbot search --reindex` is needed
     registry = channel_registry if channel_registry is not None else build_channels(settings)
-    delivery = DeliveryService(settings, engine, clock, ingestor.articles, registry)
+    pages = digest_publisher(settings, engine)
+    delivery = DeliveryService(settings, engine, clock, ingestor.articles, registry, pages=pages)
     supervisor = Supervisor(clock, backoff_cap=settings.supervision.backoff_cap_seconds)
     supervisor.when_database_returns(delivery.outbox.reconnect)
     return Newsroom(
@@ -92,6 +100,19 @@ def build_newsroom(
         delivery=delivery,
         channels=registry,
     )
+
+
+def digest_publisher(settings: Settings, engine: Engine) -> DigestPublisher | None:
+    """Digest web pages (/d/<token>) when the front has a public address to link to."""
+    public_url = settings.http.public_url
+    if not public_url:
+        return None
+    from newsbot.storage.subscribers import load_or_create_secret
+
+    def key() -> bytes:
+        return load_or_create_secret(engine, "digest_pages")
+
+    return DigestPublisher(DigestPageStore(engine), public_url, settings.http.page_ttl_days, key)
 
 
 def build_ingestor(
@@ -120,6 +141,7 @@ class ChannelHost:
     conversation: Conversation
     newsroom: Newsroom
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    _stores: ChannelStores | None = None
     _groups: GroupStore | None = None
 
     @property
@@ -149,12 +171,49 @@ class ChannelHost:
     def channel_trouble(self, channel: str, problem: str | None) -> None:
         self.newsroom.supervisor.channel_trouble(self.registry, channel, problem)
 
+    def stores(self) -> ChannelStores:
+        if self._stores is None:
+            self._stores = channel_stores(self.newsroom.engine)
+        return self._stores
+
+    def take_held(self, channel: str, chat_id: str) -> list[Outbound]:
+        return self.newsroom.take_held(channel, chat_id)
+
+    def language(self, channel: str, chat_id: str) -> str:
+        return self.newsroom.language_of(channel, chat_id)
+
     @property
     def groups(self) -> GroupStore:
         """The robot groups: the robot channels read webhooks here and report refusals."""
         if self._groups is None:
             self._groups = GroupStore(self.newsroom.engine)
         return self._groups
+
+
+@dataclass(frozen=True)
+class DatabaseChannelStores:
+    inbound: InboundLedger
+    tokens: TokenCache
+    choices: ChoiceStore
+    windows: ReplyWindows
+
+
+def channel_stores(engine: Engine) -> DatabaseChannelStores:
+    """What callback channels (WeChat, WeCom) keep in the database, shared by every process."""
+    return DatabaseChannelStores(
+        InboundLedger(engine), TokenCache(engine), ChoiceStore(engine), ReplyWindows(engine)
+    )
+
+
+def digest_pages(newsroom: Newsroom) -> DigestPages:
+    """GET /d/<token> for the HTTP front."""
+    settings = newsroom.settings
+    return DigestPages(
+        DigestPageStore(newsroom.engine),
+        newsroom.clock,
+        ttl_days=settings.http.page_ttl_days,
+        language=settings.delivery.default_language,
+    )
 
 
 def channel_host(newsroom: Newsroom) -> ChannelHost:

@@ -6,7 +6,7 @@ Adapters implement these; tests put small fakes here (and only here).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from newsbot.core.channels import (
@@ -32,6 +32,7 @@ __all__ = [
     "ChannelContext",
     "ChannelProfile",
     "ChannelSender",
+    "ChannelStores",
     "Clock",
     "Dialect",
     "ErrorRule",
@@ -107,6 +108,19 @@ class ChannelContext(Protocol):
         (None): the supervisor pauses its sending meanwhile and /healthz reports it."""
         ...
 
+    def stores(self) -> ChannelStores:
+        """Small state callback channels keep in the database (shared by every process)."""
+        ...
+
+    def take_held(self, channel: str, chat_id: str) -> list[Outbound]:
+        """The messages held for this recipient (SendOutcome.HOLD_UNTIL_CONTACT), taken for
+        the channel to deliver now (WeChat: as the passive reply); they count as sent."""
+        ...
+
+    def language(self, channel: str, chat_id: str) -> str:
+        """The recipient's language ("zh" when unknown), for text the channel adds itself."""
+        ...
+
     @property
     def groups(self) -> RobotDirectory:
         """The robot groups (webhooks, secrets, state) the robot channels post to."""
@@ -156,3 +170,68 @@ class RobotDirectory(Protocol):
         ...
 
     def note_error(self, channel: str, chat_id: str, reason: str, now: datetime) -> None: ...
+
+
+# --- state of callback channels (WeChat, WeCom), kept in the database -------------------------
+
+
+class InboundRecord(Protocol):
+    @property
+    def first(self) -> bool:
+        """This request is the first to see the message: it must answer it."""
+        ...
+
+    @property
+    def reply(self) -> str | None:
+        """The answer already recorded (a retry gets the same), else None."""
+        ...
+
+
+class InboundLedger(Protocol):
+    """Each inbound message id once: retries of a platform get the first answer."""
+
+    def begin(self, channel: str, key: str, now: datetime) -> InboundRecord: ...
+    def reply(self, channel: str, key: str) -> str | None: ...
+    def answer(self, channel: str, key: str, reply: str, now: datetime) -> None: ...
+    def purge(self, before: datetime) -> int: ...
+
+
+class TokenCache(Protocol):
+    """API access tokens shared by every process, with a lease so one process fetches."""
+
+    def get(self, key: str, now: datetime) -> str | None: ...
+    def put(self, key: str, token: str, expires_at: datetime, now: datetime) -> None: ...
+    def forget(self, key: str, token: str) -> None: ...
+    def claim_refresh(self, key: str, now: datetime, lease: timedelta) -> bool: ...
+    def release_refresh(self, key: str) -> None: ...
+
+
+class ChoiceStore(Protocol):
+    """The numbered choices (label, button payload) last offered to a chat without buttons."""
+
+    def save(
+        self, channel: str, chat_id: str, choices: Sequence[tuple[str, str]], now: datetime
+    ) -> None: ...
+    def get(self, channel: str, chat_id: str) -> list[tuple[str, str]]: ...
+
+
+class ReplyWindows(Protocol):
+    """How many messages a platform still allows to a recipient, and until when (WeChat)."""
+
+    def open(
+        self, channel: str, chat_id: str, quota: int, until: datetime, now: datetime
+    ) -> None: ...
+    def take(self, channel: str, chat_id: str, now: datetime) -> bool: ...
+    def give_back(self, channel: str, chat_id: str) -> None: ...
+    def close(self, channel: str, chat_id: str, now: datetime) -> None: ...
+
+
+class ChannelStores(Protocol):
+    @property
+    def inbound(self) -> InboundLedger: ...
+    @property
+    def tokens(self) -> TokenCache: ...
+    @property
+    def choices(self) -> ChoiceStore: ...
+    @property
+    def windows(self) -> ReplyWindows: ...

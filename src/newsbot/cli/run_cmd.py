@@ -231,6 +231,9 @@ def _http_front(newsroom: Newsroom) -> Any:
                 timeout=settings.supervision.health_timeout_seconds,
             )
         )
+    from newsbot.app import digest_pages
+
+    front.add(digest_pages(newsroom).routes())
     return front
 
 
