@@ -78,7 +78,7 @@ class PollingSettings(_Section):
     # One origin must not hold the cycle (docs/security.md): a request running this long gives
     # its global slot back; a source spends at most this much request time per poll; a poll as a
     # whole ends by its deadline (sources still running are recorded and polled next time).
-    straggler_seconds: float = Field(5.0, gt=0)
+    straggler_seconds: float = Field(0.25, gt=0)
     source_budget_seconds: float = Field(120.0, gt=0)
     poll_deadline_seconds: float = Field(600.0, gt=0)
     # The URL policy (adapters/urlpolicy.py, docs/security.md): links and redirects reach public
