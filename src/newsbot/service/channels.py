@@ -10,6 +10,7 @@ and waits in the outbox until a process that runs that channel sends it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
 
@@ -96,8 +97,11 @@ class ChannelRegistry:
                 message.recipient, group=message.is_group, priority=message.priority
             )
             try:
-                return await sender.send(message)
+                remote_id = await sender.send(message)
+                pacer.delivered(message.recipient, group=message.is_group)
+                return remote_id
             except SendError as exc:
+                pacer.delivered(message.recipient, group=message.is_group)
                 if exc.outcome is SendOutcome.RETRY_AFTER:
                     wait = exc.retry_after
                     if wait is None:
@@ -108,6 +112,16 @@ class ChannelRegistry:
                 if exc.outcome is not SendOutcome.BACKOFF or failures >= REPLY_ATTEMPTS:
                     raise
                 await asyncio.sleep(backoff_delay(failures, jitter=0.0, base=0.5))
+
+    def pause(self, name: str) -> None:
+        """Stop sending on a started channel that reports trouble (its rows wait, unspent)."""
+        self._senders.pop(name, None)
+
+    def resume(self, name: str) -> None:
+        """Send on a paused channel again (only if it is still started)."""
+        for channel in self._started:
+            if channel.name == name:
+                self.attach(name, channel.sender)
 
     def configured(self) -> list[Channel]:
         return [c for c in self._channels.values() if c.configured]
@@ -128,7 +142,12 @@ class ChannelRegistry:
         for channel in self._channels.values():
             if channel.name not in wanted:
                 continue
-            await channel.start(context)
+            try:
+                await channel.start(context)
+            except BaseException:  # half started (a client opened, then the network failed)
+                with contextlib.suppress(Exception):
+                    await channel.stop()
+                raise
             self._started.append(channel)
             self.attach(channel.name, channel.sender)
             log.info("channel %s started", channel.name)
