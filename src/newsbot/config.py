@@ -167,6 +167,13 @@ class WeChatSettings(_Section):
     app_secret: SecretStr | None = None
     encoding_aes_key: SecretStr | None = None
     api_base_url: str = "https://api.weixin.qq.com"
+    # Past this many seconds the passive reply is "success" and the answer goes by
+    # customer-service message (WeChat allows 5 s including the network).
+    passive_budget_seconds: float = Field(4.0, gt=0, lt=5)
+    # A subscription-notification template for digests outside the 48 h window (optional).
+    notice_template_id: str = ""
+    notice_title_field: str = "thing1"
+    notice_date_field: str = "time2"
 
 
 class WeComSettings(_Section):

@@ -74,9 +74,11 @@ def _register() -> None:
         run_cmd,
         search_cmd,
         summarize_cmd,
+        wechat_cmd,
     )
 
-    for module in (config_cmd, db_cmd, ingest_cmd, search_cmd, chat_cmd, run_cmd, summarize_cmd):
+    modules = (config_cmd, db_cmd, ingest_cmd, search_cmd, chat_cmd, run_cmd, summarize_cmd)
+    for module in (*modules, wechat_cmd):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -23,6 +23,7 @@ from newsbot.conversation.parsing import parse_command
 from newsbot.conversation.search import search
 from newsbot.conversation.services import Services
 from newsbot.conversation.turn import Turn
+from newsbot.conversation.words import command_from_words
 from newsbot.core.i18n import t
 from newsbot.core.models import Subscriber
 from newsbot.service import Newsroom
@@ -75,6 +76,8 @@ class Conversation:
             return await self._button(incoming, incoming.callback_data)
         text = incoming.text
         command = parse_command(text)
+        if command is None and not incoming.is_group:
+            command = command_from_words(text)  # 订阅, 时间 7:30, 搜索 党建 ...
         if incoming.is_group and command is None:
             return Response.nothing()
         if incoming.is_edit:

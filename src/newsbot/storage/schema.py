@@ -202,3 +202,75 @@ deliveries = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("subscriber_id", "article_id", "kind"),
 )
+
+# --- digest pages (migration 0006) -------------------------------------------------------------
+
+digest_pages = Table(
+    "digest_pages",
+    metadata,
+    Column("token", String(64), primary_key=True),  # unguessable: 192 random bits, base64url
+    Column("subscriber_id", Integer, ForeignKey("subscribers.id", ondelete="CASCADE")),
+    Column("local_date", String(10), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("html", Text, nullable=False),  # rendered once: the page shows what was sent
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_digest_pages_expires_at", "expires_at"),
+)
+
+# --- WeChat and WeCom callbacks and API (migration 0007) ---------------------------------------
+
+inbound_messages = Table(
+    "inbound_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String(16), nullable=False),
+    Column("dedupe_key", String(200), nullable=False),  # MsgId, or FromUserName:CreateTime
+    Column("state", String(16), nullable=False),  # working, answered
+    Column("reply", Text),  # the passive reply (plain XML, or "success")
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("answered_at", UTCDateTime),
+    UniqueConstraint("channel", "dedupe_key"),
+    Index("ix_inbound_messages_created_at", "created_at"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("key", String(100), primary_key=True),  # e.g. wechat:<app id>
+    Column("token", Text, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+chat_choices = Table(
+    "chat_choices",
+    metadata,
+    Column("channel", String(16), primary_key=True),
+    Column("chat_id", String(128), primary_key=True),
+    Column("choices", Text, nullable=False),  # JSON list of button payloads, numbered from 1
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+reply_windows = Table(
+    "reply_windows",
+    metadata,
+    Column("channel", String(16), primary_key=True),
+    Column("chat_id", String(128), primary_key=True),
+    Column("quota_left", Integer, nullable=False),
+    Column("open_until", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+held_messages = Table(
+    "held_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String(16), nullable=False),
+    Column("chat_id", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),  # digest, alert, reply
+    Column("payload", Text, nullable=False),  # JSON: text, title, description, url, picurl
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_held_messages_channel_chat_id", "channel", "chat_id"),
+)

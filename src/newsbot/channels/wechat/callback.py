@@ -1,0 +1,190 @@
+"""The /wechat callback on the HTTP front: URL verification and messages, in plain, compatible
+and safe (AES) modes.
+
+Order of checks, each refusing without changing anything: the body size (the front, 64 KiB),
+the timestamp (5 minutes), the signature (constant time; 403), then the envelope's
+msg_signature and decryption (safe/compatible mode), then the XML (no DTDs or entities; 400).
+
+WeChat retries a message it got no answer to, three times. The first request for a MsgId (or
+FromUserName+CreateTime for events) records itself in the database and answers; a retry,
+whichever process it reaches, waits for that answer and returns the same. The passive answer
+must come within 5 s: past `budget` seconds we answer "success" and the reply goes out as a
+customer-service message when it is ready.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from wechatpy import parse_message
+from wechatpy.replies import ArticlesReply, TextReply
+
+from newsbot.channels.wechat.dialog import WeChatDialog
+from newsbot.channels.wechat.outgoing import Outgoing
+from newsbot.channels.weixin.crypto import CallbackCrypto, CallbackRefused
+from newsbot.channels.weixin.stores import InboundLedgerPort
+from newsbot.channels.weixin.xmlsafe import UnsafeXml, parse_flat_xml
+from newsbot.front.routes import HttpRequest, HttpResponse, Route
+from newsbot.ports import Clock
+
+log = logging.getLogger(__name__)
+CHANNEL = "wechat"
+MAX_BODY = 64 * 1024
+SUCCESS = "success"  # WeChat's "no passive reply"; it then waits for nothing
+SPILL_DELAY = 0.5  # later messages leave after the passive reply has been delivered
+SendLater = Callable[[str, Sequence[Outgoing]], Coroutine[Any, Any, None]]
+
+
+class WeChatCallback:
+    def __init__(
+        self,
+        crypto: CallbackCrypto,
+        dialog: WeChatDialog,
+        ledger: InboundLedgerPort,
+        send_later: SendLater,
+        clock: Clock,
+        *,
+        budget: float = 4.0,
+        path: str = "/wechat",
+    ) -> None:
+        self.crypto = crypto
+        self.dialog = dialog
+        self.ledger = ledger
+        self.send_later = send_later
+        self.clock = clock
+        self.budget = budget
+        self.path = path
+        self._background: set[asyncio.Task[Any]] = set()
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("GET", self.path, self.verify_url, max_body=0, name=CHANNEL),
+            Route("POST", self.path, self.receive, max_body=MAX_BODY, name=CHANNEL),
+        ]
+
+    async def verify_url(self, request: HttpRequest) -> HttpResponse:
+        """The server check when the URL is saved in the admin console: echo echostr."""
+        query = request.query
+        try:
+            self._check(query)
+        except CallbackRefused as exc:
+            log.warning("wechat: URL verification refused: %s", exc.reason)
+            return HttpResponse.text(f"{exc.reason}\n", exc.status)
+        return HttpResponse.text(query.get("echostr", ""))
+
+    async def receive(self, request: HttpRequest) -> HttpResponse:
+        query = request.query
+        safe = query.get("encrypt_type", "raw") == "aes"
+        try:
+            self._check(query)
+            xml = self.crypto.open_envelope(request.body, query) if safe else _text(request.body)
+            fields = parse_flat_xml(xml.encode("utf-8"))
+            message = parse_message(xml)
+            key = fields.get("MsgId") or (
+                f"{fields['FromUserName']}:{fields['CreateTime']}:{fields.get('Event', '')}"
+            )
+        except CallbackRefused as exc:
+            log.warning("wechat: request refused: %s", exc.reason)
+            return HttpResponse.text(f"{exc.reason}\n", exc.status)
+        except (UnsafeXml, KeyError, ValueError) as exc:
+            log.warning("wechat: unreadable message refused: %s", _reason(exc))
+            return HttpResponse.text("bad message\n", 400)
+        reply = await self._reply_once(key, message)
+        return self._passive(reply, query, safe)
+
+    def _check(self, query: Any) -> None:
+        timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
+        self.crypto.check_timestamp(timestamp, self.clock.now().timestamp())
+        self.crypto.verify(query.get("signature", ""), timestamp, nonce)
+
+    async def _reply_once(self, key: str, message: Any) -> str:
+        inbound = await asyncio.to_thread(self.ledger.begin, CHANNEL, key, self.clock.now())
+        if not inbound.first:
+            return inbound.reply or await self._answer_of_first(key)
+        late = asyncio.Event()
+        task = asyncio.create_task(self._answer(message, late))
+        try:
+            reply = await asyncio.wait_for(asyncio.shield(task), self.budget)
+        except TimeoutError:
+            late.set()  # the task sends everything by customer-service message when done
+            self._keep(task)
+            reply = SUCCESS
+            log.info("wechat: answer not ready in %.1f s; replying later", self.budget)
+        await asyncio.to_thread(self.ledger.answer, CHANNEL, key, reply, self.clock.now())
+        return reply
+
+    async def _answer_of_first(self, key: str) -> str:
+        """A retry: the first request's answer, once recorded (else "success")."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.budget
+        while loop.time() < deadline:
+            await asyncio.sleep(0.05)
+            reply = await asyncio.to_thread(self.ledger.reply, CHANNEL, key)
+            if reply is not None:
+                return reply
+        return SUCCESS
+
+    async def _answer(self, message: Any, late: asyncio.Event) -> str:
+        """The passive reply's XML (or "success"); the messages after the first go out by
+        customer-service message, and all of them when the passive deadline passed."""
+        openid = str(message.source)
+        try:
+            outgoing = await self.dialog.respond(message)
+        except Exception:  # the top of a handler: log and answer nothing rather than 500
+            log.exception("wechat: answering %s failed", type(message).__name__)
+            return SUCCESS
+        if late.is_set():
+            self._keep(asyncio.create_task(self.send_later(openid, outgoing)))
+            return SUCCESS
+        if not outgoing:
+            return SUCCESS
+        first, rest = outgoing[0], outgoing[1:]
+        if rest:
+            self._keep(asyncio.create_task(self._spill(openid, rest)))
+        return _passive_xml(message, first)
+
+    async def _spill(self, openid: str, rest: Sequence[Outgoing]) -> None:
+        await asyncio.sleep(SPILL_DELAY)
+        await self.send_later(openid, rest)
+
+    def _keep(self, task: asyncio.Task[Any]) -> None:
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _passive(self, reply: str, query: Any, safe: bool) -> HttpResponse:
+        if reply == SUCCESS or not safe:
+            content_type = "text/plain" if reply == SUCCESS else "application/xml"
+            return HttpResponse(200, reply.encode("utf-8"), f"{content_type}; charset=utf-8")
+        envelope = self.crypto.encrypt_reply(reply)
+        return HttpResponse(200, envelope.encode("utf-8"), "application/xml; charset=utf-8")
+
+    async def drain(self) -> None:
+        """Wait for replies still being sent in the background (at shutdown and in tests)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+
+def _passive_xml(message: Any, out: Outgoing) -> str:
+    if out.card:
+        article = {
+            "title": out.card.get("title", ""),
+            "description": out.card.get("description", ""),
+            "image": out.card.get("picurl", ""),
+            "url": out.card.get("url", ""),
+        }
+        return str(ArticlesReply(message=message, articles=[article]).render())
+    return str(TextReply(message=message, content=out.text).render())
+
+
+def _text(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UnsafeXml("body is not UTF-8") from None
+
+
+def _reason(exc: Exception) -> str:
+    return exc.reason if isinstance(exc, UnsafeXml) else f"{type(exc).__name__}"

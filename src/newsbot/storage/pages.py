@@ -1,0 +1,82 @@
+"""Digest pages in the database: created when a digest is queued, served at /d/<token>."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, delete, insert, select
+
+from newsbot.storage.schema import digest_pages
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPage:
+    token: str
+    local_date: str
+    title: str
+    description: str
+    html: str
+    created_at: datetime
+    expires_at: datetime
+
+
+def new_token() -> str:
+    """192 random bits, URL-safe: a link that cannot be guessed or enumerated."""
+    return secrets.token_urlsafe(24)
+
+
+class DigestPageStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def create(
+        self,
+        *,
+        subscriber_id: int | None,
+        local_date: str,
+        title: str,
+        description: str,
+        html: str,
+        now: datetime,
+        expires_at: datetime,
+        token: str | None = None,
+    ) -> str:
+        token = token or new_token()
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(digest_pages).values(
+                    token=token,
+                    subscriber_id=subscriber_id,
+                    local_date=local_date,
+                    title=title,
+                    description=description,
+                    html=html,
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+            )
+        return token
+
+    def get(self, token: str) -> StoredPage | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(digest_pages).where(digest_pages.c.token == token)).first()
+        if row is None:
+            return None
+        return StoredPage(
+            row.token,
+            row.local_date,
+            row.title,
+            row.description,
+            row.html,
+            row.created_at,
+            row.expires_at,
+        )
+
+    def purge(self, before: datetime) -> int:
+        """Delete pages that expired before `before` (their tokens then read as unknown)."""
+        with self.engine.begin() as conn:
+            return conn.execute(
+                delete(digest_pages).where(digest_pages.c.expires_at < before)
+            ).rowcount

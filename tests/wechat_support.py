@@ -1,0 +1,67 @@
+"""A WeChat world for tests: newsroom + the WeChat channel on an HTTP front on loopback, the
+fake api.weixin.qq.com, and wechatpy playing the WeChat platform."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fakes.chat_world import build_world
+from fakes.wechat_api import APP_ID, APP_SECRET, FakeWeChatAPI
+from fakes.wechat_server import AES_KEY, TOKEN, WeChatServer
+from newsbot.app import build_wechat
+from newsbot.conversation import Conversation
+from newsbot.front import HttpFront
+from newsbot.service import Newsroom
+
+
+@dataclass
+class WeChatWorld:
+    api: FakeWeChatAPI
+    newsroom: Newsroom
+    channel: Any
+    front: HttpFront
+    server: WeChatServer
+
+    @property
+    def clock(self) -> Any:
+        return self.newsroom.clock
+
+
+def wechat_settings(api: FakeWeChatAPI, **extra: Any) -> dict[str, Any]:
+    return {
+        "enabled": True,
+        "token": TOKEN,
+        "app_id": APP_ID,
+        "app_secret": APP_SECRET,
+        "encoding_aes_key": AES_KEY,
+        "api_base_url": api.base_url,
+        **extra,
+    }
+
+
+@asynccontextmanager
+async def wechat_world(database_url: str, **wechat: Any) -> AsyncIterator[WeChatWorld]:
+    api = FakeWeChatAPI().start()
+    newsroom = build_world(database_url, wechat=wechat_settings(api, **wechat))
+    channel = build_wechat(newsroom.settings, newsroom, Conversation.for_newsroom(newsroom))
+    newsroom.register_sender("wechat", channel.sender)
+    front = HttpFront("127.0.0.1", 0)
+    front.add(channel.routes())
+    await front.start()
+    server = WeChatServer(
+        f"http://127.0.0.1:{front.port}/wechat",
+        APP_ID,
+        clock=lambda: newsroom.clock.now().timestamp(),
+        api=api,
+    )
+    try:
+        yield WeChatWorld(api, newsroom, channel, front, server)
+    finally:
+        await server.client.aclose()
+        await front.stop()
+        await channel.stop()
+        api.stop()
+        newsroom.engine.dispose()
