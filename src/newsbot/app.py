@@ -18,7 +18,7 @@ from newsbot.core.channels import Outbound
 from newsbot.core.incoming import Incoming, Response
 from newsbot.core.summarize import ExtractiveSummarizer
 from newsbot.errors import ConfigError
-from newsbot.ports import Channel, Clock, Summarizer, SystemClock
+from newsbot.ports import Channel, Clock, StoreKey, Summarizer, SystemClock
 from newsbot.service import Newsroom
 from newsbot.service.channels import ChannelRegistry
 from newsbot.service.delivery import DeliveryService
@@ -36,6 +36,7 @@ ChannelFactory = Callable[[Settings], Channel]
 CHANNELS: tuple[str, ...] = (
     "newsbot.channels.console",
     "newsbot.channels.telegram",
+    "newsbot.channels.wecom",
 )
 
 
@@ -110,6 +111,7 @@ class ChannelHost:
     conversation: Conversation
     newsroom: Newsroom
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    _stores: dict[str, Any] = field(default_factory=dict)
 
     @property
     def registry(self) -> ChannelRegistry:
@@ -134,6 +136,40 @@ class ChannelHost:
 
     def secret(self, name: str) -> bytes:
         return self.newsroom.secret(name)
+
+    def store(self, key: StoreKey[Any]) -> Any:
+        """The storage port a channel names (channels/weixin/stores.py), one per host."""
+        found = self._stores.get(key.name)
+        if found is None:
+            found = self._stores[key.name] = channel_store(key.name, self.newsroom)
+        return found
+
+
+def channel_store(name: str, newsroom: Newsroom) -> Any:
+    """The database-backed implementations of the channels' storage ports, by key name."""
+    from newsbot.storage import weixin
+
+    engine = newsroom.engine
+    stores: dict[str, Callable[[], Any]] = {
+        "inbound_ledger": lambda: weixin.InboundLedger(engine),
+        "token_cache": lambda: weixin.TokenCache(engine),
+        "choices": lambda: weixin.ChoiceStore(engine),
+        "languages": lambda: SubscriberLanguages(newsroom),
+    }
+    if name not in stores:
+        raise KeyError(f"no storage port {name!r} for channels")
+    return stores[name]()
+
+
+@dataclass(frozen=True)
+class SubscriberLanguages:
+    """channels.weixin.stores.LanguagesPort: a chat's language, "zh" until it chose one."""
+
+    newsroom: Newsroom
+
+    def language_of(self, channel: str, chat_id: str) -> str:
+        subscriber = self.newsroom.subscriptions.store.get(channel, chat_id)
+        return subscriber.language if subscriber is not None else "zh"
 
 
 def channel_host(newsroom: Newsroom) -> ChannelHost:

@@ -6,8 +6,9 @@ Adapters implement these; tests put small fakes here (and only here).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from newsbot.core.channels import (
     ChannelProfile,
@@ -42,6 +43,7 @@ __all__ = [
     "RateWindow",
     "SendOutcome",
     "SizeUnit",
+    "StoreKey",
     "Summarizer",
     "SystemClock",
 ]
@@ -68,6 +70,17 @@ class Summarizer(Protocol):
 
 
 # --- channels ---------------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class StoreKey(Generic[T]):
+    """Names a storage port a channel needs (declared beside its Protocol, e.g.
+    channels.weixin.stores.TOKEN_CACHE); `ChannelContext.store(key)` returns the database-backed
+    implementation, so a channel never imports storage."""
+
+    name: str
 
 
 class ChannelSender(Protocol):
@@ -98,6 +111,11 @@ class ChannelContext(Protocol):
 
     def secret(self, name: str) -> bytes:
         """A random key kept in the database under `name`, the same in every process."""
+        ...
+
+    def store(self, key: StoreKey[T]) -> T:
+        """The database-backed implementation of a channel's storage port (shared by every
+        process); KeyError for a port the composition root does not provide."""
         ...
 
 

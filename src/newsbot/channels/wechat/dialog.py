@@ -17,6 +17,7 @@ from typing import Any
 
 from newsbot.channels.wechat.outgoing import TEXT_LIMIT_BYTES, Outgoing
 from newsbot.channels.weixin.choices import chosen, number_buttons
+from newsbot.channels.weixin.menu import MENU_COMMANDS, MENU_HINTS
 from newsbot.channels.weixin.stores import ChoiceStorePort, HeldMessagesPort, ReplyWindowsPort
 from newsbot.conversation import Conversation, Incoming, Response
 from newsbot.core.i18n import t
@@ -27,8 +28,6 @@ CHANNEL = "wechat"
 # The platform's customer-service allowance per reader action (docs/wechat.md).
 MESSAGE_WINDOW = (5, timedelta(hours=48))
 EVENT_WINDOW = (3, timedelta(minutes=1))
-MENU_COMMANDS = {"DIGEST": "/digest", "SETTINGS": "/settings", "HELP": "/help", "LATEST": "/latest"}
-MENU_HINTS = {"SEARCH": "wechat.hint"}
 
 
 class WeChatDialog:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from newsbot.ports import StoreKey
+
 
 class InboundLike(Protocol):
     @property
@@ -50,3 +52,14 @@ class HeldMessagesPort(Protocol):
         self, channel: str, chat_id: str, kind: str, payload: dict[str, Any], now: datetime
     ) -> int: ...
     def take_all(self, channel: str, chat_id: str) -> list[tuple[str, dict[str, Any]]]: ...
+
+
+class LanguagesPort(Protocol):
+    def language_of(self, channel: str, chat_id: str) -> str: ...
+
+
+# What a running channel asks its context for (ports.ChannelContext.store).
+INBOUND_LEDGER: StoreKey[InboundLedgerPort] = StoreKey("inbound_ledger")
+TOKEN_CACHE: StoreKey[TokenCachePort] = StoreKey("token_cache")
+CHOICES: StoreKey[ChoiceStorePort] = StoreKey("choices")
+LANGUAGES: StoreKey[LanguagesPort] = StoreKey("languages")
