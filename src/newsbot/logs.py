@@ -58,6 +58,9 @@ def secret_values(settings: Settings) -> list[str]:
         settings.wechat.app_secret,
         settings.wechat.encoding_aes_key,
         settings.wecom.webhook_key,
+        settings.wecom.secret,
+        settings.wecom.token,
+        settings.wecom.encoding_aes_key,
     ]
     return [v.get_secret_value() for v in values if v is not None]
 
