@@ -17,7 +17,6 @@ from newsbot.conversation import Conversation
 from newsbot.core.channels import Outbound
 from newsbot.core.incoming import Incoming, Response
 from newsbot.core.summarize import ExtractiveSummarizer
-from newsbot.errors import ConfigError
 from newsbot.ports import Channel, Clock, StoreKey, Summarizer, SystemClock
 from newsbot.service import Newsroom
 from newsbot.service.channels import ChannelRegistry
@@ -174,74 +173,3 @@ class SubscriberLanguages:
 
 def channel_host(newsroom: Newsroom) -> ChannelHost:
     return ChannelHost(Conversation.for_newsroom(newsroom), newsroom)
-
-
-def build_wechat(settings: Settings, newsroom: Newsroom, conversation: Any) -> Any:
-    """The WeChat Official Account channel over the database stores ([wechat] enabled)."""
-    from newsbot.channels.wechat.callback import WeChatCallback
-    from newsbot.channels.wechat.channel import WeChatChannel, send_in_order
-    from newsbot.channels.wechat.dialog import WeChatDialog
-    from newsbot.channels.wechat.sender import NoticeTemplate, WeChatSender
-    from newsbot.channels.weixin.crypto import CallbackCrypto
-    from newsbot.storage.weixin import ChoiceStore, HeldMessages, InboundLedger, ReplyWindows
-
-    wechat = settings.wechat
-    engine, clock = newsroom.engine, newsroom.clock
-    if wechat.token is None or not wechat.token.get_secret_value():
-        raise ConfigError("wechat.token", "set NEWSBOT_WECHAT_TOKEN to run the WeChat channel")
-    api = build_wechat_api(settings, newsroom)
-    windows, held = ReplyWindows(engine), HeldMessages(engine)
-    template = (
-        NoticeTemplate(
-            wechat.notice_template_id, wechat.notice_title_field, wechat.notice_date_field
-        )
-        if wechat.notice_template_id
-        else None
-    )
-    sender = WeChatSender(api, windows, held, clock, template=template)
-    dialog = WeChatDialog(
-        conversation,
-        ChoiceStore(engine),
-        windows,
-        held,
-        clock,
-        language_of=lambda openid: _language_of(newsroom, "wechat", openid),
-    )
-    aes_key = wechat.encoding_aes_key.get_secret_value() if wechat.encoding_aes_key else None
-    crypto = CallbackCrypto(wechat.token.get_secret_value(), aes_key, wechat.app_id)
-
-    async def send_later(openid: str, messages: Any) -> None:
-        await send_in_order(sender, openid, messages)
-
-    callback = WeChatCallback(
-        crypto,
-        dialog,
-        InboundLedger(engine),
-        send_later,
-        clock,
-        budget=wechat.passive_budget_seconds,
-    )
-    return WeChatChannel(api, sender, callback)
-
-
-def build_wechat_api(settings: Settings, newsroom: Newsroom) -> Any:
-    """The Official Account API client with the access token shared through the database."""
-    from newsbot.channels.wechat.api import WeChatApi
-    from newsbot.channels.weixin.tokens import SharedToken
-    from newsbot.storage.weixin import TokenCache
-
-    wechat = settings.wechat
-    secret = wechat.app_secret.get_secret_value() if wechat.app_secret else ""
-    if not wechat.app_id or not secret:
-        raise ConfigError(
-            "wechat.app_id", "set NEWSBOT_WECHAT_APP_ID and NEWSBOT_WECHAT_APP_SECRET for the API"
-        )
-    api = WeChatApi(wechat.api_base_url, wechat.app_id, secret)
-    key = f"wechat:{wechat.app_id}"
-    api.token = SharedToken(key, TokenCache(newsroom.engine), api.fetch_token, newsroom.clock)
-    return api
-
-
-def _language_of(newsroom: Newsroom, channel: str, chat_id: str) -> str:
-    subscriber = newsroom.subscriptions.store.get(channel, chat_id)
-    return subscriber.language if subscriber is not None else "zh"

@@ -114,21 +114,7 @@ def _http_front(newsroom: Newsroom) -> Any:
     front = HttpFront(settings.http.listen, settings.http.port)
     if settings.health.enabled:
         front.add(health_routes(newsroom.engine, newsroom.clock))
-    front.add(_digest_pages(newsroom).routes())
     return front
-
-
-def _digest_pages(newsroom: Newsroom) -> Any:
-    from newsbot.front.digest_pages import DigestPages
-    from newsbot.storage.pages import DigestPageStore
-
-    settings = newsroom.settings
-    return DigestPages(
-        DigestPageStore(newsroom.engine),
-        newsroom.clock,
-        ttl_days=settings.http.page_ttl_days,
-        language=settings.delivery.default_language,
-    )
 
 
 async def _start_front(front: Any) -> None:
