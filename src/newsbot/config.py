@@ -12,9 +12,10 @@ import ipaddress
 import json
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -38,6 +39,24 @@ class _Section(BaseModel):
 class StorageSettings(_Section):
     database_url: str = "sqlite:///var/newsbot.db"
     echo_sql: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        """Only what storage/db.py can open; caught by `config check`, not at first use."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            backend = make_url(value).get_backend_name()
+        except (ArgumentError, ValueError):
+            raise ValueError(f"not a database URL: {masked_url(value)!r}") from None
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"unsupported database {backend!r} in {masked_url(value)}: "
+                "use sqlite:///PATH or postgresql://USER@HOST/DB"
+            )
+        return value
 
 
 class PollingSettings(_Section):
@@ -135,6 +154,14 @@ class SearchSettings(_Section):
 class DeliverySettings(_Section):
     default_time: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     default_timezone: str = "Asia/Shanghai"
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        if not is_timezone(value):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Asia/Shanghai)")
+        return value
+
     default_language: Literal["zh", "en"] = "zh"
     grace_hours: float = Field(6.0, ge=0)
     window_hours: float = Field(24.0, gt=0)
@@ -270,12 +297,47 @@ class Settings(_Section):
         return sources
 
 
+def is_timezone(name: str) -> bool:
+    """An IANA time zone this machine knows (tzdata is a dependency, so all of them)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def _is_network(text: str) -> bool:
     try:
         ipaddress.ip_network(text.strip(), strict=False)
     except ValueError:
         return False
     return True
+
+
+def enabled_channels(settings: Settings) -> list[str]:
+    """Channel sections switched on by `enabled = true` (Telegram: by its token)."""
+    names = [
+        name
+        for name, value in settings
+        if isinstance(value, BaseModel)
+        and getattr(value, "enabled", False) is True
+        and name not in _NOT_CHANNELS
+    ]
+    return names
+
+
+_NOT_CHANNELS = frozenset({"scheduler", "health", "http", "storage", "polling", "logging"})
+
+
+def check_channels(settings: Settings, built: Collection[str]) -> None:
+    """ConfigError naming the first enabled channel section that is not among `built` (the
+    channel registry's names): switched on but never run is a mistake to report, not ignore."""
+    for name in enabled_channels(settings):
+        if name not in built:
+            raise ConfigError(
+                f"{name}.enabled",
+                f"there is no {name} channel in this newsbot (channels: {', '.join(sorted(built))})",
+            )
 
 
 def config_path(explicit: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path:
@@ -295,6 +357,7 @@ def load_settings(
     file = config_path(path, env)
     raw = _read_toml(file)
     _reject_secrets_in_file(raw)
+    _resolve_database_path(raw, file)  # before the environment: its values are used as given
     _overlay_environment(raw, env)
     try:
         settings = Settings.model_validate(raw)
@@ -311,11 +374,23 @@ def _read_toml(file: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError("NEWSBOT_CONFIG", f"config file {file} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(str(file), "is a folder; --config names the TOML file") from None
+    except PermissionError:
+        raise ConfigError(str(file), "cannot be read (permission denied)") from None
+    except OSError as exc:
+        raise ConfigError(str(file), f"cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            str(file),
+            f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+            "save it as UTF-8",
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(file), f"not valid TOML: {exc}") from None
 
 
-def _secret_paths(
+def secret_paths(
     model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()
 ) -> list[tuple[str, ...]]:
     paths: list[tuple[str, ...]] = []
@@ -325,7 +400,7 @@ def _secret_paths(
         if annotation is SecretStr or SecretStr in args:
             paths.append((*prefix, name))
         elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            paths.extend(_secret_paths(annotation, (*prefix, name)))
+            paths.extend(secret_paths(annotation, (*prefix, name)))
     return paths
 
 
@@ -347,7 +422,7 @@ def env_name(path: tuple[str, ...]) -> str:
 
 
 def _reject_secrets_in_file(raw: dict[str, Any]) -> None:
-    for path in _secret_paths():
+    for path in secret_paths():
         node: Any = raw
         for part in path:
             node = node.get(part) if isinstance(node, dict) else None
@@ -380,6 +455,22 @@ def _env_value(text: str) -> Any:
     return text
 
 
+def _resolve_database_path(raw: dict[str, Any], file: Path) -> None:
+    """A relative SQLite path written in the file is relative to the file's folder, like the
+    source paths: `newsbot sources` run from another folder must open the same database."""
+    storage = raw.get("storage")
+    if not isinstance(storage, dict):
+        return
+    url = storage.get("database_url")
+    if not isinstance(url, str) or not url.startswith("sqlite:///"):
+        return
+    path, sep, query = url.removeprefix("sqlite:///").partition("?")
+    if not path or path == ":memory:" or Path(path).is_absolute():
+        return
+    resolved = (file.resolve().parent / path).resolve()
+    storage["database_url"] = f"sqlite:///{resolved}{sep}{query}"
+
+
 def _resolve_relative_paths(settings: Settings, file: Path) -> Settings:
     """Local source paths in the file are relative to the config file's folder."""
     base = file.resolve().parent
@@ -395,10 +486,21 @@ def _resolve_relative_paths(settings: Settings, file: Path) -> Settings:
 def masked_dump(settings: Settings) -> dict[str, Any]:
     """The effective configuration as plain data with every secret masked."""
     data = settings.model_dump(mode="json")
-    for path in _secret_paths():
+    for path in secret_paths():
         node: Any = data
         for part in path[:-1]:
             node = node[part]
         if node.get(path[-1]):
             node[path[-1]] = "********"
+    data["storage"]["database_url"] = masked_url(settings.storage.database_url)
     return data
+
+
+def masked_url(url: str) -> str:
+    """A URL with its password (if any) replaced by ********, for output and messages."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:********@{host}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,7 @@ import click
 
 from newsbot.config import Settings, load_settings
 from newsbot.errors import ConfigError, NewsbotError
+from newsbot.logs import environment_secrets, install_redaction, redact, secret_values
 
 
 @dataclass
@@ -24,6 +26,7 @@ class CliState:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self.config)
+            install_redaction(secret_values(self._settings))
         return self._settings
 
 
@@ -37,10 +40,10 @@ class NewsbotGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ConfigError as exc:
-            click.echo(f"newsbot: {exc}", err=True)
+            click.echo(redact(f"newsbot: {exc}"), err=True)
             sys.exit(2)
         except NewsbotError as exc:
-            click.echo(f"newsbot: error: {exc}", err=True)
+            click.echo(redact(f"newsbot: error: {exc}"), err=True)
             sys.exit(1)
 
 
@@ -57,6 +60,7 @@ class NewsbotGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, config: Path | None, verbose: bool) -> None:
     """newsbot: news digests of 山西大院资讯网 for Telegram, WeChat and the console."""
+    install_redaction(environment_secrets(os.environ))  # before anything can log or crash
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -38,10 +38,12 @@ log = logging.getLogger("newsbot.run")
 @pass_state
 def run(state: CliState, console: bool | None, poll: bool | None) -> None:
     """Run newsbot: scheduler, polling, and the configured channels."""
-    from newsbot.app import build_newsroom
+    from newsbot.app import build_channels, build_newsroom
+    from newsbot.config import check_channels
     from newsbot.logs import setup_logging
 
     settings = state.settings
+    check_channels(settings, build_channels(settings).names())  # one line, exit 2
     setup_logging(settings)
     newsroom = build_newsroom(settings)
     names, terminal = channels_to_start(newsroom.channels, console, sys.stdin.isatty())

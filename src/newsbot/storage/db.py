@@ -1,18 +1,34 @@
-"""Engine creation and migrations: SQLite (WAL) by default, PostgreSQL by URL, same code."""
+"""Engine creation and migrations: SQLite (WAL) by default, PostgreSQL by URL, same code.
+
+Start-up faults are the operator's to fix, so they become one ConfigError naming
+`storage.database_url` with the URL's password masked (exit status 2), never a traceback: a SQLite
+file that cannot be created or written, a PostgreSQL server that refuses or a database that does
+not exist. Migrations run under a lock (an advisory lock on PostgreSQL, a lock file beside a
+SQLite database) so that two processes starting together on a fresh database do not race.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 
+from newsbot.config import masked_url
 from newsbot.errors import ConfigError
+
+try:  # the lock file of SQLite migrations; every platform newsbot is deployed on has fcntl
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -35,15 +51,22 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     if backend == "sqlite":
         return _sqlite_engine(parsed.render_as_string(hide_password=False), parsed.database, echo)
     if backend == "postgresql":
-        return create_engine(parsed, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        return create_engine(
+            parsed,
+            echo=echo,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=10,
+            connect_args={"connect_timeout": 10},  # a silent host is an error, not a hang
+        )
     raise ConfigError(
         "storage.database_url", f"unsupported database {backend!r} (use sqlite or postgresql)"
     )
 
 
 def _sqlite_engine(url: str, database: str | None, echo: bool) -> Engine:
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if database and database != ":memory:" and not database.startswith("file:"):
+        _prepare_sqlite_file(Path(database))
     # A pool of open connections: closing the last connection of a WAL database checkpoints it
     # (about 10 ms a write when every transaction opened its own connection). Several threads
     # share the pool; SQLite serialises writers with busy_timeout.
@@ -68,6 +91,50 @@ def _sqlite_engine(url: str, database: str | None, echo: bool) -> Engine:
     return engine
 
 
+def _prepare_sqlite_file(path: Path) -> None:
+    """Create the folder and the file now, so a path we cannot use is one clear line."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            "storage.database_url", f"cannot create the folder {path.parent}: {_os_reason(exc)}"
+        ) from None
+    if path.is_dir():
+        raise ConfigError("storage.database_url", f"{path} is a folder, not a database file")
+    try:
+        with path.open("ab"):  # creates an empty file (a valid new database) or opens for write
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            "storage.database_url", f"cannot write the database {path}: {_os_reason(exc)}"
+        ) from None
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def database_fault(url: str, exc: BaseException, doing: str = "connect to") -> ConfigError:
+    """One line for an unusable database: the URL (password masked) and the driver's reason."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
+    reason = lines[0] if lines else type(orig).__name__
+    password = make_url(url).password if "://" in url else None
+    if password:
+        reason = reason.replace(str(password), "********")
+    return ConfigError("storage.database_url", f"cannot {doing} {masked_url(url)}: {reason}")
+
+
+def check_connection(engine: Engine) -> None:
+    """Connect once; ConfigError (one line, password masked) when the database is unusable."""
+    url = engine.url.render_as_string(hide_password=False)
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except DBAPIError as exc:
+        raise database_fault(url, exc) from None
+
+
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
@@ -79,16 +146,51 @@ def _alembic_config() -> AlembicConfig:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision`; safe to run on every start."""
+    """Bring the schema to `revision`; safe to run on every start, and from several processes
+    at once (the second waits for the lock, then finds the schema at the head)."""
+    check_connection(engine)
     config = _alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    url = engine.url.render_as_string(hide_password=False)
+    try:
+        with _migration_lock(engine), engine.begin() as connection:
+            if is_postgres(engine):
+                _advisory_lock(connection)
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    except OperationalError as exc:  # read-only file, disk full, lost server: not a bug of ours
+        raise database_fault(url, exc, "migrate") from None
+
+
+_MIGRATION_LOCK_KEY = zlib.crc32(b"newsbot migrations")  # one key for every newsbot database
+
+
+def _advisory_lock(connection: Connection) -> None:
+    """Held until the migration transaction ends (PostgreSQL runs DDL in transactions)."""
+    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+
+
+@contextlib.contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """A lock file beside a SQLite database, held while migrating (SQLite runs most DDL outside
+    a transaction, so two processes would both see an empty schema and both create it)."""
+    database = engine.url.database
+    if is_postgres(engine) or fcntl is None or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The schema revision, read without Alembic's context (which logs two lines per call)."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not engine.dialect.has_table(connection, "alembic_version"):
+            return None
+        return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
 def head_revision() -> str | None:

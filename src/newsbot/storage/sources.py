@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from newsbot.config import SourceSettings
 from newsbot.errors import StorageError
@@ -46,7 +46,14 @@ class SourceStore:
 
     def sync(self, configured: Sequence[SourceSettings]) -> None:
         """Insert or update the configured sources (by key); a changed URL forgets its
-        validators, since an ETag of the old URL means nothing for the new one."""
+        validators, since an ETag of the old URL means nothing for the new one. Two processes
+        starting together may both insert a key: the loser reads again and finds it there."""
+        try:
+            self._sync(configured)
+        except IntegrityError:
+            self._sync(configured)
+
+    def _sync(self, configured: Sequence[SourceSettings]) -> None:
         try:
             with self.engine.begin() as conn:
                 stored = {row.key: row for row in conn.execute(select(sources))}
@@ -64,6 +71,8 @@ class SourceStore:
                         if row.url != source.url:
                             values |= {"etag": None, "last_modified": None}
                         conn.execute(update(sources).where(sources.c.id == row.id).values(**values))
+        except IntegrityError:
+            raise
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot sync sources: {exc}") from exc
 

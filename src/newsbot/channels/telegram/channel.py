@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from telegram.error import InvalidToken
+
 from newsbot.channels.telegram.bot import build_application, start_telegram, stop_telegram
 from newsbot.channels.telegram.profile import NAME, telegram_profile
 from newsbot.channels.telegram.sender import TelegramSender
@@ -65,9 +67,14 @@ class TelegramChannel:
         return webhook_routes(self._application(context), self._webhook_secret(context))
 
     async def start(self, context: ChannelContext) -> None:
-        await self.sender.bot.initialize()
-        secret = self._webhook_secret(context) if self.webhook else None
-        await start_telegram(self._application(context), self.settings, webhook_secret=secret)
+        try:
+            await self.sender.bot.initialize()
+            secret = self._webhook_secret(context) if self.webhook else None
+            await start_telegram(self._application(context), self.settings, webhook_secret=secret)
+        except InvalidToken:  # PTB's message holds the token: name the setting instead
+            raise ConfigError(
+                "NEWSBOT_TELEGRAM_TOKEN", "the Bot API rejected the token (401 Unauthorized)"
+            ) from None
 
     def _application(self, context: ChannelContext) -> Any:
         if self._app is None:
