@@ -94,3 +94,11 @@ def test_a_member_searches_sets_a_time_and_gets_the_digest_then(config: Path) ->
     assert "channels: wecom" in err
     for secret in (SECRET, TOKEN, AES_KEY):
         assert secret not in err
+
+
+def test_missing_wecom_settings_are_one_clear_line(config: Path) -> None:
+    process = start_run(config, {"NEWSBOT_WECOM_CORP_ID": CORP_ID})
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 2, err
+    assert "NEWSBOT_WECOM_SECRET" in err and "NEWSBOT_WECOM_ENCODING_AES_KEY" in err
+    assert "Traceback" not in err
