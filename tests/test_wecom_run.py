@@ -102,3 +102,26 @@ def test_missing_wecom_settings_are_one_clear_line(config: Path) -> None:
     assert process.returncode == 2, err
     assert "NEWSBOT_WECOM_SECRET" in err and "NEWSBOT_WECOM_ENCODING_AES_KEY" in err
     assert "Traceback" not in err
+
+
+def test_wecom_menu_installs_the_shared_menu(config: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    api = FakeWeComAPI().start()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+        env.update(wecom_env(api), PYTHONIOENCODING="utf-8")
+        done = subprocess.run(
+            [sys.executable, "-m", "newsbot", "--config", str(config), "wecom", "menu"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+    finally:
+        api.stop()
+    assert done.returncode == 0, done.stderr
+    assert "menu installed" in done.stdout
+    assert [b["key"] for b in api.menus[0]["button"]] == ["DIGEST", "SEARCH", "SETTINGS"]
