@@ -39,10 +39,12 @@ class WeComChannel:
         self.api: WeComApi | None = None
         self.callback: WeComCallback | None = None
         self._sender: WeComSender | None = None
+        if self.settings.enabled:
+            self._require_settings()  # at build: `config check` and every command see it too
 
     @property
     def configured(self) -> bool:
-        return self.settings.enabled  # start() then names any missing setting
+        return self.settings.enabled  # with every setting it needs (checked at build)
 
     def missing(self) -> list[str]:
         """The settings the app still needs (names only: the values may be secrets)."""
@@ -53,6 +55,11 @@ class WeComChannel:
             if text is None or text == "":
                 missing.append(key)
         return missing
+
+    def _require_settings(self) -> None:
+        if self.missing():
+            names = ", ".join(f"NEWSBOT_WECOM_{key.upper()}" for key in self.missing())
+            raise ConfigError("wecom.enabled", f"the WeCom app needs {names}")
 
     @property
     def sender(self) -> WeComSender:
@@ -76,9 +83,7 @@ class WeComChannel:
     def _build(self, context: ChannelContext) -> WeComCallback:
         if self.callback is not None:
             return self.callback
-        if self.missing():
-            names = ", ".join(f"NEWSBOT_WECOM_{key.upper()}" for key in self.missing())
-            raise ConfigError("wecom", f"the WeCom app needs {names}")
+        self._require_settings()
         s = self.settings
         assert s.agent_id is not None and s.secret and s.token and s.encoding_aes_key
         api = WeComApi(s.api_base_url, s.corp_id, s.secret.get_secret_value(), s.agent_id)
