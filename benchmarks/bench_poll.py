@@ -1,7 +1,7 @@
 """Poll benchmark: 500 feeds x 20 items from a local origin on 127.0.0.1, end to end.
 
-    .venv/bin/python benchmarks/bench_poll.py            # 500 feeds x 20 items
-    .venv/bin/python benchmarks/bench_poll.py --quick    # 50 feeds x 20 items
+    .venv/bin/python benchmarks/bench_poll.py            # 500 feeds x 20 items, 20 slow-drip
+    .venv/bin/python benchmarks/bench_poll.py --quick    # 50 feeds x 20 items, 5 slow-drip
 
 Cycle 1: every feed is new: fetch feed, fetch each page, decode, extract, summarize, store and
 index (SQLite, the default backend) -> articles/s. Cycle 2: everything answers 304 -> seconds
@@ -9,6 +9,11 @@ index (SQLite, the default backend) -> articles/s. Cycle 2: everything answers 3
 origin: a bare httpx client fetching the same feeds and pages with the same concurrency and
 nothing else -> pages/s; the ratio says what the pipeline costs on top of the network.
 The origin runs in its own process so that it does not compete with the poller for the GIL.
+
+Cycle 3 (hostile origins): the same 500 sources plus 20 new ones on other hosts (127.0.0.2 ...)
+whose 20 article links each drip one byte a second and never finish -> the cycle's seconds
+against the bound 2 x polling.source_budget_seconds, and how long the 500 healthy sources took
+compared with cycle 2 (the same 304 cycle without the slow ones: "unaffected" is a ratio near 1).
 """
 
 from __future__ import annotations
@@ -29,19 +34,35 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from newsbot.app import build_newsroom  # noqa: E402
 from newsbot.config import Settings  # noqa: E402
+from newsbot.service.ingest import SourceReport  # noqa: E402
 from newsbot.storage.articles import ArticleStore  # noqa: E402
 
 
-def start_origin(feeds: int, items: int) -> tuple[subprocess.Popen[str], str]:
+def start_origin(
+    feeds: int, items: int, slow_hosts: int
+) -> tuple[subprocess.Popen[str], str, list[str]]:
     script = ROOT / "tests" / "fakes" / "origin.py"
     command = [sys.executable, str(script), "--feeds", str(feeds), "--items", str(items)]
+    command += ["--slow-hosts", str(slow_hosts)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
-    return process, process.stdout.readline().strip()
+    base = process.stdout.readline().strip()
+    return process, base, process.stdout.readline().split()
 
 
-def settings_for(base: str, feeds: int, database: Path, per_host: int) -> Settings:
-    sources = [
+def settings_for(
+    base: str,
+    feeds: int,
+    database: Path,
+    per_host: int,
+    slow_feeds: list[str] | None = None,
+    polling: dict[str, float] | None = None,
+) -> Settings:
+    slow = [
+        {"key": f"slow{i}", "name": f"慢源{i}", "kind": "feed", "url": url, "section": "slow"}
+        for i, url in enumerate(slow_feeds or [])
+    ]
+    sources = slow + [
         {
             "key": f"feed{i}",
             "name": f"栏目{i}",
@@ -54,7 +75,8 @@ def settings_for(base: str, feeds: int, database: Path, per_host: int) -> Settin
     return Settings.model_validate(
         {
             "storage": {"database_url": f"sqlite:///{database}"},
-            "polling": {"per_host_concurrency": per_host, "global_concurrency": 16},
+            "polling": {"per_host_concurrency": per_host, "global_concurrency": 16}
+            | (polling or {}),
             "sources": sources,
         }
     )
@@ -90,17 +112,72 @@ def main() -> None:
     )
     args = parser.parse_args()
     feeds = args.feeds or (50 if args.quick else 500)
-    origin, base = start_origin(feeds, args.items)
+    slow_hosts = 5 if args.quick else 20
+    # --quick shortens the deadlines so the slow-drip cycle ends in seconds; the full run uses the
+    # shipped defaults (60 s per request, 120 s per source).
+    polling = {"total_timeout": 10.0, "source_budget_seconds": 20.0} if args.quick else {}
+    origin, base, slow_feeds = start_origin(feeds, args.items, slow_hosts)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            run(base, feeds, args.items, args.per_host, Path(tmp) / "bench.db")
+            run(base, feeds, args.items, args.per_host, Path(tmp) / "bench.db", polling)
+            run_slow_drip(base, feeds, args.per_host, Path(tmp) / "bench.db", slow_feeds, polling)
     finally:
         origin.terminate()
         origin.wait()
 
 
-def run(base: str, feeds: int, items: int, per_host: int, database: Path) -> None:
-    settings = settings_for(base, feeds, database, per_host)
+def run_slow_drip(
+    base: str,
+    feeds: int,
+    per_host: int,
+    database: Path,
+    slow_feeds: list[str],
+    polling: dict[str, float],
+) -> None:
+    """Cycle 3: the 304 cycle again, with the slow-drip sources added."""
+    settings = settings_for(base, feeds, database, per_host, slow_feeds, polling)
+    budget = settings.polling.source_budget_seconds
+    newsroom = build_newsroom(settings)
+    healthy_done: list[float] = []
+    slow_done: list[float] = []
+    started = time.perf_counter()
+
+    def progress(report: SourceReport) -> None:
+        done = slow_done if report.key.startswith("slow") else healthy_done
+        done.append(time.perf_counter() - started)
+
+    keys = asyncio.run(newsroom.all_source_keys())
+    reports = asyncio.run(newsroom.poll_sources(keys, progress))
+    cycle = time.perf_counter() - started
+    slow = [r for r in reports if r.key.startswith("slow")]
+    healthy = [r for r in reports if not r.key.startswith("slow")]
+    healthy_ok = sum(r.status == "not-modified" for r in healthy)
+    slow_requests = sum(r.failed for r in slow)
+    print(
+        f"cycle 3: {len(healthy)} healthy + {len(slow)} slow-drip sources (20 links each, 1 byte/s):"
+        f" {cycle:.1f} s; bound 2 x source budget = {2 * budget:g} s:"
+        f" {'OK' if cycle <= 2 * budget else 'MISSED'}"
+    )
+    print(
+        f"cycle 3 healthy sources: {healthy_ok}/{len(healthy)} not modified, the last after"
+        f" {max(healthy_done):.2f} s = {max(healthy_done) / LAST_CYCLE2[0]:.2f}x cycle 2"
+        f" ({LAST_CYCLE2[0]:.2f} s, no slow sources)"
+    )
+    statuses = sorted({r.status for r in slow})
+    print(
+        f"cycle 3 slow sources: done after {min(slow_done):.1f}-{max(slow_done):.1f} s;"
+        f" status {', '.join(statuses)}; {slow_requests} links left for the"
+        f" next poll; e.g. {slow[0].error[:110] if slow and slow[0].error else '-'}"
+    )
+
+
+LAST_CYCLE2 = [1.0]  # cycle 2's seconds, the baseline of cycle 3
+
+
+def run(
+    base: str, feeds: int, items: int, per_host: int, database: Path, polling: dict[str, float]
+) -> None:
+    settings = settings_for(base, feeds, database, per_host, polling=polling)
     newsroom = build_newsroom(settings)
     print(
         f"poll benchmark: {feeds} feeds x {items} items, per-host cap {per_host}, SQLite, origin {base}"
@@ -117,6 +194,7 @@ def run(base: str, feeds: int, items: int, per_host: int, database: Path) -> Non
     started = time.perf_counter()
     second = asyncio.run(newsroom.poll_all())
     cycle2 = time.perf_counter() - started
+    LAST_CYCLE2[0] = cycle2
     not_modified = sum(r.status == "not-modified" for r in second)
 
     raw = asyncio.run(baseline(base, feeds, items, per_host))

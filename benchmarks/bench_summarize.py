@@ -159,6 +159,35 @@ def evaluate(
     return table
 
 
+def point_shapes(name: str, texts: Sequence[str]) -> float:
+    """How key points read: the share that are whole sentences of the article (the goal is
+    all of them), the share that are the leading complete clauses of a long sentence, points
+    per article, and points with an ellipsis the source does not have (must be none)."""
+    whole = clauses = other = ellipses = 0
+    counts: list[int] = []
+    for text in texts:
+        sentences = set(split_sentences(text, semicolons=False))
+        points = _summarizer.summarize("", text.split("\n")).key_points
+        counts.append(len(points))
+        for point in points:
+            ellipses += "…" in point and "…" not in text
+            if point in sentences:
+                whole += 1
+            elif any(s.startswith(point) or point in s for s in sentences):
+                clauses += 1
+            else:
+                other += 1
+    total = whole + clauses + other
+    share = whole / total if total else float("nan")
+    print(
+        f"{name}: {total} key points in {len(texts)} articles ({statistics.mean(counts):.1f} each,"
+        f" {sum(c >= 3 for c in counts)} with 3-5); whole sentences {share:.1%}, leading clauses"
+        f" of a long sentence {clauses / total if total else 0:.1%}, other {other}; with an"
+        f" ellipsis not in the source: {ellipses}"
+    )
+    return share
+
+
 def speed(texts: Sequence[str], rounds: int) -> tuple[float, float, list[float], list[float]]:
     """Articles per CPU-second (median and best round), wall and CPU latencies in ms; caches
     cleared before each article. CPU time (this process only) is what "per core" means and
@@ -185,6 +214,18 @@ def portal_body() -> str:
     text = PORTAL.read_text(encoding="utf-8")
     body = text[text.index("今年以来") : text.index("版权声明")]
     return "\n".join(line.strip() for line in body.splitlines() if len(line.strip()) > 1)
+
+
+def sample_portal_bodies() -> list[str]:
+    """The bundled sample portal's articles, extracted as the service extracts them."""
+    from newsbot.extract import extract_article
+
+    root = ROOT / "src" / "newsbot" / "sample_portal"
+    bodies = []
+    for path in sorted(root.rglob("[0-9]*.html")):
+        page = extract_article(path.read_bytes(), f"http://www.shanxidayuan.com/{path.name}")
+        bodies.append("\n".join(page.paragraphs))
+    return bodies
 
 
 def p95(values: Sequence[float]) -> float:
@@ -215,6 +256,13 @@ def main() -> int:
         clts,
         {"LEAD-3": (lead, 3), "TextRank-3": (textrank, 3), "newsbot": (ours, 3)},
     )
+
+    print("\nkey point shape")
+    point_shapes("CLTS samples", [t for t, _ in clts])
+    point_shapes("LCSTS III", [t for t, _ in lcsts])
+    if PORTAL.exists():
+        point_shapes("portal article 5849", [portal_body()])
+    point_shapes("sample portal", sample_portal_bodies())
 
     rounds = 5 if args.quick else 30
     typical = [t for t, _ in clts] + ([portal_body()] if PORTAL.exists() else [])

@@ -38,6 +38,7 @@ from fakes.wechat_server import AES_KEY, TOKEN, WeChatServer  # noqa: E402
 
 LIMIT_MS = 5000.0
 HOOK_SECRET = "bench-hook-secret"
+TELEGRAM_RATE = 30.0  # the fake Bot API's (and Telegram's) global rate
 
 
 def start_service(config: Path, wechat: FakeWeChatAPI, bot: FakeBotAPI) -> subprocess.Popen[str]:
@@ -104,6 +105,9 @@ def update(chat: int, n: int) -> dict[str, Any]:
     }
 
 
+ACKS: list[float] = []  # the front's answer to each webhook POST (before the reply is sent)
+
+
 async def telegram_reader(
     client: httpx.AsyncClient, url: str, bot: FakeBotAPI, chat: int
 ) -> tuple[float, bool]:
@@ -111,6 +115,7 @@ async def telegram_reader(
     posted = await client.post(
         url, json=update(chat, chat), headers={"X-Telegram-Bot-Api-Secret-Token": HOOK_SECRET}
     )
+    ACKS.append((time.perf_counter() - start) * 1000)
     while posted.status_code == 200 and not bot.messages(chat):
         if time.perf_counter() - start > 60:
             break
@@ -157,6 +162,13 @@ async def measure(
         f"Telegram webhook, {readers} updates at once (until the reply reaches the Bot API)",
         list(tg),
         tg_base,
+    )
+    acks = sorted(ACKS[-readers:])
+    floor = readers / TELEGRAM_RATE * 1000
+    print(
+        f"  the front's 200 OK to those POSTs: p50 {statistics.median(acks):.0f} ms, "
+        f"p99 {acks[max(0, int(len(acks) * 0.99) - 1)]:.0f} ms; replies are paced at the Bot "
+        f"API's {TELEGRAM_RATE:.0f} msg/s, so the last cannot arrive before {floor:.0f} ms"
     )
     await server.client.aclose()
 

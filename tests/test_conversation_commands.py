@@ -122,6 +122,12 @@ async def test_search_pages_with_signed_buttons(conversation: Conversation) -> N
     assert "高新区化解债务" in await say(conversation, "债务")
 
 
+async def test_a_quoted_query_is_echoed_in_one_pair_of_quotes(conversation: Conversation) -> None:
+    for query in ('"党建"', "“党建”"):
+        reply = await say(conversation, f"/search {query}")
+        assert "“党建”" in reply and '“"' not in reply and "““" not in reply
+
+
 async def test_tampered_and_foreign_callbacks_change_nothing(
     conversation: Conversation, newsroom: Newsroom
 ) -> None:
@@ -243,8 +249,9 @@ def test_random_input_never_breaks_the_conversation(sqlite_url: str) -> None:
     )
     def check(prefix: str, text: str, button: bool, chat_type: str) -> None:
         data = prefix + text
-        if button and conversation.signer.fits(data) and len(text) % 2:  # a validly signed one
-            data = conversation.signer.sign("9", data.replace("/", "s:", 1))
+        payload = data.replace("/", "s:", 1)
+        if button and conversation.signer.fits(payload) and len(text) % 2:  # a validly signed one
+            data = conversation.signer.sign("9", payload)
         incoming = (
             Incoming("telegram", "9", chat_type=chat_type, callback_data=data)
             if button

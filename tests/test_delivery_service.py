@@ -146,7 +146,7 @@ def test_alerts_pushed_capped_and_deduplicated(engine: Engine) -> None:
     assert svc.queue_alerts(ids[:1]) == 0  # the same article never alerts twice
     rows = outbox_rows(engine)
     assert {r["subscriber_id"] for r in rows} == {push} and {r["kind"] for r in rows} == {"alert"}
-    assert "🔔 关键词: 党建" in json.loads(str(rows[0]["payload"]))["text"]
+    assert "🔔 关键词：党建" in json.loads(str(rows[0]["payload"]))["text"]
     clock.advance(24 * 3600)  # a new local day: the cap starts again
     assert svc.queue_alerts(ids) == 1
 

@@ -116,9 +116,11 @@ def test_message_has_title_link_points_and_figures() -> None:
 
 
 def test_fallback_key_point_without_summary() -> None:
-    d = build(sub(), [art(1, "标题", text="很长的段落" * 40)])
+    d = build(sub(), [art(1, "标题", text="很长的段落，" * 60 + "结束。")])
     (point,) = d.items[0].key_points
-    assert point.endswith("…") and len(point) == dg.FALLBACK_POINT_CHARS + 1
+    # the leading whole clauses of the first sentence, never a cut glued with "…"
+    assert "…" not in point and len(point) <= dg.FALLBACK_POINT_CHARS
+    assert point.startswith("很长的段落，很长的段落") and point.endswith("很长的段落")
 
 
 def test_empty_day_behaviours() -> None:
@@ -144,4 +146,4 @@ def test_alert_mode_digest_puts_keyword_matches_first() -> None:
 
 def test_alert_message() -> None:
     message = dg.alert_message(art(5, "党建引领"), ["党建"])
-    assert message.plain_text().startswith("🔔 关键词: 党建")
+    assert message.plain_text().startswith("🔔 关键词：党建")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -50,6 +51,8 @@ def test_poll_the_sample_portal_then_list(runner: CliRunner) -> None:
     assert "sample-yangquan" in sources and "not-modified" in sources
     articles = invoke(runner, "articles", "--limit", "30")
     assert "党建赋能 激活高质量发展“红色引擎”" in articles
+    # times in the configured timezone, with their offset (the demo's Asia/Shanghai)
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d\+0800", articles)
     assert "duplicate of" in articles  # the sample portal's story that runs in two sections
 
 

@@ -43,7 +43,7 @@ def test_json_lines_for_text_html_and_failures(tmp_path: Path) -> None:
     assert [r["path"] for r in records] == [str(p) for p in paths]
     first, second, bad, gone = records[:4]
     assert first["title"] == "党建赋能 激活高质量发展"
-    assert first["key_points"] == ["阳泉高新区带动就业1003人。"]  # short text: one point
+    assert first["key_points"] == ["今年以来，阳泉高新区带动就业1003人。"]  # short: one whole point
     assert {f["text"] for f in first["figures"]} == {"1003人", "3029.56万元"}
     assert first["headline_figures"][0]["value"] == 30_295_600
     assert first["elapsed_ms"] >= 0

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from tests.conftest import shared_path
 
 from newsbot.config import SummarySettings
+from newsbot.core import keypoints
 from newsbot.core.models import Summary
 from newsbot.core.summarize import ExtractiveSummarizer
 from newsbot.core.text import fold_width, normalize, split_sentences
@@ -81,8 +82,10 @@ def test_article_5849_key_points() -> None:
     title, body = _portal_article()
     summary = ExtractiveSummarizer().summarize(title, body)
     assert 3 <= len(summary.key_points) <= 5
-    assert all(len(p) <= 90 for p in summary.key_points)
-    assert not summary.key_points[0].startswith("今年以来")  # filler trimmed
+    sentences = [s for line in body for s in split_sentences(normalize(line), semicolons=False)]
+    assert all(p in sentences for p in summary.key_points)  # whole sentences, no "…"
+    assert summary.key_points[0].startswith("今年以来")  # the lead, whole
+    assert not any(p.endswith("；") for p in summary.key_points)
     assert any("4804条" in p for p in summary.key_points)
 
 
@@ -98,7 +101,7 @@ def test_empty_and_short_articles() -> None:
 def test_point_count_grows_with_length() -> None:
     summarizer = ExtractiveSummarizer()
     counts = [summarizer.point_count(n, 50) for n in (100, 300, 1000, 3000, 6000)]
-    assert counts == [1, 2, 3, 4, 5]
+    assert counts == [1, 3, 3, 4, 5]  # 3 from 200 characters on: a short portal article
     assert summarizer.point_count(6000, 2) == 2
 
 
@@ -141,15 +144,33 @@ def test_an_elaboration_does_not_outrank_the_sentence_it_elaborates(opener: str)
     assert "1200万元" in {f.text for f in satellite.headline_figures}  # still a headline figure
 
 
-def test_long_sentences_are_trimmed_faithfully() -> None:
+def test_long_sentences_become_their_leading_complete_clauses() -> None:
     sentence = (
-        "经过梳理汇总，高新区编制了区、乡、村三级党组织“问题清单”汇编，乡、村两级干部“问题清单”汇编"
+        "今年以来，高新区编制了区、乡、村三级党组织“问题清单”汇编，乡、村两级干部“问题清单”汇编"
         "和大连街社会事务中心、社区两级干部“问题清单”汇编，共计查摆出问题4804条。"
     )
     point = ExtractiveSummarizer(SummarySettings(max_point_chars=60)).summarize("", [sentence])
     (text,) = point.key_points
-    assert len(text) <= 60 and "4804条" in text and "…" in text
-    _assert_faithful(text, sentence)
+    assert text == "高新区编制了区、乡、村三级党组织“问题清单”汇编"  # filler and later clauses gone
+    assert "…" not in text
+
+
+def test_a_statement_joined_by_semicolons_is_one_point_never_split_at_the_semicolon() -> None:
+    statement = (
+        "截至目前，需化解债务3029.56万元，已化解债务503.72万元；收回资金1.76万元，盘活集体经济。"
+    )
+    (point,) = ExtractiveSummarizer().summarize("", [statement]).key_points
+    assert point == statement
+
+
+def test_a_quotation_is_never_cut_open() -> None:
+    sentence = "“有志愿者在，我们感到很安心、很放心，也很踏实，这几年社区变化很大。”高新区御康社区居民冯女士说，社区的红色物业联合党支部发出动员令。"
+    (point,) = (
+        ExtractiveSummarizer(SummarySettings(max_point_chars=40))
+        .summarize("", [sentence])
+        .key_points
+    )
+    assert point.count("“") == point.count("”")
 
 
 # ---- properties -------------------------------------------------------------------------
@@ -175,11 +196,9 @@ _PARAGRAPHS = st.lists(
 
 
 def _assert_faithful(point: str, sentence: str) -> None:
-    position = 0
-    for piece in (p for p in point.split("…") if p):
-        found = sentence.find(piece, position)
-        assert found >= 0, (point, sentence)
-        position = found + len(piece)
+    """A point is one contiguous stretch of its sentence (a whole sentence or its leading
+    clauses, the clause mark it ended on dropped): never pieces glued with "…"."""
+    assert point in sentence, (point, sentence)
 
 
 def _source_index(point: str, sentences: list[str], start: int) -> int:
@@ -200,11 +219,15 @@ def test_key_points_are_faithful_trims_in_source_order(
     summary = ExtractiveSummarizer(SummarySettings(max_point_chars=limit)).summarize(
         title, paragraphs
     )
-    sentences = [s for p in paragraphs for s in split_sentences(normalize(p))]
+    sentences = [s for p in paragraphs for s in split_sentences(normalize(p), semicolons=False)]
     start = 0
     for point in summary.key_points:
-        assert 0 < len(point) <= limit
-        start = _source_index(point, sentences, start) + 1
+        assert len(point) > 0
+        assert "…" not in point or any("…" in s for s in sentences)
+        index = _source_index(point, sentences, start)
+        first_clause = len(keypoints.leading_clauses(sentences[index], 1))
+        assert len(point) <= max(limit, first_clause)
+        start = index + 1
     assert summary == ExtractiveSummarizer(SummarySettings(max_point_chars=limit)).summarize(
         title, paragraphs
     )
@@ -232,3 +255,24 @@ def test_summary_survives_the_json_round_trip_used_by_storage() -> None:
     stored = json.loads(json.dumps(summary.as_dict(), ensure_ascii=False))
     assert Summary.from_dict(stored) == summary
     assert any(f.value_max == 5 for f in summary.figures)
+
+
+@given(st.lists(st.sampled_from([*_SENTENCES, "他说……好吧。", "等等…"]), min_size=1, max_size=12))
+@settings(max_examples=150, deadline=None)
+def test_no_key_point_has_an_ellipsis_the_source_does_not_have(sentences: list[str]) -> None:
+    summary = ExtractiveSummarizer(SummarySettings(max_point_chars=40)).summarize("", sentences)
+    for point in summary.key_points:
+        assert "…" not in point or any("…" in s and point in s for s in sentences)
+
+
+def test_three_points_when_a_short_article_has_three_informative_sentences() -> None:
+    body = [
+        "记者从阳泉市城区住建局获悉，今年城区计划改造老旧小区43个，涉及居民1.2万户。",
+        "已开工小区31个，开工率72.1%，预计10月底前全部完工。",
+        "改造内容包括管网更新、加装电梯、增设停车位和充电桩，总投资2.6亿元，其中中央补助资金1.1亿元，"
+        "地方配套和社会资本共1.5亿元。",
+        "城区住建局相关负责人表示，将加强施工监管，确保工程质量和施工安全，同时畅通居民意见反馈渠道，"
+        "让改造项目真正成为群众满意的民心工程。",
+    ]
+    assert 200 <= sum(map(len, body)) < 300
+    assert len(ExtractiveSummarizer().summarize("城区老旧小区改造", body).key_points) == 3

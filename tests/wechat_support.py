@@ -1,5 +1,6 @@
-"""A WeChat world for tests: newsroom + the WeChat channel on an HTTP front on loopback, the
-fake api.weixin.qq.com, and wechatpy playing the WeChat platform."""
+"""A WeChat world for tests: newsroom + the WeChat channel (started through the registry like
+`newsbot run`) on an HTTP front on loopback, the fake api.weixin.qq.com, and wechatpy playing
+the WeChat platform."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ from typing import Any
 from fakes.chat_world import build_world
 from fakes.wechat_api import APP_ID, APP_SECRET, FakeWeChatAPI
 from fakes.wechat_server import AES_KEY, TOKEN, WeChatServer
-from newsbot.app import build_wechat
-from newsbot.conversation import Conversation
+from newsbot.app import ChannelHost, channel_host, digest_pages
 from newsbot.front import HttpFront
 from newsbot.service import Newsroom
 
@@ -22,6 +22,7 @@ class WeChatWorld:
     api: FakeWeChatAPI
     newsroom: Newsroom
     channel: Any
+    host: ChannelHost
     front: HttpFront
     server: WeChatServer
 
@@ -43,14 +44,23 @@ def wechat_settings(api: FakeWeChatAPI, **extra: Any) -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def wechat_world(database_url: str, **wechat: Any) -> AsyncIterator[WeChatWorld]:
+async def wechat_world(
+    database_url: str, *, http: dict[str, Any] | None = None, **wechat: Any
+) -> AsyncIterator[WeChatWorld]:
     api = FakeWeChatAPI().start()
-    newsroom = build_world(database_url, wechat=wechat_settings(api, **wechat))
-    channel = build_wechat(newsroom.settings, newsroom, Conversation.for_newsroom(newsroom))
-    newsroom.register_sender("wechat", channel.sender)
+    overrides: dict[str, Any] = {"wechat": wechat_settings(api, **wechat)}
+    if http:
+        overrides["http"] = http
+    newsroom = build_world(database_url, **overrides)
+    channel = newsroom.channels.get("wechat")
+    assert channel is not None
+    channel.clock = newsroom.clock  # type: ignore[attr-defined]  # the world's settable clock
+    host = channel_host(newsroom)
     front = HttpFront("127.0.0.1", 0)
-    front.add(channel.routes())
+    front.add(newsroom.channels.routes(host, ["wechat"]))
+    front.add(digest_pages(newsroom).routes())
     await front.start()
+    await newsroom.channels.start(host, ["wechat"])
     server = WeChatServer(
         f"http://127.0.0.1:{front.port}/wechat",
         APP_ID,
@@ -58,10 +68,10 @@ async def wechat_world(database_url: str, **wechat: Any) -> AsyncIterator[WeChat
         api=api,
     )
     try:
-        yield WeChatWorld(api, newsroom, channel, front, server)
+        yield WeChatWorld(api, newsroom, channel, host, front, server)
     finally:
         await server.client.aclose()
         await front.stop()
-        await channel.stop()
+        await newsroom.channels.stop()
         api.stop()
         newsroom.engine.dispose()

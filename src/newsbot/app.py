@@ -6,36 +6,50 @@ import asyncio
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import Engine
 
 from newsbot.adapters.http import Fetcher
 from newsbot.adapters.sources import PageExtractor, list_items
+from newsbot.channels.robots.sender import RobotSender
 from newsbot.config import Settings
 from newsbot.conversation import Conversation
 from newsbot.core.channels import Outbound
 from newsbot.core.incoming import Incoming, Response
 from newsbot.core.summarize import ExtractiveSummarizer
-from newsbot.ports import Channel, Clock, StoreKey, Summarizer, SystemClock
+from newsbot.front.digest_pages import DigestPages
+from newsbot.ports import Channel, ChannelStores, Clock, Summarizer, SystemClock
 from newsbot.service import Newsroom
 from newsbot.service.channels import ChannelRegistry
 from newsbot.service.delivery import DeliveryService
+from newsbot.service.groups import GroupService, TestSend
 from newsbot.service.ingest import Ingestor, IngestParts
+from newsbot.service.pages import DigestPublisher
 from newsbot.service.search import Searcher
 from newsbot.storage import db
 from newsbot.storage.articles import ArticleIndexer, ArticleStore
+from newsbot.storage.groups import GroupStore
+from newsbot.storage.pages import DigestPageStore
 from newsbot.storage.search import SearchIndex
 from newsbot.storage.sources import SourceStore
+from newsbot.storage.weixin import ChoiceStore, InboundLedger, ReplyWindows, TokenCache
 
 ChannelFactory = Callable[[Settings], Channel]
 
 # The channel registry: one line per channel package, whose `build(settings)` makes the channel
 # (docs/channels.md).
+# The group robots (push only; `newsbot groups` tests through their senders).
+ROBOT_CHANNELS: tuple[str, ...] = (
+    "newsbot.channels.wecom_robot",
+    "newsbot.channels.dingtalk",
+    "newsbot.channels.feishu",
+)
 CHANNELS: tuple[str, ...] = (
     "newsbot.channels.console",
     "newsbot.channels.telegram",
+    "newsbot.channels.wechat",
     "newsbot.channels.wecom",
+    *ROBOT_CHANNELS,
 )
 
 
@@ -72,7 +86,8 @@ def build_newsroom(
     if migrate:
         searcher.check_version()  # logs a warning when `newsbot search --reindex` is needed
     registry = channel_registry if channel_registry is not None else build_channels(settings)
-    delivery = DeliveryService(settings, engine, clock, ingestor.articles, registry)
+    pages = digest_publisher(settings, engine)
+    delivery = DeliveryService(settings, engine, clock, ingestor.articles, registry, pages=pages)
     return Newsroom(
         settings=settings,
         engine=engine,
@@ -82,6 +97,19 @@ def build_newsroom(
         delivery=delivery,
         channels=registry,
     )
+
+
+def digest_publisher(settings: Settings, engine: Engine) -> DigestPublisher | None:
+    """Digest web pages (/d/<token>) when the front has a public address to link to."""
+    public_url = settings.http.public_url
+    if not public_url:
+        return None
+    from newsbot.storage.subscribers import load_or_create_secret
+
+    def key() -> bytes:
+        return load_or_create_secret(engine, "digest_pages")
+
+    return DigestPublisher(DigestPageStore(engine), public_url, settings.http.page_ttl_days, key)
 
 
 def build_ingestor(
@@ -110,7 +138,8 @@ class ChannelHost:
     conversation: Conversation
     newsroom: Newsroom
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
-    _stores: dict[str, Any] = field(default_factory=dict)
+    _stores: ChannelStores | None = None
+    _groups: GroupStore | None = None
 
     @property
     def registry(self) -> ChannelRegistry:
@@ -136,40 +165,88 @@ class ChannelHost:
     def secret(self, name: str) -> bytes:
         return self.newsroom.secret(name)
 
-    def store(self, key: StoreKey[Any]) -> Any:
-        """The storage port a channel names (channels/weixin/stores.py), one per host."""
-        found = self._stores.get(key.name)
-        if found is None:
-            found = self._stores[key.name] = channel_store(key.name, self.newsroom)
-        return found
+    def stores(self) -> ChannelStores:
+        if self._stores is None:
+            self._stores = channel_stores(self.newsroom.engine)
+        return self._stores
 
+    def take_held(self, channel: str, chat_id: str) -> list[Outbound]:
+        return self.newsroom.take_held(channel, chat_id)
 
-def channel_store(name: str, newsroom: Newsroom) -> Any:
-    """The database-backed implementations of the channels' storage ports, by key name."""
-    from newsbot.storage import weixin
+    def language(self, channel: str, chat_id: str) -> str:
+        return self.newsroom.language_of(channel, chat_id)
 
-    engine = newsroom.engine
-    stores: dict[str, Callable[[], Any]] = {
-        "inbound_ledger": lambda: weixin.InboundLedger(engine),
-        "token_cache": lambda: weixin.TokenCache(engine),
-        "choices": lambda: weixin.ChoiceStore(engine),
-        "languages": lambda: SubscriberLanguages(newsroom),
-    }
-    if name not in stores:
-        raise KeyError(f"no storage port {name!r} for channels")
-    return stores[name]()
+    @property
+    def groups(self) -> GroupStore:
+        """The robot groups: the robot channels read webhooks here and report refusals."""
+        if self._groups is None:
+            self._groups = GroupStore(self.newsroom.engine)
+        return self._groups
 
 
 @dataclass(frozen=True)
-class SubscriberLanguages:
-    """channels.weixin.stores.LanguagesPort: a chat's language, "zh" until it chose one."""
+class DatabaseChannelStores:
+    inbound: InboundLedger
+    tokens: TokenCache
+    choices: ChoiceStore
+    windows: ReplyWindows
 
-    newsroom: Newsroom
 
-    def language_of(self, channel: str, chat_id: str) -> str:
-        subscriber = self.newsroom.subscriptions.store.get(channel, chat_id)
-        return subscriber.language if subscriber is not None else "zh"
+def channel_stores(engine: Engine) -> DatabaseChannelStores:
+    """What callback channels (WeChat, WeCom) keep in the database, shared by every process."""
+    return DatabaseChannelStores(
+        InboundLedger(engine), TokenCache(engine), ChoiceStore(engine), ReplyWindows(engine)
+    )
+
+
+def digest_pages(newsroom: Newsroom) -> DigestPages:
+    """GET /d/<token> for the HTTP front."""
+    settings = newsroom.settings
+    return DigestPages(
+        DigestPageStore(newsroom.engine),
+        newsroom.clock,
+        ttl_days=settings.http.page_ttl_days,
+        language=settings.delivery.default_language,
+    )
 
 
 def channel_host(newsroom: Newsroom) -> ChannelHost:
     return ChannelHost(Conversation.for_newsroom(newsroom), newsroom)
+
+
+# --- robot groups ------------------------------------------------------------------------------
+
+
+def build_groups(settings: Settings, engine: Engine, clock: Clock) -> GroupService:
+    """Group subscriptions as operators manage them, with a one-off test send per kind."""
+    store = GroupStore(engine)
+    testers: dict[str, TestSend] = {}
+    for package in ROBOT_CHANNELS:
+        channel = importlib.import_module(package).build(settings)
+        testers[channel.kind] = _tester(channel.sender, store)
+    return GroupService(
+        store,
+        clock,
+        default_time=settings.delivery.default_time,
+        default_timezone=settings.delivery.default_timezone,
+        testers=testers,
+    )
+
+
+def _tester(sender: RobotSender, store: GroupStore) -> TestSend:
+    async def send_once(chat_id: str, text: str) -> tuple[bool, str]:
+        sender.directory = store
+        try:
+            answer = await sender.post(chat_id, text, plain=True)
+        finally:
+            await sender.close()
+        return answer.ok, answer.reason
+
+    return send_once
+
+
+def open_groups(settings: Settings, *, clock: Clock | None = None) -> tuple[GroupService, Engine]:
+    """For the CLI: a migrated engine and the group service over it (dispose the engine after)."""
+    engine = db.create_db_engine(settings.storage.database_url, echo=settings.storage.echo_sql)
+    db.upgrade(engine)
+    return build_groups(settings, engine, clock or SystemClock()), engine

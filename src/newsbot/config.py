@@ -74,6 +74,12 @@ class PollingSettings(_Section):
     user_agent: str = "newsbot/0.1 (+https://github.com/newsbot)"
     max_articles_per_poll: int = Field(200, ge=1)
     max_updates_per_article: int = Field(5, ge=0)
+    # One origin must not hold the cycle (docs/security.md): a request running this long gives
+    # its global slot back; a source spends at most this much request time per poll; a poll as a
+    # whole ends by its deadline (sources still running are recorded and polled next time).
+    straggler_seconds: float = Field(5.0, gt=0)
+    source_budget_seconds: float = Field(120.0, gt=0)
+    poll_deadline_seconds: float = Field(600.0, gt=0)
     # The URL policy (adapters/urlpolicy.py, docs/security.md): links and redirects reach public
     # addresses only, except these.
     allow_private_networks: bool = False
@@ -141,7 +147,7 @@ class ExtractionSettings(_Section):
 class SummarySettings(_Section):
     min_points: int = Field(3, ge=1, le=10)
     max_points: int = Field(5, ge=1, le=10)
-    max_point_chars: int = Field(90, ge=20, le=500)
+    max_point_chars: int = Field(220, ge=20, le=500)
     headline_figures: int = Field(4, ge=0, le=10)
 
 
@@ -204,13 +210,14 @@ class WeChatSettings(_Section):
 
 
 class WeComSettings(_Section):
+    """The WeCom self-built app (企业微信自建应用, docs/wecom.md): /wecom on the HTTP front,
+    replies, digests and alerts by the app message API. Group robots are not configured here:
+    they are group subscriptions in the database (`newsbot groups add NAME --kind wecom ...`)."""
+
     enabled: bool = False
-    webhook_key: SecretStr | None = None
     api_base_url: str = "https://qyapi.weixin.qq.com"
-    per_robot_per_minute: float = Field(20.0, gt=0)
-    # The self-built app (企业微信自建应用, docs/wecom.md): /wecom on the HTTP front, replies,
-    # digests and alerts by the app message API. corp_id and agent_id are identifiers, not
-    # secrets; secret, token and encoding_aes_key come from the environment only.
+    # corp_id and agent_id are identifiers, not secrets; secret, token and encoding_aes_key
+    # come from the environment only.
     corp_id: str = ""
     agent_id: int | None = None
     secret: SecretStr | None = None
@@ -356,6 +363,7 @@ def load_settings(
     env = os.environ if environ is None else environ
     file = config_path(path, env)
     raw = _read_toml(file)
+    _reject_replaced_settings(raw, env)
     _reject_secrets_in_file(raw)
     _resolve_database_path(raw, file)  # before the environment: its values are used as given
     _overlay_environment(raw, env)
@@ -388,6 +396,21 @@ def _read_toml(file: Path) -> dict[str, Any]:
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(file), f"not valid TOML: {exc}") from None
+
+
+REPLACED = {
+    ("wecom", "webhook_key"): "replaced by group subscriptions: "
+    "newsbot groups add NAME --kind wecom --webhook URL (see docs/robots.md)",
+}
+
+
+def _reject_replaced_settings(raw: dict[str, Any], env: Mapping[str, str]) -> None:
+    """A setting that no longer exists gets its successor named, not a bare 'extra field'."""
+    for path, successor in REPLACED.items():
+        section = raw.get(path[0])
+        in_file = isinstance(section, dict) and path[1] in section
+        if in_file or env.get(env_name(path)):
+            raise ConfigError(".".join(path), successor)
 
 
 def secret_paths(

@@ -5,6 +5,7 @@
     ├── FetchError               a source or article could not be fetched (url, status, reason)
     │   ├── BodyTooLarge         the streamed body passed the size cap
     │   ├── UrlRefused           the URL policy refused the link (private address ...); reason
+    │   ├── OverBudget           the source's time budget for this poll is spent
     │   └── RetryLater           the origin asked us to wait (retry_after seconds)
     ├── ParseError               a feed or page could not be understood (url, reason)
     ├── StorageError             the database refused or failed (translated at the storage boundary)
@@ -48,6 +49,10 @@ class BodyTooLarge(FetchError):
 
 class UrlRefused(FetchError):
     """The URL policy refused a link or redirect (an internal address, credentials ...)."""
+
+
+class OverBudget(FetchError):
+    """The source used up its time budget for this poll; the link waits for the next one."""
 
 
 class RetryLater(FetchError):

@@ -11,18 +11,18 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from newsbot.front.routes import HttpRequest, HttpResponse, Route
 from newsbot.ports import Clock
 from newsbot.storage import db
-from newsbot.storage.schema import articles, outbox, sources, subscribers
+from newsbot.storage.schema import articles, outbox, robot_groups, sources, subscribers
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,8 @@ class Status:
     subscribers_active: int
     outbox: dict[str, int]
     outbox_oldest_pending_seconds: float | None
+    groups: dict[str, int] = field(default_factory=dict)  # robot groups by state
+    groups_not_active: list[dict[str, str]] = field(default_factory=list)  # name, kind, state, why
 
 
 def collect_status(engine: Engine, clock: Clock) -> Status:
@@ -56,6 +58,7 @@ def collect_status(engine: Engine, clock: Clock) -> Status:
             oldest = conn.scalar(
                 select(func.min(outbox.c.created_at)).where(outbox.c.state == "pending")
             )
+            groups, stopped = _groups(conn)
         revision, head = db.current_revision(engine), db.head_revision()
     except Exception as exc:  # the health endpoint must answer even when the database does not
         log.warning("health check: database unavailable: %s", type(exc).__name__)
@@ -73,7 +76,28 @@ def collect_status(engine: Engine, clock: Clock) -> Status:
         subscribers_active=active,
         outbox=states,
         outbox_oldest_pending_seconds=age,
+        groups=groups,
+        groups_not_active=stopped,
     )
+
+
+def _groups(conn: Connection) -> tuple[dict[str, int], list[dict[str, str]]]:
+    """Robot groups by state, and the paused or rejected ones with the reason (no webhooks)."""
+    rows = conn.execute(
+        select(
+            robot_groups.c.name,
+            robot_groups.c.kind,
+            robot_groups.c.state,
+            robot_groups.c.state_reason,
+        )
+    ).all()
+    counts: dict[str, int] = {}
+    stopped = []
+    for name, kind, state, reason in rows:
+        counts[str(state)] = counts.get(str(state), 0) + 1
+        if state != "active":
+            stopped.append({"name": name, "kind": kind, "state": state, "reason": reason or ""})
+    return counts, stopped
 
 
 def _age_seconds(moment: datetime | None, now: datetime) -> float | None:
@@ -107,6 +131,10 @@ class StatusCollector(Collector):
         for state, count in sorted(status.outbox.items()):
             by_state.add_metric([state], count)
         yield by_state
+        groups = GaugeMetricFamily("newsbot_groups", "robot groups by state", labels=["state"])
+        for state, count in sorted(status.groups.items()):
+            groups.add_metric([state], count)
+        yield groups
         age = status.outbox_oldest_pending_seconds
         yield GaugeMetricFamily(
             "newsbot_outbox_oldest_pending_seconds",

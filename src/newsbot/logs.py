@@ -29,6 +29,9 @@ from typing import Any
 from newsbot.config import Settings, env_name, secret_paths
 
 _TOKEN_IN_URL = re.compile(r"/bot\d+:[A-Za-z0-9_-]+")
+# Robot webhooks (WeCom ?key=, DingTalk ?access_token= and &sign=, Feishu /hook/ID) live in the
+# database, not in the settings, so their shapes are redacted wherever they appear.
+_ROBOT_SECRET_IN_URL = re.compile(r"([?&](?:key|access_token|sign)=|/hook/)[^&\s\"']+")
 _BARE_BOT_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}")
 _URL_PASSWORD = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]*:)(?!\*+@)[^\s/@]+@")
 _MASK = "***"
@@ -54,6 +57,7 @@ class Redactor:
                 text = text.replace(secret, _MASK)
         text = _TOKEN_IN_URL.sub("/bot" + _MASK, text)
         text = _BARE_BOT_TOKEN.sub(_MASK, text)
+        text = _ROBOT_SECRET_IN_URL.sub(r"\1" + _MASK, text)
         return _URL_PASSWORD.sub(r"\1" + _MASK + "@", text)
 
     def scrub(self, record: logging.LogRecord) -> None:

@@ -6,9 +6,8 @@ Adapters implement these; tests put small fakes here (and only here).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Generic, Protocol, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from newsbot.core.channels import (
     ChannelProfile,
@@ -23,6 +22,7 @@ from newsbot.core.channels import (
     SendOutcome,
     SizeUnit,
 )
+from newsbot.core.groups import RobotTarget
 from newsbot.core.incoming import Incoming, Response
 from newsbot.core.models import Summary
 from newsbot.front.routes import Route
@@ -32,6 +32,7 @@ __all__ = [
     "ChannelContext",
     "ChannelProfile",
     "ChannelSender",
+    "ChannelStores",
     "Clock",
     "Dialect",
     "ErrorRule",
@@ -41,9 +42,9 @@ __all__ = [
     "Pacing",
     "Priority",
     "RateWindow",
+    "RobotDirectory",
     "SendOutcome",
     "SizeUnit",
-    "StoreKey",
     "Summarizer",
     "SystemClock",
 ]
@@ -70,17 +71,6 @@ class Summarizer(Protocol):
 
 
 # --- channels ---------------------------------------------------------------------------------
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class StoreKey(Generic[T]):
-    """Names a storage port a channel needs (declared beside its Protocol, e.g.
-    channels.weixin.stores.TOKEN_CACHE); `ChannelContext.store(key)` returns the database-backed
-    implementation, so a channel never imports storage."""
-
-    name: str
 
 
 class ChannelSender(Protocol):
@@ -113,9 +103,22 @@ class ChannelContext(Protocol):
         """A random key kept in the database under `name`, the same in every process."""
         ...
 
-    def store(self, key: StoreKey[T]) -> T:
-        """The database-backed implementation of a channel's storage port (shared by every
-        process); KeyError for a port the composition root does not provide."""
+    def stores(self) -> ChannelStores:
+        """Small state callback channels keep in the database (shared by every process)."""
+        ...
+
+    def take_held(self, channel: str, chat_id: str) -> list[Outbound]:
+        """The messages held for this recipient (SendOutcome.HOLD_UNTIL_CONTACT), taken for
+        the channel to deliver now (WeChat: as the passive reply); they count as sent."""
+        ...
+
+    def language(self, channel: str, chat_id: str) -> str:
+        """The recipient's language ("zh" when unknown), for text the channel adds itself."""
+        ...
+
+    @property
+    def groups(self) -> RobotDirectory:
+        """The robot groups (webhooks, secrets, state) the robot channels post to."""
         ...
 
 
@@ -149,3 +152,81 @@ class Channel(Protocol):
         ...
 
     async def stop(self) -> None: ...
+
+
+class RobotDirectory(Protocol):
+    """Where the group robots' recipients live (storage.groups.GroupStore): the webhook and
+    signing secret of a group, and what the platform said about it."""
+
+    def target(self, channel: str, chat_id: str) -> RobotTarget | None: ...
+
+    def reject(self, channel: str, chat_id: str, reason: str, now: datetime) -> None:
+        """The platform refused the key, token or signature: pause the group with the reason."""
+        ...
+
+    def note_error(self, channel: str, chat_id: str, reason: str, now: datetime) -> None: ...
+
+
+# --- state of callback channels (WeChat, WeCom), kept in the database -------------------------
+
+
+class InboundRecord(Protocol):
+    @property
+    def first(self) -> bool:
+        """This request is the first to see the message: it must answer it."""
+        ...
+
+    @property
+    def reply(self) -> str | None:
+        """The answer already recorded (a retry gets the same), else None."""
+        ...
+
+
+class InboundLedger(Protocol):
+    """Each inbound message id once: retries of a platform get the first answer."""
+
+    def begin(self, channel: str, key: str, now: datetime) -> InboundRecord: ...
+    def reply(self, channel: str, key: str) -> str | None: ...
+    def answer(self, channel: str, key: str, reply: str, now: datetime) -> None: ...
+    def purge(self, before: datetime) -> int: ...
+
+
+class TokenCache(Protocol):
+    """API access tokens shared by every process, with a lease so one process fetches."""
+
+    def get(self, key: str, now: datetime) -> str | None: ...
+    def put(self, key: str, token: str, expires_at: datetime, now: datetime) -> None: ...
+    def forget(self, key: str, token: str) -> None: ...
+    def claim_refresh(self, key: str, now: datetime, lease: timedelta) -> bool: ...
+    def release_refresh(self, key: str) -> None: ...
+
+
+class ChoiceStore(Protocol):
+    """The numbered choices (label, button payload) last offered to a chat without buttons."""
+
+    def save(
+        self, channel: str, chat_id: str, choices: Sequence[tuple[str, str]], now: datetime
+    ) -> None: ...
+    def get(self, channel: str, chat_id: str) -> list[tuple[str, str]]: ...
+
+
+class ReplyWindows(Protocol):
+    """How many messages a platform still allows to a recipient, and until when (WeChat)."""
+
+    def open(
+        self, channel: str, chat_id: str, quota: int, until: datetime, now: datetime
+    ) -> None: ...
+    def take(self, channel: str, chat_id: str, now: datetime) -> bool: ...
+    def give_back(self, channel: str, chat_id: str) -> None: ...
+    def close(self, channel: str, chat_id: str, now: datetime) -> None: ...
+
+
+class ChannelStores(Protocol):
+    @property
+    def inbound(self) -> InboundLedger: ...
+    @property
+    def tokens(self) -> TokenCache: ...
+    @property
+    def choices(self) -> ChoiceStore: ...
+    @property
+    def windows(self) -> ReplyWindows: ...

@@ -15,8 +15,9 @@ Reply(gzip=True) compresses the body; `delay` waits before answering. A callable
 request path and headers and returns a Reply. `Origin.portal(feeds, items)` serves a generated
 portal: /feeds/{i}.xml (RSS, ETag -> 304) linking /articles/{i}/{j}.html.
 
-Run as a script (`python tests/fakes/origin.py --feeds 500 --items 20`) it serves that portal in
-its own process and prints its base URL, for the benchmark.
+Run as a script (`python tests/fakes/origin.py --feeds 500 --items 20 [--slow-hosts 20]`) it
+serves that portal in its own process and prints its base URL, then (second line) the feed URLs
+of the slow-drip origins on 127.0.0.2, 127.0.0.3 ..., for the benchmark.
 """
 
 from __future__ import annotations
@@ -55,12 +56,12 @@ Route = Reply | Callable[[str, Mapping[str, str]], Reply]
 class Origin:
     """The server; routes may be added while it runs."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
         self.prefixes: list[tuple[str, Route]] = []
         self.requests: list[tuple[str, dict[str, str]]] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = ThreadingHTTPServer((host, 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -122,6 +123,14 @@ class Origin:
         self.route_prefix("/articles/", lambda path, _h: Reply(body=article_page(path)))
         return [self.url(f"/feeds/{i}.xml") for i in range(feeds)]
 
+    def slow_portal(self, items: int, drip: float = 1.0) -> str:
+        """Serve /slow.xml listing `items` article links that drip one byte per `drip` seconds
+        (an hour's worth of body: they never finish within a poll); returns the feed URL."""
+        links = [(f"/slow/{j}.html", f"慢稿{j}") for j in range(items)]
+        self.route("/slow.xml", Reply(body=rss(self.base_url, links)))
+        self.route_prefix("/slow/", Reply(body=b"<html>" + b" " * 3600, drip=drip))
+        return self.url("/slow.xml")
+
 
 def rss(base: str, entries: list[tuple[str, str]], title: str = "大院网") -> bytes:
     """A small RSS 2.0 document of (link, title) entries."""
@@ -178,6 +187,14 @@ def _handler_for(origin: Origin) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
             pass
+
+        def handle_one_request(self) -> None:  # a client that gave up mid-drip closed first
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                super().handle_one_request()
+
+        def finish(self) -> None:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                super().finish()
 
         def do_GET(self) -> None:
             reply = origin.resolve(self.path, {k.lower(): v for k, v in self.headers.items()})
@@ -242,11 +259,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--feeds", type=int, default=500)
     parser.add_argument("--items", type=int, default=20)
+    parser.add_argument(
+        "--slow-hosts", type=int, default=0, help="also serve slow-drip feeds on 127.0.0.2 ..."
+    )
     args = parser.parse_args()
     origin = Origin()
     origin.portal(args.feeds, args.items)
     origin.start()
+    slow = [Origin(f"127.0.0.{2 + i}").start() for i in range(args.slow_hosts)]
     print(origin.base_url, flush=True)
+    print(" ".join(o.slow_portal(args.items) for o in slow), flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

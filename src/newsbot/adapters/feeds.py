@@ -98,6 +98,7 @@ def _entry_item(entry: Any, base: str) -> FeedItem | None:
         guid=guid,
         published=_struct_to_datetime(entry.get("published_parsed") or entry.get("updated_parsed")),
         summary=plain_text(entry.get("summary")),
+        category=_first_category(entry),
     )
 
 
@@ -117,6 +118,15 @@ def _looks_like_json(body: bytes, content_type: str) -> bool:
     if content_type.split(";")[0].strip().lower() in _JSON_FEED_TYPES:
         return True
     return body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
+
+
+def _first_category(entry: Any) -> str:
+    """The entry's first <category> (RSS) or Atom category term, as plain text."""
+    for tag in entry.get("tags") or ():
+        term = plain_text(str(tag.get("term") or tag.get("label") or ""))
+        if term:
+            return term
+    return ""
 
 
 def parse_json_feed(body: bytes, url: str) -> ParsedFeed:

@@ -8,6 +8,10 @@ Politeness and safety, in one place:
 - at most `per_host_concurrency` requests per host and `global_concurrency` in all;
 - connect/read timeouts, plus a total deadline per request so a slow-drip body cannot hold a
   slot forever (the deadline starts when the request gets its slot, not while it queues);
+- a request still running after `straggler_seconds` gives its global slot to the next one (it
+  keeps its per-host slot and its deadline): twenty slow origins cannot starve the healthy ones;
+- a per-source TimeBudget (core.polling) charged with each request's running time: once spent,
+  the source's further requests fail with errors.OverBudget and its running ones are cut;
 - redirects followed by hand: a limit and loop detection;
 - the body is streamed and aborted past `max_body_bytes` (errors.BodyTooLarge), counted after
   gzip decoding so a compressed bomb is caught too;
@@ -23,10 +27,11 @@ Every httpx error is translated into newsbot.errors (FetchError and subclasses).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import mimetypes
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
@@ -46,7 +51,8 @@ from newsbot.adapters.urlpolicy import (
     trusting,
 )
 from newsbot.config import PollingSettings
-from newsbot.errors import BodyTooLarge, FetchError, RetryLater, UrlRefused
+from newsbot.core.polling import TimeBudget
+from newsbot.errors import BodyTooLarge, FetchError, OverBudget, RetryLater, UrlRefused
 from newsbot.ports import Clock, SystemClock
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -132,8 +138,10 @@ class Fetcher:
             write=settings.read_timeout,
             pool=None,  # queueing is bounded by our own semaphores and deadline
         )
+        # No cap on connections in httpx itself: our semaphores bound the work, and stragglers
+        # that gave back their global slot must not make a healthy request wait in httpx's pool.
         limits = httpx.Limits(
-            max_connections=settings.global_concurrency,
+            max_connections=None,
             max_keepalive_connections=settings.global_concurrency,
         )
         self._client = httpx.AsyncClient(
@@ -169,11 +177,13 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         source_url: str | None = None,
+        budget: TimeBudget | None = None,
     ) -> FetchResult:
         """GET `url` (or read the local file), following redirects; raise FetchError & co.
 
         `source_url` is the operator's configured URL this fetch belongs to: its origin may be a
         private address (an intranet feed); everything else must be public (adapters.urlpolicy).
+        `budget` is the source's time budget for this poll, shared by all its requests.
         """
         if is_local(url):
             return await asyncio.to_thread(self._read_local, url, last_modified)
@@ -189,8 +199,8 @@ class Fetcher:
         for _hop in range(self.settings.max_redirects + 1):
             seen.add(current)
             hop_started = time.perf_counter()
-            budget = self.settings.total_timeout - spent
-            outcome = await self._one_hop(current, headers, budget, source_url)
+            deadline = self.settings.total_timeout - spent
+            outcome = await self._one_hop(current, headers, deadline, source_url, budget)
             spent += time.perf_counter() - hop_started
             if isinstance(outcome, FetchResult):
                 elapsed = (time.perf_counter() - started) * 1000
@@ -208,10 +218,15 @@ class Fetcher:
         return slot
 
     async def _one_hop(
-        self, url: str, headers: dict[str, str], budget: float, source_url: str | None
+        self,
+        url: str,
+        headers: dict[str, str],
+        deadline: float,
+        source_url: str | None,
+        budget: TimeBudget | None,
     ) -> FetchResult | str:
         """One request: a FetchResult, or the next URL of a redirect."""
-        if budget <= 0:
+        if deadline <= 0:
             raise FetchError(url, f"total deadline of {self.settings.total_timeout:g}s exceeded")
         try:
             parsed = httpx.URL(url)
@@ -221,18 +236,27 @@ class Fetcher:
         with trusting(trusted):
             try:
                 await self.policy.check(parsed)
-                return await self._guarded_hop(url, headers, budget)
+                return await self._guarded_hop(url, headers, deadline, budget)
             except AddressRefused as exc:
                 raise UrlRefused(url, exc.reason) from None
 
     async def _guarded_hop(
-        self, url: str, headers: dict[str, str], budget: float
+        self, url: str, headers: dict[str, str], deadline: float, budget: TimeBudget | None
     ) -> FetchResult | str:
-        async with self._host_slot(url), self._global:
+        async with self._host_slot(url):
+            clock = time.perf_counter
+            if budget is not None and budget.exhausted(clock()):
+                raise OverBudget(url, f"source time budget of {budget.seconds:g}s used up")
+            limit = deadline if budget is None else min(deadline, budget.remaining(clock()))
+            ticket = budget.begin(clock()) if budget is not None else 0
             try:
-                async with asyncio.timeout(budget):
-                    return await self._request(url, headers)
+                async with asyncio.timeout(limit):
+                    return await self._request_in_global_slot(url, headers)
             except TimeoutError:
+                if budget is not None and limit < deadline:
+                    raise OverBudget(
+                        url, f"source time budget of {budget.seconds:g}s used up"
+                    ) from None
                 raise FetchError(
                     url, f"total deadline of {self.settings.total_timeout:g}s exceeded"
                 ) from None
@@ -242,6 +266,34 @@ class Fetcher:
                 raise FetchError(url, f"invalid URL: {exc}") from None
             except httpx.HTTPError as exc:
                 raise FetchError(url, f"{type(exc).__name__}: {exc}".rstrip(": ")) from None
+            finally:
+                if budget is not None:
+                    budget.end(ticket, clock())
+
+    async def _request_in_global_slot(self, url: str, headers: dict[str, str]) -> FetchResult | str:
+        """The request under a global slot that a straggler gives back after
+        `straggler_seconds`: the cap is for work in progress, not for waiting on a slow drip."""
+        async with self._global_slot() as slot:
+            request = asyncio.ensure_future(self._request(url, headers))
+            try:
+                done, _ = await asyncio.wait({request}, timeout=self.settings.straggler_seconds)
+                if not done:
+                    slot.release()
+                return await request
+            finally:
+                if not request.done():
+                    request.cancel()
+                    with contextlib.suppress(BaseException):
+                        await request
+
+    @contextlib.asynccontextmanager
+    async def _global_slot(self) -> AsyncIterator[_Slot]:
+        await self._global.acquire()
+        slot = _Slot(self._global)
+        try:
+            yield slot
+        finally:
+            slot.release()
 
     async def _request(self, url: str, headers: dict[str, str]) -> FetchResult | str:
         async with self._client.stream("GET", url, headers=headers) as response:
@@ -294,6 +346,18 @@ class Fetcher:
         kind, _ = mimetypes.guess_type(path.name)
         headers = {"content-type": kind} if kind else {}
         return FetchResult(url=url, status=200, body=body, headers=headers, last_modified=stamp)
+
+
+class _Slot:
+    """A held semaphore slot that can be given back early, once."""
+
+    def __init__(self, semaphore: asyncio.Semaphore) -> None:
+        self._semaphore: asyncio.Semaphore | None = semaphore
+
+    def release(self) -> None:
+        if self._semaphore is not None:
+            self._semaphore.release()
+            self._semaphore = None
 
 
 def proxy_mounts(

@@ -9,8 +9,9 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext, suppress
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
@@ -153,13 +154,29 @@ async def _extract_all(state: CliState, inputs: Sequence[str]) -> list[dict[str,
 def articles(state: CliState, limit: int) -> None:
     """The newest stored articles."""
     newsroom = build_newsroom(state.settings)
+    zone = _display_zone(state.settings.delivery.default_timezone)
     for article in newsroom.latest_articles(limit):
-        when = article.published_at or article.fetched_at
+        when = _local(article.published_at or article.fetched_at, zone)
         mark = f" (duplicate of {article.duplicate_of})" if article.duplicate_of else ""
         click.echo(
-            f"{article.id:>6}  {when:%Y-%m-%d %H:%M}  {article.source_key:<16} {article.title}{mark}"
+            f"{article.id:>6}  {when:%Y-%m-%d %H:%M%z}  {article.source_key:<16} "
+            f"{article.title}{mark}"
         )
         click.echo(f"        {article.url}")
+
+
+def _display_zone(name: str) -> tzinfo:
+    """The configured default timezone (delivery.default_timezone), else UTC: times printed
+    for a person are in their zone, and the zone is always printed with them."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _local(value: datetime, zone: tzinfo) -> datetime:
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(zone)
 
 
 @click.command("sources")

@@ -61,10 +61,11 @@ def channels_to_start(
     """(channel names, whether one of them takes over the terminal). A terminal channel runs
     when forced (--console) or when nothing else talks to subscribers and a person is here."""
     configured = registry.configured()
-    others = [c.name for c in configured if not c.profile.terminal]
+    others = [c.name for c in configured if not (c.profile.terminal or c.profile.push_only)]
     terminal = [c.name for c in configured if c.profile.terminal]
     use_terminal = bool(terminal) and (console if console is not None else tty and not others)
-    return others + (terminal if use_terminal else []), use_terminal
+    pushers = [c.name for c in configured if c.profile.push_only]  # robots never hold a terminal
+    return others + pushers + (terminal if use_terminal else []), use_terminal
 
 
 async def serve(newsroom: Newsroom, *, names: list[str], poll: bool | None, announce: bool) -> None:
@@ -116,6 +117,9 @@ def _http_front(newsroom: Newsroom) -> Any:
     front = HttpFront(settings.http.listen, settings.http.port)
     if settings.health.enabled:
         front.add(health_routes(newsroom.engine, newsroom.clock))
+    from newsbot.app import digest_pages
+
+    front.add(digest_pages(newsroom).routes())
     return front
 
 

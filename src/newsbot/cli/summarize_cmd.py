@@ -19,6 +19,7 @@ from newsbot.cli import CliState, pass_state
 from newsbot.config import Settings
 from newsbot.core.models import Figure, Summary
 from newsbot.core.summarize import ExtractiveSummarizer
+from newsbot.core.text import display_text
 from newsbot.errors import ConfigError, NewsbotError
 
 _HTML_SUFFIXES = {".html", ".htm", ".shtml", ".xhtml", ".php", ".asp", ".aspx", ".jsp"}
@@ -78,8 +79,11 @@ def read_article(path: Path, settings: Settings | None) -> tuple[str, list[str]]
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}") from None
     if _looks_like_html(path, data):
-        return _html_article(path, data, settings)
-    return split_plain_text(_decode_text(data))
+        title, paragraphs = _html_article(path, data, settings)
+    else:
+        title, paragraphs = split_plain_text(_decode_text(data))
+    # The same Chinese typography as at ingest (core.text.display_text).
+    return display_text(title), [display_text(p) for p in paragraphs]
 
 
 def _looks_like_html(path: Path, data: bytes) -> bool:
@@ -113,12 +117,12 @@ def _decode_text(data: bytes) -> str:
 
 
 def split_plain_text(text: str) -> tuple[str, list[str]]:
-    """A first line followed by an empty line is the title; else no title, all is body."""
-    lines = text.splitlines()
-    title = ""
-    if len(lines) >= 2 and lines[0].strip() and not lines[1].strip():
-        title, lines = lines[0].strip(), lines[2:]
-    return title, [line.strip() for line in lines if line.strip()]
+    """A text capture of a page: the generic boilerplate rules drop the site's title, the meta
+    line and the footer (newsbot.extract.text_capture); a plain text whose first line is
+    followed by an empty line has that line as its title."""
+    from newsbot.extract.text_capture import split_text_capture
+
+    return split_text_capture(text)
 
 
 def as_record(path: Path, title: str, summary: Summary, elapsed_ms: float) -> dict[str, object]:

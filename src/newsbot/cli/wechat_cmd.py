@@ -24,11 +24,17 @@ def wechat() -> None:
 @pass_state
 def menu(state: CliState) -> None:
     """Install the custom menu (日报, 搜索, 设置) through the API."""
-    from newsbot.app import build_newsroom, build_wechat_api
+    from newsbot.app import build_newsroom, channel_stores
+    from newsbot.channels.wechat.channel import wechat_api
 
-    newsroom = build_newsroom(state.settings)
+    settings = state.settings
+    for key in ("app_id", "app_secret"):
+        if not getattr(settings.wechat, key):
+            raise ConfigError(f"wechat.{key}", f"set NEWSBOT_WECHAT_{key.upper()}")
+    newsroom = build_newsroom(settings)
     try:
-        asyncio.run(_install_menu(build_wechat_api(state.settings, newsroom)))
+        tokens = channel_stores(newsroom.engine).tokens
+        asyncio.run(_install_menu(wechat_api(settings.wechat, tokens, newsroom.clock)))
     finally:
         newsroom.engine.dispose()
     click.echo("menu installed: 日报 (DIGEST), 搜索 (SEARCH), 设置 (SETTINGS)")

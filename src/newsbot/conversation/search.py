@@ -16,6 +16,7 @@ from newsbot.conversation.services import Unavailable
 from newsbot.conversation.turn import Turn
 from newsbot.core.query import SearchHit, SearchResults
 from newsbot.core.replies import Block, Button, Message, Span, text_block
+from newsbot.core.text import unquoted
 from newsbot.errors import QueryError
 
 MAX_PAGE = 1000
@@ -57,14 +58,15 @@ async def _page(turn: Turn, query: str, page: int) -> Response:
         explain = getattr(exc, "message", None)
         return turn.say(explain(turn.lang) if callable(explain) else str(exc))
     if not results.hits:
-        return turn.say(turn.t("search.none", query=query[:50]))
+        return turn.say(turn.t("search.none", query=unquoted(query)[:50]))
     return Response((results_message(turn, query, results),))
 
 
 def results_message(turn: Turn, query: str, results: SearchResults) -> Message:
     pages = max(1, math.ceil(results.total / results.page_size))
     key = "search.header_capped" if results.total_capped else "search.header"
-    header = turn.t(key, query=query[:50], total=results.total, page=results.page, pages=pages)
+    shown = unquoted(query)[:50]  # the template quotes it once
+    header = turn.t(key, query=shown, total=results.total, page=results.page, pages=pages)
     blocks: list[Block] = [text_block(header, bold=True)]
     blocks.extend(text_block(f"ℹ️ {note.message(turn.lang)}") for note in results.notes)
     first = (results.page - 1) * results.page_size + 1

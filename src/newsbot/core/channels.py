@@ -27,7 +27,8 @@ class Dialect(StrEnum):
     TELEGRAM_HTML = "telegram_html"
     PLAIN = "plain"
     WECOM_MARKDOWN = "wecom_markdown"
-    MARKDOWN = "markdown"  # DingTalk/Feishu-like markdown (rendered like WeCom's, fullwidth-safe)
+    MARKDOWN = "markdown"  # DingTalk markdown (JSON-escaped bytes counted, fullwidth-safe)
+    FEISHU_POST = "feishu_post"  # Feishu rich text: each chunk is the JSON of a post
 
 
 class SizeUnit(StrEnum):
@@ -147,7 +148,20 @@ class ChannelProfile:
     buttons: bool = False  # inline buttons; without them, numbered choices (console, WeChat)
     reply_window_hours: float | None = None  # WeChat: customer-service messages only inside 48 h
     reply_deadline_seconds: float | None = None  # WeChat: a passive reply within 5 s
+    digest_as_card: bool = False  # a digest is one message: a card to its page, or one text
     terminal: bool = False  # takes over the terminal: run only when nothing else talks to people
+    push_only: bool = False  # a group robot: only pushes, never takes the conversation
+
+
+@dataclass(frozen=True, slots=True)
+class LinkCard:
+    """A message that is one link with a title and a short description (WeChat's news card,
+    WeCom's textcard): a digest whose full text is its web page (/d/<token>)."""
+
+    title: str
+    description: str
+    url: str
+    image: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +177,7 @@ class Outbound:
     is_group: bool = False  # from the subscriber record / the incoming chat, never from the id
     edit_of: str | None = None  # Kind.EDIT: the platform's id of the message to replace
     priority: Priority = field(default=Priority.INTERACTIVE)
+    card: LinkCard | None = None  # send as a link card where the channel has them; else text
 
     @classmethod
     def of(cls, recipient: str, text: str, kind: Kind, **options: object) -> Outbound:

@@ -18,8 +18,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from newsbot.core import keypoints
 from newsbot.core.models import Article, Figure, Subscriber
 from newsbot.core.replies import Block, Message, Span, text_block
+from newsbot.core.text import split_sentences
 
 Matcher = Callable[[str, str, str], bool]  # (keyword, title, text) -> matched
 
@@ -29,7 +31,7 @@ WEIGHT_KEYWORDS = 1.5
 WEIGHT_FIGURES = 0.5
 MAX_POINTS = 3
 MAX_FIGURES = 3
-FALLBACK_POINT_CHARS = 90
+FALLBACK_POINT_CHARS = 220
 
 TEXTS = {
     "zh": {
@@ -162,10 +164,10 @@ def key_points(article: Article) -> tuple[str, ...]:
     if article.summary is not None and article.summary.key_points:
         return article.summary.key_points[:MAX_POINTS]
     for paragraph in article.paragraphs:
-        text = paragraph.strip()
-        if text:
-            cut = text[:FALLBACK_POINT_CHARS]
-            return (cut + ("…" if len(text) > FALLBACK_POINT_CHARS else ""),)
+        sentences = split_sentences(paragraph.strip(), semicolons=False)
+        if sentences:
+            # A whole sentence or its leading clauses, never a cut glued with "…".
+            return (keypoints.trim(sentences[0], FALLBACK_POINT_CHARS),)
     return ()
 
 
@@ -266,5 +268,6 @@ def alert_message(article: Article, hits: Sequence[str], language: str = "zh") -
         keyword_hits=tuple(hits),
     )
     texts = TEXTS["en" if language == "en" else "zh"]
-    header = text_block(f"{label}: {'、'.join(hits)}", bold=True)
+    separator = ": " if language == "en" else "："  # full-width after Chinese text
+    header = text_block(f"{label}{separator}{'、'.join(hits)}", bold=True)
     return Message((header, *_item_blocks(item, texts)), link_preview=True)

@@ -1,11 +1,11 @@
 """Helpers of the summarizer: sentence units (bigrams, cached), keywords by jieba's lexicon and IDF, bigram similarity, headings,
 and the faithful trimming of a sentence into a key point.
 
-A trimmed point is made only of pieces of its sentence, in order; where text in the middle or at
-the end was dropped, the point carries an ellipsis (…). Dropped: a leading time or connective
-filler (今年以来，/ 此外，/ 据了解，); then, only if the point is still too long, an attribution
-tail after a closing quote (……。”某某说。) and a trailing byline in brackets ((吴珊 刘梦琪));
-then clauses past max_point_chars.
+A key point is a whole sentence of the article, or, when the sentence is longer than
+max_point_chars, its leading complete clauses: first an attribution tail after a closing quote
+(……。”某某说。) and a trailing byline ((吴珊 刘梦琪)) go, then a leading time or connective filler
+(今年以来，/ 此外，) and the clauses past the limit. Never pieces glued with an ellipsis (…): a
+point is one contiguous stretch of its sentence.
 """
 
 from __future__ import annotations
@@ -41,8 +41,9 @@ _ELABORATION_RE = re.compile(
     r"^(?:此外|另外|除此之外|除此以外|同时|与此同时|其次|再次|再者|其中|例如|比如|譬如|"
     r"举例来说|具体来说|具体而言|以[^，,。]{1,12}为例)"
 )
-_CLAUSE_RE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
-_FIGURE_HINT_RE = re.compile(r"\d|[一二两三四五六七八九十百千万亿][个名人条项家户]")
+_CLAUSE_MARKS = frozenset("，,；;：:")
+_OPENERS = frozenset("“‘「『（(【《")
+_CLOSERS_SET = frozenset("”’」』）)】》")
 _TERMINAL = "。！？；!?;.…”’」』）)"
 ELLIPSIS = "…"
 
@@ -113,42 +114,45 @@ def is_elaboration(sentence: str) -> bool:
 
 
 def trim(sentence: str, limit: int) -> str:
-    """The sentence as a key point: filler dropped, at most `limit` characters, pieces in order."""
-    text = _FILLER_RE.sub("", sentence, count=1).strip() or sentence.strip()
+    """The sentence as a key point: the whole sentence when it fits in `limit` characters, else
+    its leading complete clauses (never pieces glued with an ellipsis)."""
+    text = sentence.strip()
     if len(text) <= limit:
         return text
     # Who said it is worth keeping while there is room; past the limit it goes first.
     text = _BYLINE_RE.sub("", _ATTRIBUTION_RE.sub("", text, count=1), count=1).strip() or text
     if len(text) <= limit:
         return text
-    return _shorten(text, limit)
+    return leading_clauses(text, limit)
 
 
-def _shorten(text: str, limit: int) -> str:
-    """Whole clauses within `limit`: the first clause, then clauses with figures, then the rest
-    in order; gaps and a cut-off end are marked with an ellipsis."""
-    clauses = _CLAUSE_RE.findall(text)
-    order = sorted(
-        range(len(clauses)),
-        key=lambda i: (i != 0, not _FIGURE_HINT_RE.search(clauses[i]), i),
-    )
-    budget = limit - 1
-    kept: set[int] = set()
-    for i in order:
-        cost = len(clauses[i]) + (1 if i - 1 not in kept else 0)
-        if cost <= budget:
-            kept.add(i)
-            budget -= cost
-        elif i == 0:
-            return text[: limit - 1].rstrip("，,；;：: ") + ELLIPSIS
-    return _join_kept(clauses, kept)
-
-
-def _join_kept(clauses: list[str], kept: set[int]) -> str:
+def leading_clauses(text: str, limit: int) -> str:
+    """The longest run of whole clauses from the start of `text` (after a leading filler such
+    as 今年以来，) within `limit` characters, at least the first clause, without the clause mark
+    it ends on. A clause ends at ，；： outside quotation marks and brackets, so a quotation is
+    never cut open."""
+    body = _FILLER_RE.sub("", text, count=1).strip() or text
     out = ""
-    for i, clause in enumerate(clauses):
-        if i in kept:
-            out += clause
-        elif out and not out.endswith(ELLIPSIS):
-            out = out.rstrip("，,；;：: ") + ELLIPSIS
-    return out
+    for clause in _clauses(body):
+        if out and len(out) + len(clause) > limit:
+            break
+        out += clause
+        if len(out) > limit:
+            break
+    return out.rstrip("，,；;：: ")
+
+
+def _clauses(text: str) -> list[str]:
+    clauses: list[str] = []
+    depth = start = 0
+    for i, char in enumerate(text):
+        if char in _OPENERS:
+            depth += 1
+        elif char in _CLOSERS_SET and depth:
+            depth -= 1
+        elif char in _CLAUSE_MARKS and not depth:
+            clauses.append(text[start : i + 1])
+            start = i + 1
+    if start < len(text):
+        clauses.append(text[start:])
+    return clauses

@@ -15,6 +15,7 @@ class FeedItem:
     guid: str | None = None
     published: datetime | None = None
     summary: str = ""
+    category: str = ""  # the feed's <category> (RSS) / tag: a section when it names one
 
 
 @dataclass(frozen=True, slots=True)

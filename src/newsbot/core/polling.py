@@ -11,7 +11,7 @@ only lengthens the delay so that an origin's Retry-After is never undercut.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 
@@ -74,3 +74,36 @@ def next_poll_at(
         rand=rand,
     )
     return now + timedelta(seconds=delay)
+
+
+@dataclass(slots=True)
+class TimeBudget:
+    """Seconds of request time one source may spend in one poll (polling.source_budget_seconds).
+
+    The fetcher reports when each request starts running (after it got its slots: queueing is
+    free, so a source waiting behind a big cycle loses nothing) and when it ends; requests still
+    running count too, so two concurrent requests of a source cannot both be let through by a
+    budget that one of them has already used. Once spent, the source's further requests are
+    refused: twenty slow-drip links end after about budget / per-host concurrency seconds
+    instead of twenty request deadlines, and their rest waits for the next poll. `now` values are
+    any monotonic clock's seconds, passed in (the core reads no clock)."""
+
+    seconds: float
+    spent: float = 0.0
+    running: dict[int, float] = field(default_factory=dict)  # ticket -> start
+    _tickets: int = 0
+
+    def remaining(self, now: float) -> float:
+        return self.seconds - self.spent - sum(now - start for start in self.running.values())
+
+    def exhausted(self, now: float) -> bool:
+        return self.remaining(now) <= 0
+
+    def begin(self, now: float) -> int:
+        self._tickets += 1
+        self.running[self._tickets] = now
+        return self._tickets
+
+    def end(self, ticket: int, now: float) -> None:
+        start = self.running.pop(ticket, now)
+        self.spent += max(0.0, now - start)

@@ -26,6 +26,7 @@ from newsbot.errors import QueryError
 MAX_TERMS = 12
 MAX_TOKENS = 40
 CHINA_TIME = timezone(timedelta(hours=8))
+EARLIEST_SINCE = datetime(1970, 1, 1, tzinfo=CHINA_TIME)
 
 MESSAGES: dict[str, dict[str, str]] = {
     "search.empty": {
@@ -164,7 +165,9 @@ def _parse_since(value: str) -> timedelta | datetime:
             local = datetime(year, month, day, tzinfo=CHINA_TIME)
         except ValueError:
             raise InvalidQuery("search.bad_since", value=value[:40]) from None
-        return local.astimezone(UTC)
+        # since:0001-01-01 means "everything": bounded to a floor no article is older than (the
+        # year 1 in UTC+8 is before datetime's minimum in UTC: OverflowError otherwise)
+        return max(local, EARLIEST_SINCE).astimezone(UTC)
     raise InvalidQuery("search.bad_since", value=value[:40])
 
 

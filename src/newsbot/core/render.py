@@ -274,9 +274,9 @@ def render_for(profile: ChannelProfile, message: Message) -> list[str]:
     limits = profile.limits
     if profile.dialect is Dialect.TELEGRAM_HTML:
         return render_telegram(message, limit=limits.max_size or TELEGRAM_LIMIT)
-    if profile.dialect in (Dialect.WECOM_MARKDOWN, Dialect.MARKDOWN):
-        return render_wecom_markdown(
-            message, limit_bytes=limits.max_size or WECOM_MARKDOWN_LIMIT_BYTES
-        )
+    if profile.dialect in (Dialect.WECOM_MARKDOWN, Dialect.MARKDOWN, Dialect.FEISHU_POST):
+        from newsbot.core import robot_render  # it builds on this module: imported late
+
+        return robot_render.render(profile.dialect.value, message, limits.max_size)
     measure: Literal["chars", "bytes"] = "bytes" if limits.unit is SizeUnit.UTF8_BYTES else "chars"
     return render_plain(message, limit=limits.max_size, measure=measure)

@@ -42,7 +42,6 @@ _MMR_LAMBDA = 0.7
 _TOP_KEYWORDS = 20
 _MIN_SENTENCE_CHARS = 5  # 除夕放不放假？ is a lead; 图片 (2 chars) is not
 _SHORT_TEXT = 200  # characters of body; below this, one point
-_FULL_LENGTH = 500  # from this many characters of body on, at least min_points
 _LONG_TEXT = 2500  # from here on, one more point per _CHARS_PER_POINT characters
 _CHARS_PER_POINT = 1500
 
@@ -81,13 +80,11 @@ class ExtractiveSummarizer:
     def point_count(self, body_chars: int, candidates: int) -> int:
         """How many points a body of this length gets, never more than its candidate sentences:
         1 below _SHORT_TEXT characters (a LCSTS-sized paragraph, one line of reference),
-        2 below _FULL_LENGTH, min_points up to _LONG_TEXT, then one more per _CHARS_PER_POINT
-        up to max_points: a phone screen holds three points of a normal article."""
+        min_points up to _LONG_TEXT (a 400-character portal article with three informative
+        sentences gets three), then one more per _CHARS_PER_POINT up to max_points."""
         s = self.settings
         if body_chars < _SHORT_TEXT:
             wanted = 1
-        elif body_chars < _FULL_LENGTH:
-            wanted = min(2, s.min_points)
         else:
             extra = max(0, body_chars - _LONG_TEXT) // _CHARS_PER_POINT
             wanted = s.min_points + (extra + 1 if body_chars >= _LONG_TEXT else 0)
@@ -120,7 +117,7 @@ def clear_caches() -> None:
 def _sentences(paragraphs: Sequence[str]) -> list[_Sentence]:
     out: list[_Sentence] = []
     for p_index, paragraph in enumerate(paragraphs):
-        parts = split_sentences(clean_whitespace(paragraph))
+        parts = split_sentences(clean_whitespace(paragraph), semicolons=False)
         for s_index, text in enumerate(parts):
             candidate = len(text) >= _MIN_SENTENCE_CHARS and not keypoints.is_heading(
                 text, len(parts)

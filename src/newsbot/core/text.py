@@ -47,6 +47,24 @@ _ABBREVIATIONS = frozenset(
 )
 
 
+# Characters no store or chat platform can take: NUL (PostgreSQL text refuses it), the other C0
+# controls but tab and line breaks (XML 1.0 and the Bot API refuse them), DEL, and lone UTF-16
+# surrogates (a Python str holds them when JSON carried half a pair; UTF-8 cannot encode them).
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """`text` without NUL, control characters (but tab and line breaks) and lone surrogates.
+
+    Pure and idempotent; the conversation edge applies it to what users type, the storage layer
+    to every string it binds (so PostgreSQL never receives a NUL)."""
+    return _UNSTORABLE.sub("", text) if _UNSTORABLE.search(text) else text
+
+
+def has_unstorable(text: str) -> bool:
+    return _UNSTORABLE.search(text) is not None
+
+
 def fold_width(text: str) -> str:
     """Full-width digits, letters and ASCII signs to half-width; same length as the input."""
     return text.translate(_WIDTH_FOLD)
@@ -82,15 +100,18 @@ def split_paragraphs(text: str) -> list[str]:
     return [p for p in clean_whitespace(text).split("\n") if p]
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences of `text`, in order; each line break also ends a sentence."""
+def split_sentences(text: str, *, semicolons: bool = True) -> list[str]:
+    """Sentences of `text`, in order; each line break also ends a sentence. With
+    `semicolons=False` a ；/; does not end one: the summarizer keeps 需化解债务…；已化解债务…。
+    whole, as one statement (a key point never ends in ；)."""
+    terminators = TERMINATORS if semicolons else TERMINATORS.replace("；", "").replace(";", "")
     sentences: list[str] = []
     for line in text.splitlines():
-        sentences.extend(_split_line(line))
+        sentences.extend(_split_line(line, terminators))
     return sentences
 
 
-def _split_line(line: str) -> list[str]:
+def _split_line(line: str, terminators: str = TERMINATORS) -> list[str]:
     out: list[str] = []
     start = 0
     stack: list[str] = []
@@ -109,7 +130,7 @@ def _split_line(line: str) -> list[str]:
                 pass
         if stack and i - start > MAX_OPEN_QUOTE:
             stack.clear()
-        end = _sentence_end(line, i, stack)
+        end = _sentence_end(line, i, stack, terminators)
         if end:
             piece = line[start:end].strip()
             if piece:
@@ -121,7 +142,7 @@ def _split_line(line: str) -> list[str]:
     return out
 
 
-def _sentence_end(line: str, i: int, stack: list[str]) -> int:
+def _sentence_end(line: str, i: int, stack: list[str], terminators: str = TERMINATORS) -> int:
     """The end offset (exclusive) if a sentence ends at line[i], else 0."""
     char = line[i]
     if char == ELLIPSIS:
@@ -130,10 +151,10 @@ def _sentence_end(line: str, i: int, stack: list[str]) -> int:
         return 0
     if char == "." and not _english_full_stop(line, i):
         return 0
-    if char not in TERMINATORS and char != ".":
+    if char not in terminators and char != ".":
         return 0
     j = i + 1
-    while j < len(line) and line[j] in TERMINATORS:
+    while j < len(line) and line[j] in terminators:
         j += 1
     if stack:
         # Inside a quotation: a sentence ends only if the quotation closes right after the
@@ -162,3 +183,45 @@ def _english_full_stop(line: str, i: int) -> bool:
         return False  # an initial: J. Smith
     rest = line[i + 1 :].lstrip(" \"'”’)")
     return not rest or rest[0].isupper() or rest[0].isdigit() or is_cjk(rest[0])
+
+
+# ---- display typography ------------------------------------------------------------------
+
+_CJK_CLASS = r"\u3400-\u4dbf\u4e00-\u9fff"
+# A half-width mark with a Chinese character (or a Chinese quote/bracket) on both sides. Digits
+# on either side are never touched: 1,200 and 3:30 keep their marks.
+_HALF_WIDTH_MARKS = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
+_MARK_BETWEEN_CJK_RE = re.compile(
+    rf"(?<=[{_CJK_CLASS}”’」』）》])\s*([,;:?!])\s*(?=[{_CJK_CLASS}“‘「『（《])"
+)
+# A mark ending a Chinese sentence before the next one: half-width ?! at the end of a line after
+# Chinese text become full-width too (他来了吗?).
+_MARK_AT_END_RE = re.compile(rf"(?<=[{_CJK_CLASS}])([?!])(?=\s*$|[”’」』）])", re.M)
+# Spaces after a Chinese end mark before more Chinese text: left over from joined paragraphs.
+_SPACE_AFTER_END_RE = re.compile(rf"(?<=[。！？；”」』）])[ \t\u3000]+(?=[{_CJK_CLASS}“「『（《])")
+
+
+def display_text(text: str) -> str:
+    """Chinese typography for what readers see, applied once at ingest: half-width , ; : ? !
+    between Chinese characters become ，；：？！ and a space after 。！？ between Chinese
+    sentences goes. Nothing between digits changes (1,200 stays 1,200; 10:30 stays 10:30), and
+    no other character is touched, so figures keep their digits and offsets keep their meaning
+    within a line."""
+    if not text:
+        return text
+    text = _MARK_BETWEEN_CJK_RE.sub(lambda m: _HALF_WIDTH_MARKS[m.group(1)], text)
+    text = _MARK_AT_END_RE.sub(lambda m: _HALF_WIDTH_MARKS[m.group(1)], text)
+    return _SPACE_AFTER_END_RE.sub("", text)
+
+
+_OUTER_QUOTES = {'"': '"', "“": "”", "「": "」", "『": "』", "＂": "＂", "'": "'"}
+
+
+def unquoted(text: str) -> str:
+    """The text without one pair of quotation marks around all of it: a reply that echoes a
+    quoted query inside its own “…” shows “疫情防控”, not “"疫情防控"”."""
+    text = text.strip()
+    if len(text) >= 2 and _OUTER_QUOTES.get(text[0]) == text[-1]:
+        inner = text[1:-1].strip()
+        return inner or text
+    return text

@@ -18,12 +18,12 @@ from newsbot.config import Settings
 from newsbot.core.models import Article, Subscriber
 from newsbot.core.replies import Message
 from newsbot.errors import NewsbotError
-from newsbot.ports import ChannelSender, Clock
+from newsbot.ports import ChannelSender, Clock, Outbound
 from newsbot.service.channels import ChannelRegistry
 from newsbot.service.delivery import DeliveryReport, DeliveryService
 from newsbot.service.ingest import Ingestor, SourceReport
 from newsbot.service.search import Searcher, SearchResults
-from newsbot.service.sending import SendReport
+from newsbot.service.sending import SendReport, outbound_of
 from newsbot.service.subscriptions import Subscriptions
 from newsbot.storage.sources import SourceState
 
@@ -132,6 +132,16 @@ class Newsroom:
         from newsbot.storage.subscribers import load_or_create_secret
 
         return load_or_create_secret(self.engine, name)
+
+    def take_held(self, channel: str, chat_id: str) -> list[Outbound]:
+        """The recipient's held messages, for the channel to deliver now (WeChat's passive
+        reply); they count as sent."""
+        rows = self._delivery().outbox.take_held(channel, chat_id, self.clock.now())
+        return [outbound_of(row) for row in rows]
+
+    def language_of(self, channel: str, chat_id: str) -> str:
+        subscriber = self.subscriptions.store.get(channel, chat_id)
+        return subscriber.language if subscriber is not None else "zh"
 
     def recipient_wrote(self, channel: str, chat_id: str) -> int:
         """The recipient wrote to us: messages held until they did (WeChat's 48 h window) are

@@ -62,8 +62,8 @@ class AlertQueue:
         matcher = self.matcher_factory()
         queued = 0
         for subscriber in self.subscribers.active(with_keywords_only=True):
-            if subscriber.alert_mode == "digest":
-                continue  # folded into the next digest (ranked up, grouped first)
+            if subscriber.alert_mode != "push":
+                continue  # "digest": folded into the next digest; "off" (groups): none
             for article in articles:
                 hits = keyword_hits(article, subscriber.keywords, matcher)
                 if hits and self._queue_one(subscriber, article, hits, now):

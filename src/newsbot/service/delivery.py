@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import html
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, select
 
 from newsbot.config import Settings
 from newsbot.core import schedule
-from newsbot.core.channels import ChannelProfile
 from newsbot.core.digest import (
     Digest,
     Matcher,
@@ -35,11 +33,12 @@ from newsbot.core.digest import (
     digest_message,
 )
 from newsbot.core.models import Article, Subscriber
-from newsbot.core.render import render_for
 from newsbot.core.replies import Message
 from newsbot.ports import Clock
+from newsbot.service import digest_out
 from newsbot.service.alerts import AlertQueue
 from newsbot.service.channels import ChannelRegistry
+from newsbot.service.pages import DigestPublisher
 from newsbot.service.sending import OutboxSender, SendReport
 from newsbot.storage import db
 from newsbot.storage.digests import (
@@ -102,6 +101,7 @@ class DeliveryService:
         channels: ChannelRegistry | None = None,
         *,
         matcher_factory: Callable[[], Matcher] = default_matcher,
+        pages: DigestPublisher | None = None,
     ) -> None:
         self.settings = settings.delivery
         self.engine = engine
@@ -111,6 +111,7 @@ class DeliveryService:
         self.outbox = OutboxStore(engine)
         self.subscribers = DeliverySubscribers(engine)
         self.matcher_factory = matcher_factory
+        self.pages = pages  # digest web pages, when [http] public_url is set
         self.leader = LeaderLock(engine)
         self.watermark = AlertWatermark(engine)
         self.channels = channels if channels is not None else ChannelRegistry()
@@ -209,6 +210,8 @@ class DeliveryService:
         now: datetime,
         report: DeliveryReport,
     ) -> None:
+        if self.pages is not None:
+            _ = self.pages.key  # read (or create) it before this process holds the writer
         with self.engine.begin() as conn:
             wanted = [(subscriber.id, slot.local_date_key) for subscriber, slot in batch]
             claimed = self.records.claim_many(conn, wanted, "claimed", now)
@@ -220,7 +223,7 @@ class DeliveryService:
                     continue
                 fresh = [a for a in candidates if a.id not in seen.get(subscriber.id, set())]
                 digest = self._digest(subscriber, fresh, slot.local_date_key, now, matcher)
-                chunks = self._digest_messages(subscriber, digest)
+                chunks = self._digest_messages(conn, subscriber, digest)
                 messages.extend(chunks)
                 outcomes.append(
                     (claimed[subscriber.id], QUEUED if chunks else EMPTY, len(digest.items))
@@ -252,15 +255,16 @@ class DeliveryService:
             window=window,
         )
 
-    def _digest_messages(self, subscriber: Subscriber, digest: Digest) -> list[NewMessage]:
-        rendered = rendered_digest(
-            self.channels.profile(subscriber.channel),
-            replace(digest, subscriber_id=0),
-            self.settings.empty_day,
-        )
+    def _digest_messages(
+        self, conn: Any, subscriber: Subscriber, digest: Digest
+    ) -> list[NewMessage]:
+        profile = self.channels.profile(subscriber.channel)
+        page_url = None
+        if self.pages is not None and not digest.empty:
+            page_url = self.pages.publish(conn, digest, subscriber.timezone, self.clock.now())
+        rendered = digest_out.rendered(profile, digest, self.settings.empty_day, page_url)
         if rendered is None:
             return []
-        chunks, owners, link_preview = rendered
         return [
             NewMessage(
                 dedupe_key=f"digest:{subscriber.id}:{digest.local_date}:{index}",
@@ -268,10 +272,15 @@ class DeliveryService:
                 channel=subscriber.channel,
                 chat_id=subscriber.chat_id,
                 kind="digest",
-                payload={"text": chunk, "link_preview": link_preview, "group": subscriber.is_group},
-                article_ids=tuple(a for a, owner in owners.items() if owner == index),
+                payload={
+                    "text": chunk,
+                    "link_preview": rendered.link_preview,
+                    "group": subscriber.is_group,
+                    **({"card": rendered.card} if rendered.card else {}),
+                },
+                article_ids=tuple(a for a, owner in rendered.owners.items() if owner == index),
             )
-            for index, chunk in enumerate(chunks)
+            for index, chunk in enumerate(rendered.chunks)
         ]
 
     # --- on demand and alerts -----------------------------------------------------------------
@@ -338,33 +347,3 @@ class DeliveryService:
                 "%d outbox message(s) were in flight at a crash; resending (may duplicate)", count
             )
         return count
-
-
-@functools.lru_cache(maxsize=1024)
-def rendered_digest(
-    profile: ChannelProfile, digest: Digest, empty_day: str
-) -> tuple[tuple[str, ...], dict[int, int], bool] | None:
-    """(chunks, article -> chunk index, link preview) of a digest; memoised because most
-    subscribers of a fan-out share the same digest (same sections, no keywords)."""
-    message = digest_message(digest, empty_day)
-    if message is None:
-        return None
-    chunks = tuple(render_for(profile, message))
-    return chunks, _chunk_of_articles(digest, chunks), message.link_preview
-
-
-def _chunk_of_articles(digest: Digest, chunks: Sequence[str]) -> dict[int, int]:
-    """article id -> index of the chunk that carries its link (the ledger's 'which message')."""
-    owners: dict[int, int] = {}
-    for item in digest.items:
-        index = next(
-            (
-                i
-                for i, chunk in enumerate(chunks)
-                if item.url in chunk or html.escape(item.url) in chunk
-            ),
-            0,
-        )
-        for article_id in (item.article_id, *item.merged_ids):
-            owners[article_id] = index
-    return owners

@@ -22,11 +22,13 @@ from typing import Protocol
 from newsbot.config import Settings, SourceSettings
 from newsbot.core import dedupe
 from newsbot.core.models import ExtractedPage, FeedItem, Summary
-from newsbot.core.polling import PollPolicy, next_poll_at
+from newsbot.core.polling import PollPolicy, TimeBudget, next_poll_at
+from newsbot.core.text import display_text
 from newsbot.errors import (
     BodyTooLarge,
     FetchError,
     NewsbotError,
+    OverBudget,
     ParseError,
     RetryLater,
     UrlRefused,
@@ -65,6 +67,7 @@ class PageFetcher(Protocol):
         etag: str | None = None,
         last_modified: str | None = None,
         source_url: str | None = None,  # the configured URL whose origin may be private
+        budget: TimeBudget | None = None,  # the source's request time for this poll
     ) -> Fetched: ...
 
 
@@ -101,7 +104,7 @@ class SourceReport:
 
 @dataclass(frozen=True, slots=True)
 class _ItemOutcome:
-    outcome: str  # new, updated, unchanged, failed, refused
+    outcome: str  # new, updated, unchanged, failed, refused, deferred (over the time budget)
     error: str | None = None
 
 
@@ -185,7 +188,31 @@ class Ingestor:
                     progress(report)
                 return report
 
-            return list(await asyncio.gather(*(one(key) for key in keys)))
+            tasks = {key: asyncio.create_task(one(key)) for key in keys}
+            deadline = self.settings.polling.poll_deadline_seconds
+            _, late = await asyncio.wait(tasks.values(), timeout=deadline) if tasks else ((), ())
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+            return [await self._report_of(key, task, progress) for key, task in tasks.items()]
+
+    async def _report_of(
+        self,
+        key: str,
+        task: asyncio.Task[SourceReport],
+        progress: Callable[[SourceReport], None] | None,
+    ) -> SourceReport:
+        """A finished source's report; a source cut by the poll deadline is recorded as such
+        (what it stored stays stored; its validators are kept, so the next poll resumes)."""
+        if not task.cancelled():
+            return task.result()
+        deadline = self.settings.polling.poll_deadline_seconds
+        report = await self._fail(
+            key, "deadline", f"poll deadline of {deadline:g}s reached; continued next poll", None
+        )
+        if progress is not None:
+            progress(report)
+        return report
 
     async def _ensure_synced(self) -> None:
         if not self._synced:
@@ -208,12 +235,14 @@ class Ingestor:
         state = await asyncio.to_thread(self.sources.get, key)
         if state is None:
             raise NewsbotError(f"source {key!r} is not in the sources table")
+        budget = TimeBudget(self.settings.polling.source_budget_seconds)
         try:
             fetched = await fetcher.fetch(
                 config.url,
                 etag=state.etag,
                 last_modified=state.last_modified,
                 source_url=config.url,
+                budget=budget,
             )
         except RetryLater as exc:
             return await self._fail(key, "retry-later", str(exc), exc.retry_after, state)
@@ -228,7 +257,7 @@ class Ingestor:
             listing = await asyncio.to_thread(self.parts.list_items, config, fetched)
         except ParseError as exc:
             return await self._fail(key, "parse-error", str(exc), None, state)
-        return await self._ingest_listing(fetcher, config, state, fetched, listing)
+        return await self._ingest_listing(fetcher, config, state, fetched, listing, budget)
 
     async def _ingest_listing(
         self,
@@ -237,6 +266,7 @@ class Ingestor:
         state: SourceState,
         fetched: Fetched,
         listing: Listing,
+        budget: TimeBudget,
     ) -> SourceReport:
         work = _unique_by_key(listing.items[: self.settings.polling.max_articles_per_poll])
         known = await asyncio.to_thread(self.articles.known, [key for key, _ in work])
@@ -245,17 +275,22 @@ class Ingestor:
             await asyncio.to_thread(self.articles.adopt_section, list(known), config.section)
         todo = [(key, item) for key, item in work if self._needs_fetch(item, known.get(key))]
         outcomes = await asyncio.gather(
-            *(self._ingest_item(fetcher, config, state.id, key, item) for key, item in todo)
+            *(self._ingest_item(fetcher, config, state.id, key, item, budget) for key, item in todo)
         )
         counts = {
             name: sum(o.outcome == name for o in outcomes)
-            for name in ("new", "updated", "failed", "refused")
+            for name in ("new", "updated", "failed", "refused", "deferred")
         }
         unchanged = len(work) - sum(counts.values())
-        errors = [o.error for o in outcomes if o.error and o.outcome == "failed"]
+        errors = [o.error for o in outcomes if o.error and o.outcome in ("failed", "deferred")]
         refusals = [o.error for o in outcomes if o.error and o.outcome == "refused"]
         status = "partial" if errors else ("recovered" if listing.note else "ok")
         error = errors[0] if errors else listing.note
+        if counts["deferred"]:  # the source's time budget ran out: the rest waits for next time
+            error = (
+                f"time budget of {budget.seconds:g}s used up; {counts['deferred']} link(s) left "
+                f"for the next poll; first error: {error}"
+            )
         if refusals:  # recorded, not retried as failures: the link will not become safe
             note = f"{len(refusals)} link(s) refused, e.g. {refusals[0]}"
             error = f"{error}; {note}" if error else note
@@ -278,7 +313,7 @@ class Ingestor:
             counts["new"],
             counts["updated"],
             unchanged,
-            counts["failed"],
+            counts["failed"] + counts["deferred"],
             error,
             when,
             counts["refused"],
@@ -294,10 +329,18 @@ class Ingestor:
         return dedupe.normalize_text(item.title) != dedupe.normalize_text(known.listed_title)
 
     async def _ingest_item(
-        self, fetcher: PageFetcher, config: SourceSettings, source_id: int, key: str, item: FeedItem
+        self,
+        fetcher: PageFetcher,
+        config: SourceSettings,
+        source_id: int,
+        key: str,
+        item: FeedItem,
+        budget: TimeBudget,
     ) -> _ItemOutcome:
         try:
-            page = await fetcher.fetch(item.url, source_url=config.url)
+            page = await fetcher.fetch(item.url, source_url=config.url, budget=budget)
+        except OverBudget as exc:
+            return _ItemOutcome("deferred", str(exc))
         except UrlRefused as exc:
             log.info("source %s: link %s", config.key, exc)
             return _ItemOutcome("refused", str(exc))
@@ -317,11 +360,13 @@ class Ingestor:
         self, config: SourceSettings, source_id: int, key: str, item: FeedItem, page: Fetched
     ) -> _ItemOutcome:
         extracted = self.parts.extract(page.body, page.url, page.content_type)
-        title = extracted.title or item.title
-        paragraphs = extracted.paragraphs or ((item.summary,) if item.summary else ())
+        # Chinese typography once, here, for everything a reader sees (core.text.display_text).
+        title = display_text(extracted.title or item.title)
+        raw = extracted.paragraphs or ((item.summary,) if item.summary else ())
+        paragraphs = tuple(display_text(p) for p in raw)
         draft = ArticleDraft(
             source_id=source_id,
-            section=config.section,
+            section=config.section or self._section_named(item.category),
             dedupe_key=key,
             url=item.url,
             guid=item.guid,
@@ -335,6 +380,11 @@ class Ingestor:
         )
         outcome, _ = self.articles.save(draft, self.clock.now())
         return _ItemOutcome(outcome)
+
+    def _section_named(self, category: str) -> str:
+        """A feed item's <category> is its section when it names a configured one."""
+        sections = {s.section for s in self.settings.sources if s.section}
+        return category.strip() if category.strip() in sections else ""
 
     def _summarize(self, title: str, paragraphs: Sequence[str]) -> Summary | None:
         if self.summarizer is None or not paragraphs:

@@ -36,7 +36,14 @@ from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from newsbot.core.channels import PRIORITY_OF_KIND, Kind, Outbound, Priority, SendOutcome
+from newsbot.core.channels import (
+    PRIORITY_OF_KIND,
+    Kind,
+    LinkCard,
+    Outbound,
+    Priority,
+    SendOutcome,
+)
 from newsbot.core.replies import Button
 from newsbot.core.schedule import backoff_delay
 from newsbot.errors import SendError
@@ -304,7 +311,24 @@ def outbound_of(row: OutboxRow) -> Outbound:
         plain=bool(payload.get("plain")),
         is_group=bool(payload.get("group")),
         priority=PRIORITY_OF_KIND.get(kind, Priority.BULK),
+        card=card_from_payload(payload.get("card")),
     )
+
+
+def card_from_payload(data: Any) -> LinkCard | None:
+    if not isinstance(data, dict) or not data.get("url"):
+        return None
+    fields = ("title", "description", "url", "image")
+    return LinkCard(*(str(data.get(name, "")) for name in fields))
+
+
+def card_to_payload(card: LinkCard) -> dict[str, str]:
+    return {
+        "title": card.title,
+        "description": card.description,
+        "url": card.url,
+        "image": card.image,
+    }
 
 
 def buttons_from_payload(

@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from newsbot.config import masked_url
+from newsbot.core.text import clean_text, has_unstorable
 from newsbot.errors import ConfigError
 
 try:  # the lock file of SQLite migrations; every platform newsbot is deployed on has fcntl
@@ -42,7 +43,40 @@ def normalize_url(url: str) -> str:
 
 
 def create_db_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine configured for newsbot's access pattern on either backend."""
+    """An engine configured for newsbot's access pattern on either backend, binding only
+    storable text (see `_storable_parameters`)."""
+    engine = _create_engine(url, echo=echo)
+    event.listen(engine, "before_cursor_execute", _storable_parameters, retval=True)
+    return engine
+
+
+def _storable_parameters(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> tuple[str, Any]:
+    """Every string bound to any statement loses NUL, control characters and lone surrogates
+    (core.text.clean_text): PostgreSQL refuses NUL in text (a user with NUL in their name could
+    not use the bot at all), and UTF-8 cannot encode a lone surrogate. One place, every table,
+    every write and every lookup alike, so a cleaned key still finds its row."""
+    if executemany and isinstance(parameters, list):
+        return statement, [_clean_parameters(p) for p in parameters]
+    return statement, _clean_parameters(parameters)
+
+
+def _clean_parameters(parameters: Any) -> Any:
+    def dirty(values: Any) -> bool:
+        return any(isinstance(v, str) and has_unstorable(v) for v in values)
+
+    def clean(value: Any) -> Any:
+        return clean_text(value) if isinstance(value, str) else value
+
+    if isinstance(parameters, dict) and dirty(parameters.values()):
+        return {k: clean(v) for k, v in parameters.items()}
+    if isinstance(parameters, tuple | list) and dirty(parameters):
+        return type(parameters)(clean(v) for v in parameters)
+    return parameters
+
+
+def _create_engine(url: str, *, echo: bool = False) -> Engine:
     try:
         parsed = make_url(normalize_url(url))
     except Exception as exc:

@@ -305,6 +305,22 @@ class OutboxStore:
             )
             return int(result.rowcount)
 
+    def take_held(self, channel: str, chat_id: str, now: datetime) -> list[OutboxRow]:
+        """The recipient's held rows, marked sent in the same statement (UPDATE ... RETURNING:
+        two processes never both take one); the channel delivers them itself now."""
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.channel == channel,
+                    outbox.c.chat_id == chat_id,
+                    outbox.c.state == HELD,
+                )
+                .values(state=SENT, sent_at=now, remote_id="passive")
+                .returning(*outbox.c)
+            ).all()
+        return sorted((_row(row) for row in rows), key=lambda r: r.id)
+
     def release_held(self, channel: str, chat_id: str, now: datetime) -> int:
         """The recipient wrote: their held rows are due again."""
         with self.engine.begin() as conn:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from newsbot.storage.schema import digest_pages
 
@@ -58,6 +61,34 @@ class DigestPageStore:
                 )
             )
         return token
+
+    def put(
+        self,
+        conn: Any,
+        token: str,
+        *,
+        local_date: str,
+        title: str,
+        description: str,
+        html: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        """Store the page in the caller's transaction unless one with this token exists
+        (identical digests share one page). ON CONFLICT DO NOTHING keeps the transaction
+        usable on PostgreSQL, where a failed INSERT would abort it."""
+        values = {
+            "token": token,
+            "subscriber_id": None,
+            "local_date": local_date,
+            "title": title,
+            "description": description,
+            "html": html,
+            "created_at": now,
+            "expires_at": expires_at,
+        }
+        dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        conn.execute(dialect_insert(digest_pages).values(**values).on_conflict_do_nothing())
 
     def get(self, token: str) -> StoredPage | None:
         with self.engine.connect() as conn:

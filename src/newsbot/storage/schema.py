@@ -203,7 +203,32 @@ deliveries = Table(
     UniqueConstraint("subscriber_id", "article_id", "kind"),
 )
 
-# --- digest pages (migration 0006) -------------------------------------------------------------
+# --- robot groups (migration 0006) -------------------------------------------------------------
+
+robot_groups = Table(
+    "robot_groups",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "subscriber_id",
+        Integer,
+        ForeignKey("subscribers.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # wecom, dingtalk, feishu
+    Column("webhook", Text, nullable=False, unique=True),  # a secret: printed only masked
+    Column("secret", Text),  # the signing secret (DingTalk, Feishu), a secret too
+    Column("state", String(16), nullable=False, default="active"),  # active, paused, rejected
+    Column("state_reason", Text),
+    Column("last_error", Text),
+    Column("last_error_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime),
+)
+
+# --- digest pages (migration 0007) -------------------------------------------------------------
 
 digest_pages = Table(
     "digest_pages",
@@ -219,7 +244,7 @@ digest_pages = Table(
     Index("ix_digest_pages_expires_at", "expires_at"),
 )
 
-# --- WeChat and WeCom callbacks and API (migration 0007) ---------------------------------------
+# --- WeChat and WeCom callbacks and API (migration 0008) ---------------------------------------
 
 inbound_messages = Table(
     "inbound_messages",
@@ -261,16 +286,4 @@ reply_windows = Table(
     Column("quota_left", Integer, nullable=False),
     Column("open_until", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
-)
-
-held_messages = Table(
-    "held_messages",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("channel", String(16), nullable=False),
-    Column("chat_id", String(128), nullable=False),
-    Column("kind", String(16), nullable=False),  # digest, alert, reply
-    Column("payload", Text, nullable=False),  # JSON: text, title, description, url, picurl
-    Column("created_at", UTCDateTime, nullable=False),
-    Index("ix_held_messages_channel_chat_id", "channel", "chat_id"),
 )

@@ -1,7 +1,7 @@
 """Storage for the WeChat and WeCom channels, shared by every process through the database:
-the inbound dedupe ledger, API access tokens, numbered choices, reply windows, held messages.
+the inbound dedupe ledger, API access tokens, numbered choices, reply windows.
 
-The channels see these through the Protocols in channels/weixin/stores.py; app.py builds them.
+Channels see these through the Protocols in ports.py (ChannelStores); app.py builds them.
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from newsbot.storage.schema import (
     api_tokens,
     chat_choices,
-    held_messages,
     inbound_messages,
     reply_windows,
 )
@@ -197,54 +196,6 @@ class ReplyWindows:
                 update(reply_windows)
                 .where(reply_windows.c.channel == channel, reply_windows.c.chat_id == chat_id)
                 .values(quota_left=0, updated_at=now)
-            )
-
-
-class HeldMessages:
-    """Messages that could not be sent outside the window, waiting for the reader's next
-    message (delivered then as the passive reply)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def hold(
-        self, channel: str, chat_id: str, kind: str, payload: dict[str, Any], now: datetime
-    ) -> int:
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                insert(held_messages).values(
-                    channel=channel,
-                    chat_id=chat_id,
-                    kind=kind,
-                    payload=json.dumps(payload, ensure_ascii=False),
-                    created_at=now,
-                )
-            )
-        key = result.inserted_primary_key
-        assert key is not None
-        return int(key[0])
-
-    def take_all(self, channel: str, chat_id: str) -> list[tuple[str, dict[str, Any]]]:
-        """Every held message of the chat, oldest first, removed in the same transaction (so two
-        processes never deliver one twice)."""
-        where = and_(held_messages.c.channel == channel, held_messages.c.chat_id == chat_id)
-        with self.engine.begin() as conn:  # DELETE ... RETURNING: only the rows we removed
-            rows = conn.execute(
-                delete(held_messages)
-                .where(where)
-                .returning(held_messages.c.id, held_messages.c.kind, held_messages.c.payload)
-            ).all()
-        ordered = sorted(rows, key=lambda r: int(r.id))
-        return [(str(r.kind), dict(json.loads(r.payload))) for r in ordered]
-
-    def count(self, channel: str, chat_id: str) -> int:
-        with self.engine.connect() as conn:
-            return len(
-                conn.execute(
-                    select(held_messages.c.id).where(
-                        held_messages.c.channel == channel, held_messages.c.chat_id == chat_id
-                    )
-                ).all()
             )
 
 

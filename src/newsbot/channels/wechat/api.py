@@ -12,8 +12,9 @@ from typing import Any
 
 import httpx
 
-from newsbot.channels.wechat.errors import Outcome, WeChatApiError
+from newsbot.channels.wechat.errors import WeChatApiError
 from newsbot.channels.weixin.tokens import SharedToken
+from newsbot.core.channels import LinkCard
 from newsbot.errors import NewsbotError
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class WeChatApi:
         try:
             return await self._request("POST", path, params={"access_token": token}, json=body)
         except WeChatApiError as exc:
-            if exc.outcome is not Outcome.TOKEN:
+            if not exc.token_refused:
                 raise
             log.info("wechat: access token refused (%d); refreshing", exc.errcode)
             token = await self.token.refresh(token)
@@ -63,9 +64,14 @@ class WeChatApi:
         body = {"touser": openid, "msgtype": "text", "text": {"content": text}}
         return await self.call("/cgi-bin/message/custom/send", body)
 
-    async def send_card(self, openid: str, card: dict[str, str]) -> dict[str, Any]:
+    async def send_card(self, openid: str, card: LinkCard) -> dict[str, Any]:
         """One news card (the platform allows one article per customer-service news message)."""
-        article = {k: card.get(k, "") for k in ("title", "description", "url", "picurl")}
+        article = {
+            "title": card.title,
+            "description": card.description,
+            "url": card.url,
+            "picurl": card.image,
+        }
         body = {"touser": openid, "msgtype": "news", "news": {"articles": [article]}}
         return await self.call("/cgi-bin/message/custom/send", body)
 

@@ -17,25 +17,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from wechatpy import parse_message
 from wechatpy.replies import ArticlesReply, TextReply
 
 from newsbot.channels.wechat.dialog import WeChatDialog
-from newsbot.channels.wechat.outgoing import Outgoing
 from newsbot.channels.weixin.crypto import CallbackCrypto, CallbackRefused
-from newsbot.channels.weixin.stores import InboundLedgerPort
 from newsbot.channels.weixin.xmlsafe import UnsafeXml, parse_flat_xml
+from newsbot.core.channels import Outbound
 from newsbot.front.routes import HttpRequest, HttpResponse, Route
-from newsbot.ports import Clock
+from newsbot.ports import Clock, InboundLedger
 
 log = logging.getLogger(__name__)
 CHANNEL = "wechat"
 MAX_BODY = 64 * 1024
 SUCCESS = "success"  # WeChat's "no passive reply"; it then waits for nothing
 SPILL_DELAY = 0.5  # later messages leave after the passive reply has been delivered
-SendLater = Callable[[str, Sequence[Outgoing]], Coroutine[Any, Any, None]]
+LEDGER_KEEP = timedelta(days=1)  # WeChat retries within seconds; a day is plenty
+PURGE_EVERY = timedelta(hours=1)
+SendLater = Callable[[str, Sequence[Outbound]], Coroutine[Any, Any, None]]
 
 
 class WeChatCallback:
@@ -43,7 +45,7 @@ class WeChatCallback:
         self,
         crypto: CallbackCrypto,
         dialog: WeChatDialog,
-        ledger: InboundLedgerPort,
+        ledger: InboundLedger,
         send_later: SendLater,
         clock: Clock,
         *,
@@ -58,6 +60,7 @@ class WeChatCallback:
         self.budget = budget
         self.path = path
         self._background: set[asyncio.Task[Any]] = set()
+        self._purged_at: datetime | None = None
 
     def routes(self) -> list[Route]:
         return [
@@ -101,7 +104,11 @@ class WeChatCallback:
         self.crypto.verify(query.get("signature", ""), timestamp, nonce)
 
     async def _reply_once(self, key: str, message: Any) -> str:
-        inbound = await asyncio.to_thread(self.ledger.begin, CHANNEL, key, self.clock.now())
+        now = self.clock.now()
+        if self._purged_at is None or now - self._purged_at > PURGE_EVERY:
+            self._purged_at = now  # the ledger only needs to outlive WeChat's retries
+            await asyncio.to_thread(self.ledger.purge, now - LEDGER_KEEP)
+        inbound = await asyncio.to_thread(self.ledger.begin, CHANNEL, key, now)
         if not inbound.first:
             return inbound.reply or await self._answer_of_first(key)
         late = asyncio.Event()
@@ -146,7 +153,7 @@ class WeChatCallback:
             self._keep(asyncio.create_task(self._spill(openid, rest)))
         return _passive_xml(message, first)
 
-    async def _spill(self, openid: str, rest: Sequence[Outgoing]) -> None:
+    async def _spill(self, openid: str, rest: Sequence[Outbound]) -> None:
         await asyncio.sleep(SPILL_DELAY)
         await self.send_later(openid, rest)
 
@@ -167,13 +174,13 @@ class WeChatCallback:
             await asyncio.gather(*list(self._background), return_exceptions=True)
 
 
-def _passive_xml(message: Any, out: Outgoing) -> str:
-    if out.card:
+def _passive_xml(message: Any, out: Outbound) -> str:
+    if out.card is not None:
         article = {
-            "title": out.card.get("title", ""),
-            "description": out.card.get("description", ""),
-            "image": out.card.get("picurl", ""),
-            "url": out.card.get("url", ""),
+            "title": out.card.title,
+            "description": out.card.description,
+            "image": out.card.image,
+            "url": out.card.url,
         }
         return str(ArticlesReply(message=message, articles=[article]).render())
     return str(TextReply(message=message, content=out.text).render())

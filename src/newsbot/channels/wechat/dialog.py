@@ -1,6 +1,7 @@
-"""A WeChat message or event -> the conversation layer -> the messages to send back.
+"""A WeChat message or event -> the conversation (through the channel context) -> the messages
+to send back, the first of which becomes the passive reply.
 
-Text goes to the same Conversation as Telegram (Chinese command words included); a bare
+Text goes to the same conversation as Telegram (Chinese command words included); a bare
 number, or 下一页, presses one of the numbered choices offered last (kept in the database).
 Events: subscribe (welcome, with what to type; a QR scene is a deep link), unsubscribe
 (subscriber inactive, data kept), CLICK of a menu item (a command), SCAN (a deep link).
@@ -11,119 +12,106 @@ first, as the passive reply ("你有 1 份未读日报…").
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from newsbot.channels.wechat.outgoing import TEXT_LIMIT_BYTES, Outgoing
+from newsbot.channels.wechat.profile import NAME, TEXT_LIMIT_BYTES
 from newsbot.channels.weixin.choices import chosen, number_buttons
 from newsbot.channels.weixin.menu import MENU_COMMANDS, MENU_HINTS
-from newsbot.channels.weixin.stores import ChoiceStorePort, HeldMessagesPort, ReplyWindowsPort
-from newsbot.conversation import Conversation, Incoming, Response
+from newsbot.core.channels import Kind, Outbound
 from newsbot.core.i18n import t
+from newsbot.core.incoming import Incoming, Response
 from newsbot.core.render import render_plain
-from newsbot.ports import Clock
+from newsbot.ports import ChannelContext, Clock
 
-CHANNEL = "wechat"
 # The platform's customer-service allowance per reader action (docs/wechat.md).
 MESSAGE_WINDOW = (5, timedelta(hours=48))
 EVENT_WINDOW = (3, timedelta(minutes=1))
 
 
 class WeChatDialog:
-    def __init__(
-        self,
-        conversation: Conversation,
-        choices: ChoiceStorePort,
-        windows: ReplyWindowsPort,
-        held: HeldMessagesPort,
-        clock: Clock,
-        *,
-        language_of: Callable[[str], str] = lambda _openid: "zh",
-    ) -> None:
-        self.conversation = conversation
-        self.choices = choices
-        self.windows = windows
-        self.held = held
+    def __init__(self, context: ChannelContext, clock: Clock) -> None:
+        self.context = context
+        self.stores = context.stores()
         self.clock = clock
-        self.language_of = language_of
 
-    async def respond(self, message: Any) -> list[Outgoing]:
+    async def respond(self, message: Any) -> list[Outbound]:
         """The messages for this reader, in order; the first becomes the passive reply."""
         openid = str(message.source)
         kind = str(message.type)
         event = str(getattr(message, "event", "") or "").lower()
         if kind == "event" and event == "unsubscribe":
-            await self.conversation.chat_gone(CHANNEL, openid)
+            await self.context.chat_gone(NAME, openid)
             return []
         await self._open_window(openid, MESSAGE_WINDOW if kind != "event" else EVENT_WINDOW)
-        held = await self._held(openid)
-        answer = await self._answer(openid, kind, event, message)
-        return held + answer
+        language = await asyncio.to_thread(self.context.language, NAME, openid)
+        held = await self._held(openid, language)
+        return held + await self._answer(openid, kind, event, message, language)
 
     async def _open_window(self, openid: str, grant: tuple[int, timedelta]) -> None:
         now = self.clock.now()
         quota, length = grant
-        await asyncio.to_thread(self.windows.open, CHANNEL, openid, quota, now + length, now)
+        await asyncio.to_thread(self.stores.windows.open, NAME, openid, quota, now + length, now)
 
-    async def _held(self, openid: str) -> list[Outgoing]:
-        held = await asyncio.to_thread(self.held.take_all, CHANNEL, openid)
+    async def _held(self, openid: str, language: str) -> list[Outbound]:
+        held = await asyncio.to_thread(self.context.take_held, NAME, openid)
         if not held:
             return []
-        language = await asyncio.to_thread(self.language_of, openid)
         notice = t(language, "wechat.held", count=len(held))
-        first, *rest = [Outgoing.from_payload(payload, kind) for kind, payload in held]
-        if first.card:
-            card = {**first.card, "title": f"{notice}{first.card.get('title', '')}"}
-            first = Outgoing(card=card, kind=first.kind)
-        else:
-            first = Outgoing(text=f"{notice}\n\n{first.text}", kind=first.kind)
-            if len(first.text.encode("utf-8")) > TEXT_LIMIT_BYTES:  # the notice did not fit
-                return [Outgoing(text=notice), Outgoing.from_payload(held[0][1]), *rest]
-        return [first, *rest]
+        first, *rest = held
+        if first.card is not None:
+            card = replace(first.card, title=f"{notice}{first.card.title}")
+            return [replace(first, card=card), *rest]
+        text = f"{notice}\n\n{first.text}"
+        if len(text.encode("utf-8")) > TEXT_LIMIT_BYTES:  # the notice does not fit: its own
+            return [Outbound.of(openid, notice, Kind.REPLY), *held]
+        return [replace(first, text=text), *rest]
 
-    async def _answer(self, openid: str, kind: str, event: str, message: Any) -> list[Outgoing]:
-        language = await asyncio.to_thread(self.language_of, openid)
+    async def _answer(
+        self, openid: str, kind: str, event: str, message: Any, language: str
+    ) -> list[Outbound]:
         if kind == "text":
             return await self._text(openid, str(message.content), language)
         if kind == "event":
             return await self._event(openid, event, message, language)
-        return [Outgoing(text=t(language, "wechat.hint"))]  # images, voice ...: say what works
+        return [_text(openid, t(language, "wechat.hint"))]  # images, voice ...: say what works
 
-    async def _text(self, openid: str, text: str, language: str) -> list[Outgoing]:
-        choices = await asyncio.to_thread(self.choices.get, CHANNEL, openid)
+    async def _text(self, openid: str, text: str, language: str) -> list[Outbound]:
+        choices = await asyncio.to_thread(self.stores.choices.get, NAME, openid)
         payload = chosen(text, choices, language) if choices else None
         incoming = (
-            Incoming(CHANNEL, openid, callback_data=payload)
+            Incoming(NAME, openid, callback_data=payload)
             if payload is not None
-            else Incoming(CHANNEL, openid, text)
+            else Incoming(NAME, openid, text)
         )
         return await self._converse(incoming, language)
 
-    async def _event(self, openid: str, event: str, message: Any, language: str) -> list[Outgoing]:
+    async def _event(self, openid: str, event: str, message: Any, language: str) -> list[Outbound]:
         if event in ("subscribe", "subscribe_scan", "scan"):
             scene = str(getattr(message, "scene_id", "") or "").strip()
             start = f"/start {scene}" if scene else "/start"
-            answer = await self._converse(Incoming(CHANNEL, openid, start), language)
-            hint = Outgoing(text=t(language, "wechat.hint"))
+            answer = await self._converse(Incoming(NAME, openid, start), language)
+            hint = _text(openid, t(language, "wechat.hint"))
             return [*answer, hint] if event != "scan" else answer
         if event == "click":
             key = str(getattr(message, "key", "") or "").upper()
             if key in MENU_HINTS:
-                return [Outgoing(text=t(language, MENU_HINTS[key]))]
+                return [_text(openid, t(language, MENU_HINTS[key]))]
             if key in MENU_COMMANDS:
-                return await self._converse(Incoming(CHANNEL, openid, MENU_COMMANDS[key]), language)
+                return await self._converse(Incoming(NAME, openid, MENU_COMMANDS[key]), language)
         return []  # other events (VIEW, LOCATION ...) need no answer
 
-    async def _converse(self, incoming: Incoming, language: str) -> list[Outgoing]:
-        response = await self.conversation.handle(incoming)
+    async def _converse(self, incoming: Incoming, language: str) -> list[Outbound]:
+        response = await self.context.handle(incoming)
         return await self.outgoing(incoming.chat_id, response, language)
 
-    async def outgoing(self, openid: str, response: Response, language: str) -> list[Outgoing]:
+    async def outgoing(self, openid: str, response: Response, language: str) -> list[Outbound]:
         """A Response as WeChat texts: buttons become numbered choices (saved for this reader),
         each message split within 2048 bytes (never truncated)."""
         messages, choices = number_buttons(response.messages, language)
-        await asyncio.to_thread(self.choices.save, CHANNEL, openid, choices, self.clock.now())
+        now = self.clock.now()
+        await asyncio.to_thread(self.stores.choices.save, NAME, openid, choices, now)
         texts = [
             chunk
             for message in messages
@@ -131,4 +119,8 @@ class WeChatDialog:
         ]
         if not texts and response.notice:
             texts = [response.notice]
-        return [Outgoing(text=text) for text in texts if text.strip()]
+        return [_text(openid, text) for text in texts if text.strip()]
+
+
+def _text(openid: str, text: str) -> Outbound:
+    return Outbound.of(openid, text, Kind.REPLY)

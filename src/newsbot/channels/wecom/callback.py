@@ -23,10 +23,9 @@ from typing import Any
 from newsbot.channels.wecom.dialog import WeComDialog
 from newsbot.channels.wecom.profile import NAME
 from newsbot.channels.weixin.crypto import CallbackCrypto, CallbackRefused
-from newsbot.channels.weixin.stores import InboundLedgerPort
 from newsbot.channels.weixin.xmlsafe import UnsafeXml, parse_flat_xml
 from newsbot.front.routes import HttpRequest, HttpResponse, Route
-from newsbot.ports import Clock
+from newsbot.ports import Clock, InboundLedger
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
@@ -37,7 +36,7 @@ class WeComCallback:
         self,
         crypto: CallbackCrypto,
         dialog: WeComDialog,
-        ledger: InboundLedgerPort,
+        ledger: InboundLedger,
         clock: Clock,
         *,
         agent_id: int,

@@ -3,7 +3,7 @@
 Configured by `[wecom] enabled = true` and NEWSBOT_WECOM_CORP_ID, _AGENT_ID, _SECRET, _TOKEN,
 _ENCODING_AES_KEY (docs/wecom.md). Its parts are built on first contact with the running
 service (routes() is asked before start()), because they use the database through the
-context's storage ports: the shared access token, the inbound ledger, the numbered choices.
+context's stores(): the shared access token, the inbound ledger, the numbered choices.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from newsbot.channels.wecom.dialog import WeComDialog
 from newsbot.channels.wecom.profile import NAME, wecom_profile
 from newsbot.channels.wecom.sender import SendQuota, WeComSender
 from newsbot.channels.weixin.crypto import CallbackCrypto
-from newsbot.channels.weixin.stores import CHOICES, INBOUND_LEDGER, LANGUAGES, TOKEN_CACHE
 from newsbot.channels.weixin.tokens import SharedToken
 from newsbot.config import Settings, WeComSettings
 from newsbot.core.channels import ChannelProfile
@@ -86,24 +85,19 @@ class WeComChannel:
         self._require_settings()
         s = self.settings
         assert s.agent_id is not None and s.secret and s.token and s.encoding_aes_key
+        stores = context.stores()
         api = WeComApi(s.api_base_url, s.corp_id, s.secret.get_secret_value(), s.agent_id)
-        api.token = SharedToken(
-            f"wecom:{s.corp_id}:{s.agent_id}",
-            context.store(TOKEN_CACHE),
-            api.fetch_token,
-            self.clock,
-        )
+        key = f"wecom:{s.corp_id}:{s.agent_id}"
+        api.token = SharedToken(key, stores.tokens, api.fetch_token, self.clock)
         quota = SendQuota(account_limit=s.account_limit)
         markdown = s.message_format == "markdown"
         self._sender = WeComSender(api, markdown=markdown, quota=quota)
-        dialog = WeComDialog(
-            context, self.profile, context.store(CHOICES), context.store(LANGUAGES), self.clock
-        )
+        dialog = WeComDialog(context, self.profile, stores.choices, self.clock)
         crypto = CallbackCrypto(
             s.token.get_secret_value(), s.encoding_aes_key.get_secret_value(), s.corp_id
         )
         self.api = api
         self.callback = WeComCallback(
-            crypto, dialog, context.store(INBOUND_LEDGER), self.clock, agent_id=s.agent_id
+            crypto, dialog, stores.inbound, self.clock, agent_id=s.agent_id
         )
         return self.callback

@@ -16,14 +16,13 @@ from collections.abc import Mapping
 from newsbot.channels.wecom.profile import NAME
 from newsbot.channels.weixin.choices import chosen, number_buttons
 from newsbot.channels.weixin.menu import MENU_COMMANDS, MENU_HINTS
-from newsbot.channels.weixin.stores import ChoiceStorePort, LanguagesPort
 from newsbot.core.channels import ChannelProfile, Kind, Outbound
 from newsbot.core.i18n import t
 from newsbot.core.incoming import Incoming, Response
 from newsbot.core.render import render_for
 from newsbot.core.replies import Message
 from newsbot.errors import SendError
-from newsbot.ports import ChannelContext, Clock
+from newsbot.ports import ChannelContext, ChoiceStore, Clock
 
 log = logging.getLogger(__name__)
 START_EVENTS = frozenset({"subscribe"})  # the member followed the app (关注)
@@ -35,14 +34,12 @@ class WeComDialog:
         self,
         context: ChannelContext,
         profile: ChannelProfile,
-        choices: ChoiceStorePort,
-        languages: LanguagesPort,
+        choices: ChoiceStore,
         clock: Clock,
     ) -> None:
         self.context = context
         self.profile = profile
         self.choices = choices
-        self.languages = languages
         self.clock = clock
 
     async def respond(self, fields: Mapping[str, str]) -> None:
@@ -52,7 +49,7 @@ class WeComDialog:
             return
         kind = fields.get("MsgType", "").lower()
         event = fields.get("Event", "").lower()
-        language = await asyncio.to_thread(self.languages.language_of, NAME, member)
+        language = await asyncio.to_thread(self.context.language, NAME, member)
         if kind == "text":
             await self._text(member, fields.get("Content", ""), language)
         elif kind == "event":

@@ -12,8 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from newsbot.channels.weixin.stores import TokenCachePort
-from newsbot.ports import Clock
+from newsbot.ports import Clock, TokenCache
 
 LEASE = timedelta(seconds=15)  # how long one process may take to fetch a token
 Fetch = Callable[[], Awaitable[tuple[str, float]]]  # -> (token, expires_in seconds)
@@ -23,7 +22,7 @@ class SharedToken:
     def __init__(
         self,
         key: str,
-        cache: TokenCachePort,
+        cache: TokenCache,
         fetch: Fetch,
         clock: Clock,
         *,

@@ -1,8 +1,8 @@
-"""WeChat and WeCom: inbound message dedupe, API tokens, numbered choices, reply windows, held
-messages (all shared by every process through the database).
+"""WeChat and WeCom: inbound message dedupe, API tokens, numbered choices, reply windows (all
+shared by every process through the database).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 import sqlalchemy as sa
@@ -10,8 +10,8 @@ from alembic import op
 
 from newsbot.storage.schema import UTCDateTime
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
@@ -51,19 +51,9 @@ def upgrade() -> None:
         sa.Column("open_until", UTCDateTime, nullable=False),
         sa.Column("updated_at", UTCDateTime, nullable=False),
     )
-    op.create_table(
-        "held_messages",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("channel", sa.String(16), nullable=False),
-        sa.Column("chat_id", sa.String(128), nullable=False),
-        sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column("payload", sa.Text, nullable=False),
-        sa.Column("created_at", UTCDateTime, nullable=False),
-    )
-    op.create_index("ix_held_messages_channel_chat_id", "held_messages", ["channel", "chat_id"])
 
 
 def downgrade() -> None:
-    for table in ("held_messages", "reply_windows", "chat_choices", "api_tokens"):
+    for table in ("reply_windows", "chat_choices", "api_tokens"):
         op.drop_table(table)
     op.drop_table("inbound_messages")

@@ -1,0 +1,149 @@
+"""Posting one chunk to a group's robot webhook, and what the platform's answer means.
+
+The sender looks the group's webhook and secret up per message (the CLI may add, remove or
+resume a group while `newsbot run` is running), builds the platform's request (`Wire`), and
+classifies the answer with the profile's error rules (core.channels.SendOutcome):
+
+    success         -> a message id (robots return none: a counter)
+    RETRY_AFTER     -> this group waits (the profile's block_seconds: 60 s, DingTalk 600 s)
+    BACKOFF         -> retried with exponential backoff (5xx, -1 busy, network, unknown codes)
+    RECIPIENT_GONE  -> the group is marked `rejected` with the platform's reason first; the
+                       outbox then pauses its subscriber and fails its rows
+    FATAL           -> this row fails (size, format); the group keeps going
+
+Reasons never contain the webhook: only the platform's code and message (cut before WeCom's
+"hint", which carries our IP).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import httpx
+
+from newsbot.core.channels import ChannelProfile, Outbound, SendOutcome, classify
+from newsbot.core.groups import RobotTarget
+from newsbot.errors import SendError
+from newsbot.ports import Clock, RobotDirectory, SystemClock
+
+log = logging.getLogger(__name__)
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+class Wire(Protocol):
+    """One platform's request and answer shapes."""
+
+    def request(
+        self, target: RobotTarget, chunk: str, *, plain: bool, now: datetime
+    ) -> tuple[str, dict[str, Any]]:
+        """(url, JSON body) of one message, signed when the target has a secret."""
+        ...
+
+    def code_of(self, payload: dict[str, Any]) -> tuple[int, str]:
+        """(code, message) of an answer; code 0 is success."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RobotAnswer:
+    """What the platform said: `outcome` None means accepted."""
+
+    outcome: SendOutcome | None
+    code: int | None
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is None
+
+    @property
+    def reason(self) -> str:
+        code = "" if self.code is None else f"{self.code} "
+        return f"{code}{self.message}"
+
+
+class RobotSender:
+    """One robot platform's ports.ChannelSender."""
+
+    def __init__(
+        self,
+        profile: ChannelProfile,
+        kind: str,
+        wire: Wire,
+        directory: RobotDirectory | None = None,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        self.profile = profile
+        self.kind = kind
+        self.wire = wire
+        self.directory = directory  # set when the channel starts (ChannelContext.groups)
+        self.clock = clock or SystemClock()
+        self._client: httpx.AsyncClient | None = None
+        self._ids = itertools.count(1)
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+            self._client = httpx.AsyncClient(timeout=TIMEOUT, limits=limits)
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def send(self, message: Outbound) -> str:
+        answer = await self.post(message.recipient, message.text, plain=message.plain)
+        if answer.ok:
+            return str(next(self._ids))
+        raise await self._failure(message.recipient, answer)
+
+    async def post(self, chat_id: str, chunk: str, *, plain: bool = False) -> RobotAnswer:
+        """Send one message and say what the platform answered (never raises for its answer)."""
+        assert self.directory is not None, "start the channel first (it needs the groups)"
+        target = await asyncio.to_thread(self.directory.target, self.profile.name, chat_id)
+        if target is None:
+            return RobotAnswer(SendOutcome.RECIPIENT_GONE, None, "no such group (removed)")
+        url, body = self.wire.request(target, chunk, plain=plain, now=self.clock.now())
+        try:
+            response = await self.client.post(url, json=body)
+        except httpx.HTTPError as exc:
+            return RobotAnswer(SendOutcome.BACKOFF, None, f"network: {type(exc).__name__}")
+        return self._answer(response)
+
+    def _answer(self, response: httpx.Response) -> RobotAnswer:
+        status = response.status_code
+        if status == 429:
+            return RobotAnswer(SendOutcome.RETRY_AFTER, 429, "HTTP 429 Too Many Requests")
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict) or status >= 500:
+            return RobotAnswer(SendOutcome.BACKOFF, status, f"HTTP {status}")
+        code, message = self.wire.code_of(payload)
+        if code == 0:
+            return RobotAnswer(None, 0, "ok")
+        message = message.split(", hint:")[0][:300]
+        outcome = classify(self.profile.errors, [str(code)], message, SendOutcome.BACKOFF)
+        return RobotAnswer(outcome, code, message)
+
+    async def _failure(self, chat_id: str, answer: RobotAnswer) -> SendError:
+        assert answer.outcome is not None and self.directory is not None
+        now = self.clock.now()
+        reason = f"{self.kind} {answer.reason}"
+        if answer.outcome is SendOutcome.RECIPIENT_GONE:
+            await asyncio.to_thread(self.directory.reject, self.profile.name, chat_id, reason, now)
+            log.warning("group %s paused: the platform refused it (%s)", chat_id, reason)
+        else:
+            await asyncio.to_thread(
+                self.directory.note_error, self.profile.name, chat_id, reason, now
+            )
+        return SendError(chat_id, reason, answer.outcome)
