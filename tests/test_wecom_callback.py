@@ -119,3 +119,22 @@ async def test_hostile_requests_are_refused_and_the_service_keeps_serving(
     await wc.server.say(MEMBER, "党建")
     await wc.settle()
     assert "党建" in wc.api.texts(MEMBER)[0]
+
+
+async def test_with_a_public_url_the_digest_is_one_textcard_to_its_page(database_url: str) -> None:
+    async with wecom_world(database_url, public_url="https://news.example.cn") as wc:
+        await wc.server.say(MEMBER, "订阅")
+        await wc.server.say(MEMBER, "时间 9:30")
+        await wc.settle()
+        assert wc.newsroom.delivery is not None
+        wc.clock.current += timedelta(minutes=31)
+        assert wc.newsroom.delivery.deliver_due_at(wc.clock.now()).queued == 1
+        await wc.newsroom.delivery.send_outbox()
+        cards = [m for m in wc.api.messages(MEMBER) if m["msgtype"] == "textcard"]
+        assert len(cards) == 1, wc.api.messages(MEMBER)
+        card = cards[0]["textcard"]
+        assert card["url"].startswith("https://news.example.cn/d/")
+        assert len(card["title"].encode()) <= 128 and len(card["description"].encode()) <= 512
+        path = card["url"].removeprefix("https://news.example.cn")
+        page = await wc.server.client.get(f"http://127.0.0.1:{wc.front.port}{path}")
+        assert page.status_code == 200 and "党建工作推进会" in page.text

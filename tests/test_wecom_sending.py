@@ -172,3 +172,21 @@ async def test_a_digest_resent_after_a_crash_is_not_shown_twice(wc: WeComWorld) 
     await sender.send(reply("帮助"))
     await sender.send(reply("帮助"))  # replies are never deduplicated: the member asked twice
     assert wc.api.texts(MEMBER).count("帮助") == 2
+
+
+def test_a_textcard_fits_wecoms_byte_limits_between_characters() -> None:
+    from newsbot.channels.wecom.sender import fit_bytes
+    from newsbot.core.channels import LinkCard
+
+    title = "山西大院资讯网日报" * 10
+    card = LinkCard(title, "查摆出问题4804条；" * 60, "https://news.example.cn/d/abc")
+    sender = WeComSender(WeComApi("http://127.0.0.1:9", CORP_ID, SECRET, AGENT_ID))
+    body = sender.body(Outbound.of(MEMBER, "日报", Kind.DIGEST, card=card))
+    assert body["msgtype"] == "textcard" and body["enable_duplicate_check"] == 1
+    sent = body["textcard"]
+    assert len(sent["title"].encode()) <= 128 and sent["title"].endswith("…")
+    assert len(sent["description"].encode()) <= 512 and sent["description"].endswith("…")
+    assert sent["url"] == card.url and len(sent["btntxt"]) <= 4
+    assert fit_bytes("短标题", 128) == "短标题"
+    plain = sender.body(Outbound.of(MEMBER, "日报", Kind.DIGEST, card=card, plain=True))
+    assert plain["msgtype"] == "text"  # a resend without markup drops the card too

@@ -11,7 +11,7 @@ from typing import Any
 from fakes.chat_world import SettableClock, seed_articles, world_settings
 from fakes.wecom_app_api import AGENT_ID, CORP_ID, SECRET, FakeWeComAPI
 from fakes.wecom_server import AES_KEY, TOKEN, WeComServer
-from newsbot.app import ChannelHost, build_newsroom, channel_host
+from newsbot.app import ChannelHost, build_newsroom, channel_host, digest_pages
 from newsbot.channels import console, telegram
 from newsbot.channels.wecom import WeComChannel
 from newsbot.front import HttpFront
@@ -55,8 +55,11 @@ class WeComWorld:
         await self.channel.callback.drain()
 
 
-def wecom_newsroom(database_url: str, api: FakeWeComAPI, **wecom: Any) -> Newsroom:
-    settings = world_settings(database_url, wecom=wecom_settings(api, **wecom))
+def wecom_newsroom(
+    database_url: str, api: FakeWeComAPI, public_url: str | None = None, **wecom: Any
+) -> Newsroom:
+    http = {"public_url": public_url} if public_url else {}
+    settings = world_settings(database_url, wecom=wecom_settings(api, **wecom), http=http)
     clock = SettableClock()
     registry = ChannelRegistry(
         [console.build(settings), telegram.build(settings), WeComChannel(settings, clock)]
@@ -67,13 +70,16 @@ def wecom_newsroom(database_url: str, api: FakeWeComAPI, **wecom: Any) -> Newsro
 
 
 @asynccontextmanager
-async def wecom_world(database_url: str, **wecom: Any) -> AsyncIterator[WeComWorld]:
+async def wecom_world(
+    database_url: str, public_url: str | None = None, **wecom: Any
+) -> AsyncIterator[WeComWorld]:
     api = FakeWeComAPI().start()
     api.add_member(MEMBER)
-    newsroom = wecom_newsroom(database_url, api, **wecom)
+    newsroom = wecom_newsroom(database_url, api, public_url, **wecom)
     host = channel_host(newsroom)
     front = HttpFront("127.0.0.1", 0)
     front.add(newsroom.channels.routes(host, ["wecom"]))
+    front.add(digest_pages(newsroom).routes())
     await front.start()
     await newsroom.channels.start(host, ["wecom"])
     channel = newsroom.channels.get("wecom")

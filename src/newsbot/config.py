@@ -226,6 +226,9 @@ class WeComSettings(_Section):
     # "text" reaches members in WeCom and in WeChat (the plug-in shows no markdown); "markdown"
     # only in the WeCom client.
     message_format: Literal["text", "markdown"] = "text"
+    # With [http] public_url: a digest is one textcard linking to its page (/d/<token>);
+    # without it (or false), the complete digest as text in several messages.
+    digest_card: bool = True
     rate_per_second: float = Field(20.0, gt=0)  # our own pace for the whole app
     # The enterprise's account limit (账号上限): the app may send limit*200 person-times a day.
     # 0: unknown, not enforced here.

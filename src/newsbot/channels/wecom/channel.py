@@ -33,7 +33,9 @@ class WeComChannel:
         self.settings: WeComSettings = settings.wecom
         self.clock = clock or SystemClock()
         self.profile: ChannelProfile = wecom_profile(
-            self.settings.message_format, self.settings.rate_per_second
+            self.settings.message_format,
+            self.settings.rate_per_second,
+            digest_card=self.settings.digest_card and settings.http.public_url is not None,
         )
         self.api: WeComApi | None = None
         self.callback: WeComCallback | None = None

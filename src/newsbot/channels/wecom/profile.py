@@ -65,9 +65,14 @@ ERROR_RULES: tuple[ErrorRule, ...] = (
 
 
 def wecom_profile(
-    message_format: str = "text", rate_per_second: float = 20.0, limits: WeComLimits = LIMITS
+    message_format: str = "text",
+    rate_per_second: float = 20.0,
+    limits: WeComLimits = LIMITS,
+    *,
+    digest_card: bool = False,
 ) -> ChannelProfile:
-    """Text by default: the WeChat plug-in (微工作台) does not show markdown messages."""
+    """Text by default: the WeChat plug-in (微工作台) does not show markdown messages.
+    `digest_card`: a digest is one textcard to its web page (needs [http] public_url)."""
     markdown = message_format == "markdown"
     return ChannelProfile(
         name=NAME,
@@ -82,4 +87,5 @@ def wecom_profile(
         ),
         errors=ERROR_RULES,
         buttons=False,  # numbered choices (回复 1：下一页 ›), as on WeChat
+        digest_as_card=digest_card,
     )

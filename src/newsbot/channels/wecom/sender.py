@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from newsbot.channels.wecom.api import WeComApi, WeComApiError, WeComUnreachable
 from newsbot.channels.wecom.profile import ERROR_RULES, LIMITS, WeComLimits
-from newsbot.core.channels import Kind, Outbound, SendOutcome, classify
+from newsbot.core.channels import Kind, LinkCard, Outbound, SendOutcome, classify
 from newsbot.errors import SendError
 
 DEDUPE_KINDS = frozenset({Kind.DIGEST, Kind.ALERT, Kind.BROADCAST})
@@ -108,19 +108,38 @@ class WeComSender:
         return str(answer.get("msgid") or "ok")
 
     def body(self, message: Outbound) -> dict[str, Any]:
-        kind = "markdown" if self.markdown and not message.plain else "text"
-        body: dict[str, Any] = {
-            "touser": message.recipient,
-            "msgtype": kind,
-            kind: {"content": message.text},
-        }
+        body: dict[str, Any] = {"touser": message.recipient}
+        if message.card is not None and not message.plain:
+            body.update(msgtype="textcard", textcard=self._textcard(message.card))
+        else:
+            kind = "markdown" if self.markdown and not message.plain else "text"
+            body.update({"msgtype": kind, kind: {"content": message.text}})
         if message.kind in DEDUPE_KINDS:
             body["enable_duplicate_check"] = 1
             body["duplicate_check_interval"] = DUPLICATE_CHECK_SECONDS
         return body
+
+    def _textcard(self, card: LinkCard) -> dict[str, str]:
+        """The digest's card: its title and first titles (cut at a character to WeCom's byte
+        limits; the whole digest is on the page it links to)."""
+        return {
+            "title": fit_bytes(card.title, self.limits.card_title_bytes),
+            "description": fit_bytes(card.description, self.limits.card_description_bytes),
+            "url": card.url,
+            "btntxt": "阅读全文",
+        }
 
     def _error(self, member: str, exc: WeComApiError) -> SendError:
         outcome = classify(ERROR_RULES, [str(exc.errcode)], exc.errmsg, SendOutcome.BACKOFF)
         retry_after = self.limits.rate_block_seconds if outcome is SendOutcome.RETRY_AFTER else None
         reason = f"wecom {exc.errcode}: {exc.errmsg[:120]}"
         return SendError(member, reason, outcome, retry_after=retry_after)
+
+
+def fit_bytes(text: str, limit: int) -> str:
+    """`text` within `limit` UTF-8 bytes, cut between characters with "…" when too long."""
+    if len(text.encode("utf-8")) <= limit:
+        return text
+    budget = limit - len("…".encode())
+    cut = text.encode("utf-8")[:budget].decode("utf-8", "ignore")
+    return cut + "…"
