@@ -1,25 +1,27 @@
-"""Search benchmark: 100,000 generated Chinese articles on SQLite (and PostgreSQL when given).
+"""Search benchmark: today's bigram index against the previous index (jieba words + dictionary
+parts, frozen in benchmarks/search_baseline), same articles, same queries, same run.
 
     .venv/bin/python benchmarks/bench_search.py [--quick] [--articles N] [--postgres URL]
-                                                [--replicate K]
+                                                [--replicate K] [--no-baseline]
 
 Data: a deterministic generator (seed 7) draws words from jieba's dictionary (the 30,000 most
 frequent 2-4 character simplified words plus 30 function words) with a Zipf-Mandelbrot
 distribution (weight 1/(rank+2.7)), mixes in the portal's vocabulary (党建, 高新区, 债务 ...) at
 chosen ranks, fixed collocations (推动高质量发展 ...), figures (3029.56万元, 问题4804条) and a
 little English (GDP, COVID-19). ~500 characters of body per article, ids in publication order.
-Segmentation (jieba, the slow part) runs once in 2 processes; both backends load the same
-segmented documents.
+Preparing documents (jieba for the old index's words and the new index's ranking words, the
+slow part) runs in 2 processes.
 
-Latency: SearchIndex.search() end to end (parse, candidates, ranking, snippets), page 1 of 10,
-each query 3 times after one warm-up; p50/p95 over all runs of a category. Baseline measured in
-the same run: the brute-force scan a search without an index would do (LIKE '%w%' over
-title and text, newest first, LIMIT 10).
-Recall: the index's full match set (no window) against (a) a brute-force substring scan of the
-same normalised text and (b) the articles the generator put the words into ("placed").
-PostgreSQL: NEWSBOT_TEST_POSTGRES_URL or --postgres (a fresh schema, dropped afterwards).
---replicate K: SQLite only, the same segmented documents loaded K times (ids and dates shifted),
-to measure latency at K x N articles without K x the segmentation time.
+Query kinds: rare / common / 2-char dictionary words, AND of two words, phrases (collocations
+and 质量发展), substring (random 2-6 Han characters cut from random articles, mostly across
+word boundaries), OR (`a OR b`, `a|b`, `a 或 b`), number (1234.56万 for 1234.56万元, 4804 for
+问题4804条) and exclusion (`a -b`). Latency: SearchIndex.search() end to end (parse, plan,
+ranking, page 1 of 10, snippets), each query `runs` times after one warm-up; p50/p95 over all
+runs of a kind. Recall: the index's full match set (no window) against a brute-force substring
+scan of the normalised text (title, key points, body) for the same query.
+PostgreSQL: NEWSBOT_TEST_POSTGRES_URL or --postgres (fresh schemas, dropped afterwards).
+--replicate K: SQLite only, today's index loaded K times (ids and dates shifted): latency at
+K x N articles without K x the preparation time.
 """
 
 from __future__ import annotations
@@ -27,24 +29,30 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import sys
 import tempfile
 import time
 import uuid
 from bisect import bisect
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 from multiprocessing import Pool
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, insert, text
 
+import search_baseline
 from newsbot.core import segment
 from newsbot.core.query_text import normalize, to_simplified
 from newsbot.storage import db
 from newsbot.storage.schema import articles, sources
 from newsbot.storage.search import IndexDoc, SearchIndex, prepare_fields
+from search_baseline import documents as baseline_documents
+from search_baseline.index import SearchIndex as BaselineIndex
 
 SEED = 7
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -130,8 +138,12 @@ class Generator:
         return title, "".join(sentences[:2]), "".join(sentences), placed
 
 
-def _prepare(batch: list[tuple[int, str, str, str]]) -> list[IndexDoc]:
+def _prepare(batch: list[tuple[int, str, str, str]]) -> list[Any]:
     return [prepare_fields(*item) for item in batch]
+
+
+def _prepare_baseline(batch: list[tuple[int, str, str, str]]) -> list[Any]:
+    return [baseline_documents.prepare_fields(*item) for item in batch]
 
 
 def chunks(items: Sequence[object], size: int) -> Iterator[Sequence[object]]:
@@ -179,31 +191,82 @@ def load_articles(engine: Engine, rows: list[tuple[str, str, str]], offset: int 
             connection.execute(insert(articles), list(part))
 
 
-def load_index(index: SearchIndex, docs: list[IndexDoc], offset: int = 0) -> None:
+def load_index(index: Any, docs: list[Any], offset: int = 0) -> None:
     for part in chunks(docs, 2000):
-        shifted = [IndexDoc(d.article_id + offset, d.title, d.points, d.body) for d in part]  # type: ignore[attr-defined]
+        shifted = [shift(d, offset) for d in part]
         with index.engine.begin() as connection:
             index.index_many(connection, shifted)
     index.mark_current()
 
 
-def timed(action: Callable[[], object], runs: int, cpu: list[float] | None = None) -> list[float]:
-    """Wall-clock ms per run (after one warm-up); this process's CPU ms go into `cpu`."""
+def shift(doc: Any, offset: int) -> Any:
+    if not offset:
+        return doc
+    if isinstance(doc, IndexDoc):
+        return IndexDoc(doc.article_id + offset, doc.fields, doc.words)
+    return baseline_documents.IndexDoc(doc.article_id + offset, doc.title, doc.points, doc.body)
+
+
+def timed(action: Callable[[], object], runs: int) -> list[float]:
+    """Wall-clock ms per run (after one warm-up)."""
     action()
     times = []
     for _ in range(runs):
-        start, start_cpu = time.perf_counter(), time.process_time()
+        start = time.perf_counter()
         action()
         times.append((time.perf_counter() - start) * 1000)
-        if cpu is not None:
-            cpu.append((time.process_time() - start_cpu) * 1000)
     return times
 
 
+@dataclass(frozen=True)
+class BenchQuery:
+    """A query and its meaning for the brute-force scan: every group must have a needle in
+    the text, no excluded needle may be there. `baseline`: the old index understands it."""
+
+    text: str
+    groups: tuple[tuple[str, ...], ...]
+    exclude: tuple[str, ...] = ()
+    baseline: bool = True
+
+
+def words_query(text: str) -> BenchQuery:
+    return BenchQuery(text, tuple((normalize(w.strip('"')),) for w in text.split()))
+
+
+HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+FIGURE = re.compile(r"(\d+\.\d+)万元")
+ISSUES = re.compile(r"问题(\d+)条")
+
+
+def substrings(rows: list[tuple[str, str, str]], rng: random.Random, count: int) -> list[str]:
+    found: list[str] = []
+    while len(found) < count:
+        runs = HAN_RUN.findall(normalize(rng.choice(rows)[2]))
+        run = rng.choice(runs) if runs else ""
+        size = rng.randint(2, 6)
+        if len(run) >= size:
+            start = rng.randrange(len(run) - size + 1)
+            found.append(run[start : start + size])
+    return found
+
+
+def numbers(rows: list[tuple[str, str, str]], rng: random.Random, count: int) -> list[str]:
+    found: list[str] = []
+    while len(found) < count:
+        body = rng.choice(rows)[2]
+        figure, issues = FIGURE.search(body), ISSUES.search(body)
+        if figure and len(found) % 2 == 0:
+            found.append(figure.group(1) + "万")
+        elif issues and len(found) % 2 == 1:
+            found.append(issues.group(1))
+    return found
+
+
 def pick_queries(
-    words: list[str], df: dict[int, int], n_docs: int, quick: bool
-) -> dict[str, list[str]]:
+    words: list[str], df: dict[int, int], rows: list[tuple[str, str, str]], quick: bool
+) -> dict[str, list[BenchQuery]]:
     rng = random.Random(SEED + 1)
+    n_docs = len(rows)
     per = 6 if quick else 12
     by_df = sorted((count, i) for i, count in df.items())
 
@@ -223,38 +286,40 @@ def pick_queries(
     mid = band(0.01, 0.2)
     pairs = [f"{a} {b}" for a, b in zip(mid, common + mid, strict=False)][:per]
     portal = [w for w in PORTAL_RANKS if len(w) == 2][:4]
-    phrases = [f'"{c}"' for c in COLLOCATIONS] + ['"高质量发展"']
+    phrases = [f'"{c}"' for c in COLLOCATIONS] + ['"高质量发展"', "质量发展", "规上工业"]
+    operators = ["OR", "|", "或"]
+    ors = [
+        BenchQuery(
+            f"{a} {operators[i % 3]} {b}" if operators[i % 3] != "|" else f"{a}|{b}",
+            ((a, b),),
+            baseline=False,
+        )
+        for i, (a, b) in enumerate(zip(mid, rare + two, strict=False))
+    ][:per]
+    ors.append(BenchQuery("债务 OR 就业", (("债务", "就业"),), baseline=False))
+    excluded = [BenchQuery(f"{a} -{b}", ((a,),), (b,)) for a, b in zip(mid, common, strict=False)][
+        :per
+    ]
     return {
-        "rare": rare,
-        "common": common,
-        "2-char": two + portal,
-        "AND": [*pairs, "高新区 债务"],
-        "phrase": phrases,
+        "rare": [words_query(w) for w in rare],
+        "common": [words_query(w) for w in common],
+        "2-char": [words_query(w) for w in two + portal],
+        "AND": [words_query(q) for q in [*pairs, "高新区 债务"]],
+        "phrase": [words_query(q) for q in phrases],
+        "substr": [words_query(q) for q in substrings(rows, rng, per)],
+        "OR": ors,
+        "number": [words_query(q) for q in numbers(rows, rng, per)],
+        "exclude": excluded,
     }
 
 
-def brute_force(texts: list[str], query: str) -> set[int]:
-    needles = (
-        [normalize(part.strip('"')) for part in query.split()]
-        if not query.startswith('"')
-        else [normalize(query.strip('"'))]
-    )
-    return {i + 1 for i, t in enumerate(texts) if all(n in t for n in needles)}
-
-
-def like_baseline(engine: Engine, query: str) -> Callable[[], object]:
-    needles = [query.strip('"')] if query.startswith('"') else query.split()
-    where = " AND ".join(f"(title LIKE :p{i} OR text LIKE :p{i})" for i in range(len(needles)))
-    sql = text(
-        f"SELECT id FROM articles WHERE duplicate_of IS NULL AND {where} ORDER BY id DESC LIMIT 10"
-    )
-    params = {f"p{i}": f"%{n}%" for i, n in enumerate(needles)}
-
-    def run() -> object:
-        with engine.connect() as connection:
-            return connection.execute(sql, params).all()
-
-    return run
+def brute_force(texts: list[str], query: BenchQuery) -> set[int]:
+    return {
+        i + 1
+        for i, t in enumerate(texts)
+        if all(any(n in t for n in group) for group in query.groups)
+        and not any(n in t for n in query.exclude)
+    }
 
 
 def pct(values: list[float], q: float) -> float:
@@ -262,64 +327,47 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+@dataclass
+class Figures:
+    p50: float = 0.0
+    p95: float = 0.0
+    recall: float | None = None
+    matches: float = 0.0
+    queries: int = 0
+
+
+@dataclass
+class Build:
+    prepare_s: float
+    load_s: float
+    size: int
+    extra: str = ""
+    results: dict[str, Figures] = field(default_factory=dict)
+
+
 def measure(
-    name: str,
-    index: SearchIndex,
-    queries: dict[str, list[str]],
-    texts: list[str],
-    placed: dict[str, set[int]],
-    runs: int,
-) -> list[str]:
-    lines = []
-    for category, items in queries.items():
+    index: Any, queries: dict[str, list[BenchQuery]], texts: list[str], runs: int, baseline: bool
+) -> dict[str, Figures]:
+    found: dict[str, Figures] = {}
+    for kind, items in queries.items():
+        usable = [q for q in items if q.baseline or not baseline]
+        if not usable:
+            continue
         times: list[float] = []
-        cpu: list[float] = []
-        base: list[float] = []
-        found = truth = hits = placed_total = placed_found = 0
-        for query in items:
-            times += timed(lambda q=query: index.search(q, page_size=10, now=NOW), runs, cpu)  # type: ignore[misc]
-            base += timed(like_baseline(index.engine, query), 1)
-            got = index.matching_ids(query)
-            expected = brute_force(texts, query) if texts else set()
-            truth += len(expected)
-            hits += len(expected & got)
-            found += len(got)
-            if query in placed:
-                placed_total += len(placed[query])
-                placed_found += len(placed[query] & got)
-        recall = f"{100 * hits / truth:6.2f}%" if truth else "   n/a"
-        placed_recall = f"{100 * placed_found / placed_total:6.2f}%" if placed_total else "   n/a"
-        p50, p95, b50 = pct(times, 0.5), pct(times, 0.95), pct(base, 0.5)
-        c50, c95 = pct(cpu, 0.5), pct(cpu, 0.95)
-        lines.append(
-            f"{name:<10} {category:<7} {len(items):>3} {p50:>8.2f} {p95:>8.2f} {c50:>8.2f} {c95:>8.2f} {b50:>10.1f} {b50 / p50:>8.1f}x {recall} {placed_recall} {found / max(1, len(items)):>9.0f}"
+        truth = hits = matched = 0
+        for query in usable:
+            times += timed(lambda q=query.text: index.search(q, page_size=10, now=NOW), runs)  # type: ignore[misc]
+            got = index.matching_ids(query.text)
+            matched += len(got)
+            if texts:
+                expected = brute_force(texts, query)
+                truth += len(expected)
+                hits += len(expected & got)
+        recall = 100 * hits / truth if truth else None
+        found[kind] = Figures(
+            pct(times, 0.5), pct(times, 0.95), recall, matched / len(usable), len(usable)
         )
-    lines.append(
-        f"{'':<10} (load average during {name}: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
-    )
-    return lines
-
-
-HEADER = f"{'backend':<10} {'kind':<7} {'n':>3} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8} {'cpu p95':>8} {'LIKE p50':>10} {'vs LIKE':>9} {'recall':>7} {'placed':>7} {'avg hits':>9}"
-
-
-def build(
-    url: str, rows: list[tuple[str, str, str]], docs: list[IndexDoc], replicate: int = 1
-) -> tuple[SearchIndex, float, int]:
-    engine = db.create_db_engine(url)
-    db.upgrade(engine)
-    for k in range(replicate):
-        load_articles(engine, rows, offset=k * len(rows))
-    start = time.perf_counter()
-    index = SearchIndex(engine)
-    for k in range(replicate):
-        load_index(index, docs, offset=k * len(rows))
-    seconds = time.perf_counter() - start
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("VACUUM ANALYZE articles"))
-            connection.execute(text("VACUUM ANALYZE article_search"))
-    return index, seconds, index.size_bytes()
+    return found
 
 
 def postgres_url(base: str) -> tuple[str, Callable[[], None]]:
@@ -353,91 +401,160 @@ def generate(
     return words, rows, df, placed_sets
 
 
+def prepare_all(
+    rows: list[tuple[str, str, str]], worker: Callable[[Any], list[Any]]
+) -> tuple[list[Any], float]:
+    start = time.perf_counter()
+    items = [(i + 1, t, p, b) for i, (t, p, b) in enumerate(rows)]
+    with Pool(2) as pool:
+        docs = [
+            d for batch in pool.imap(worker, list(chunks(items, 500)), chunksize=1) for d in batch
+        ]
+    return docs, time.perf_counter() - start
+
+
+def build(
+    url: str,
+    rows: list[tuple[str, str, str]],
+    docs: list[Any],
+    baseline: bool,
+    replicate: int = 1,
+) -> tuple[Any, float, int]:
+    engine = db.create_db_engine(url)
+    db.upgrade(engine)
+    if baseline:
+        search_baseline.install(engine)
+    for k in range(replicate):
+        load_articles(engine, rows, offset=k * len(rows))
+    start = time.perf_counter()
+    index = BaselineIndex(engine) if baseline else SearchIndex(engine)
+    for k in range(replicate):
+        load_index(index, docs, offset=k * len(rows))
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE articles"))
+            connection.execute(text("VACUUM ANALYZE article_search"))
+    seconds = time.perf_counter() - start
+    return index, seconds, index.size_bytes()
+
+
+def run_variant(
+    name: str,
+    baseline: bool,
+    rows: list[tuple[str, str, str]],
+    docs: list[Any],
+    prepare_s: float,
+    args: argparse.Namespace,
+    queries: dict[str, list[BenchQuery]],
+    texts: list[str],
+    tmp: str,
+) -> dict[str, Build]:
+    builds: dict[str, Build] = {}
+    index, seconds, size = build(f"sqlite:///{tmp}/{name}.db", rows, docs, baseline)
+    builds["SQLite"] = Build(prepare_s, seconds, size)
+    print(f"{name} SQLite: load {seconds:.1f} s, index {size / 2**20:.1f} MiB", flush=True)
+    builds["SQLite"].results = measure(index, queries, texts, args.runs, baseline)
+    index.engine.dispose()
+    Path(tmp, f"{name}.db").unlink()
+    if args.postgres:
+        url, drop = postgres_url(args.postgres)
+        try:
+            index, seconds, size = build(url, rows, docs, baseline)
+            builds["PostgreSQL"] = Build(prepare_s, seconds, size)
+            print(
+                f"{name} PostgreSQL: load {seconds:.1f} s, index {size / 2**20:.1f} MiB", flush=True
+            )
+            builds["PostgreSQL"].results = measure(index, queries, texts, args.runs, baseline)
+            index.engine.dispose()
+        finally:
+            drop()
+    return builds
+
+
+def ratio(new: float, old: float | None) -> str:
+    return f"{new / old:5.2f}x" if old else "    —"
+
+
+def report(
+    n: int, new: dict[str, Build], old: dict[str, Build], load: str, big: Build | None, k: int
+) -> None:
+    print(f"\n{n} articles ({load})")
+    print(
+        f"{'backend':<11} {'index':<9} {'prepare s':>9} {'load s':>7} {'size MiB':>9} {'size vs old':>11}"
+    )
+    for backend, built in new.items():
+        for label, b in (("old", old.get(backend)), ("bigram", built)):
+            if b is None:
+                continue
+            versus = ratio(b.size, old[backend].size) if backend in old else "    —"
+            print(
+                f"{backend:<11} {label:<9} {b.prepare_s:>9.1f} {b.load_s:>7.1f} {b.size / 2**20:>9.1f} {versus:>11}"
+            )
+    print(
+        f"\n{'backend':<11} {'kind':<8} {'n':>3} {'p50 ms':>7} {'p95 ms':>7} {'old p50':>8} "
+        f"{'old p95':>8} {'p95 vs old':>10} {'recall':>8} {'old recall':>10} {'avg matches':>11}"
+    )
+    for backend, built in new.items():
+        for kind, f in built.results.items():
+            o = old.get(backend, Build(0, 0, 0)).results.get(kind)
+            old_p50 = f"{o.p50:8.2f}" if o else "       —"
+            old_p95 = f"{o.p95:8.2f}" if o else "       —"
+            recall = f"{f.recall:7.2f}%" if f.recall is not None else "     n/a"
+            old_recall = f"{o.recall:9.2f}%" if o and o.recall is not None else "         —"
+            print(
+                f"{backend:<11} {kind:<8} {f.queries:>3} {f.p50:>7.2f} {f.p95:>7.2f} {old_p50} "
+                f"{old_p95} {ratio(f.p95, o.p95 if o else None):>10} {recall} {old_recall} "
+                f"{f.matches:>11,.0f}"
+            )
+    for backend, built in new.items():
+        worst = max(f.p95 for f in built.results.values())
+        goal = 20 if backend == "SQLite" else 50
+        print(f"{backend} worst p95 {worst:.2f} ms (goal <= {goal} ms at 100k)")
+    if big is not None:
+        print(f"\nSQLite at {k} x {n} = {k * n} articles (bigram index; {big.extra})")
+        print(f"load {big.load_s:.1f} s, index {big.size / 2**20:.1f} MiB")
+        for kind, f in big.results.items():
+            print(
+                f"  {kind:<8} p50 {f.p50:7.2f} ms  p95 {f.p95:7.2f} ms  avg matches {f.matches:,.0f}"
+            )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="20,000 articles, fewer queries")
     parser.add_argument("--articles", type=int, default=None)
     parser.add_argument("--postgres", default=os.environ.get("NEWSBOT_TEST_POSTGRES_URL"))
     parser.add_argument("--replicate", type=int, default=0, help="also SQLite at K x N (0: off)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the old index")
+    parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     n = args.articles or (20_000 if args.quick else 100_000)
-    runs = 5
 
     start = time.perf_counter()
-    words, rows, df, placed_sets = generate(n)
-    print(
-        f"generated {n} articles, {sum(len(b) for _, _, b in rows) / n:.0f} body chars each, {time.perf_counter() - start:.1f} s",
-        flush=True,
-    )
-    queries = pick_queries(words, df, n, args.quick)
-    index_of = {w: i for i, w in enumerate(words)}
-    placed = {
-        w: {d + 1 for d, s in enumerate(placed_sets) if index_of[w] in s}
-        for items in (queries["rare"], queries["common"], queries["2-char"])
-        for w in items
-    }
-    del placed_sets
-
-    start = time.perf_counter()
-    items = [(i + 1, t, p, b) for i, (t, p, b) in enumerate(rows)]
-    with Pool(2) as pool:
-        docs = [
-            d for batch in pool.imap(_prepare, list(chunks(items, 500)), chunksize=1) for d in batch
-        ]  # type: ignore[arg-type]
-    segment_s = time.perf_counter() - start
-    print(
-        f"segmented in {segment_s:.1f} s on 2 processes ({n / segment_s:.0f} articles/s)",
-        flush=True,
-    )
+    words, rows, df, _placed = generate(n)
+    print(f"generated {n} articles in {time.perf_counter() - start:.1f} s", flush=True)
+    queries = pick_queries(words, df, rows, args.quick)
     texts = [normalize(t + "\n" + p + "\n" + b) for t, p, b in rows]
-
-    lines, builds = [], []
+    old: dict[str, Build] = {}
+    big = None
     with tempfile.TemporaryDirectory() as tmp:
-        index, seconds, size = build(f"sqlite:///{tmp}/bench.db", rows, docs)
-        builds.append(
-            f"sqlite      index load {seconds:6.1f} s   index size {size / 2**20:7.1f} MiB   database {Path(tmp, 'bench.db').stat().st_size / 2**20:7.1f} MiB"
-        )
-        print(builds[-1], flush=True)
-        lines += measure("sqlite", index, queries, texts, placed, runs)
-        index.engine.dispose()
+        if not args.no_baseline:
+            docs, prepare_s = prepare_all(rows, _prepare_baseline)
+            print(f"old index: documents prepared in {prepare_s:.1f} s", flush=True)
+            old = run_variant("old", True, rows, docs, prepare_s, args, queries, texts, tmp)
+            del docs
+        docs, prepare_s = prepare_all(rows, _prepare)
+        print(f"bigram index: documents prepared in {prepare_s:.1f} s", flush=True)
+        new = run_variant("bigram", False, rows, docs, prepare_s, args, queries, texts, tmp)
+        load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
         if args.replicate > 1:
-            big, seconds, size = build(f"sqlite:///{tmp}/big.db", rows, docs, args.replicate)
-            builds.append(
-                f"sqlite x{args.replicate} index load {seconds:6.1f} s   index size {size / 2**20:7.1f} MiB ({args.replicate * n} articles)"
+            index, seconds, size = build(
+                f"sqlite:///{tmp}/big.db", rows, docs, False, args.replicate
             )
-            print(builds[-1], flush=True)
-            lines += measure(f"sqlite{args.replicate}x", big, queries, [], {}, runs)
-            big.engine.dispose()
-    if args.postgres:
-        url, drop = postgres_url(args.postgres)
-        try:
-            index, seconds, size = build(url, rows, docs)
-            builds.append(
-                f"postgresql  index load {seconds:6.1f} s   index size {size / 2**20:7.1f} MiB (table + GIN)"
-            )
-            print(builds[-1], flush=True)
-            lines += measure("postgresql", index, queries, texts, placed, runs)
+            big = Build(0, seconds, size, f"load average {os.getloadavg()[0]:.1f}")
+            big.results = measure(index, queries, [], args.runs, False)
             index.engine.dispose()
-        finally:
-            drop()
-    else:
-        print("postgresql: skipped (set NEWSBOT_TEST_POSTGRES_URL or --postgres)")
-
-    print(f"\n{n} articles; segmentation {segment_s:.1f} s (2 processes)")
-    print("\n".join(builds))
-    print(
-        "\nlatency of SearchIndex.search (page 1 of 10); baseline = LIKE scan in the same database"
-    )
-    print(
-        "recall = index matches vs brute-force substring scan; placed = vs articles the generator put the word in"
-    )
-    print(HEADER)
-    print("\n".join(lines))
-    sqlite = [line.split() for line in lines if line.startswith("sqlite ")]
-    print(
-        f"\nSQLite worst p95: {max(float(f[4]) for f in sqlite):.2f} ms wall, "
-        f"{max(float(f[6]) for f in sqlite):.2f} ms CPU (goal <= 20 ms at 100k)"
-    )
+    report(n, new, old, load, big, args.replicate)
     return 0
 
 

@@ -125,8 +125,10 @@ def test_headless_run_serves_health_and_metrics_on_the_http_front(config: Path) 
         metrics = httpx.get(f"{base}/metrics", timeout=10).text
     finally:
         code, err = running.stop()
-    assert health.status_code == 200
-    assert json.loads(health.text)["ok"] is True
+    assert health.status_code == 200  # up; degraded: no source was ever fetched (--no-poll)
+    status = json.loads(health.text)
+    assert status["state"] == "degraded" and status["ok"] is False
+    assert any("has ever been fetched" in reason for reason in status["reasons"])
     assert "newsbot_articles " in metrics
     assert "newsbot_subscribers_active " in metrics
     assert code == 0, err

@@ -92,6 +92,22 @@ async def test_keywords_add_list_remove_and_cap(
     assert "用法" in await say(conversation, "/keywords frobnicate")
 
 
+async def test_keywords_in_the_query_language(
+    conversation: Conversation, newsroom: Newsroom
+) -> None:
+    reply = await say(conversation, "/keywords add 债务 -招聘，债务|化债")
+    assert "已添加关键词：债务 -招聘、债务|化债" in reply
+    subscriber = store(newsroom).get("telegram", "1")
+    assert subscriber is not None and subscriber.keywords == ("债务 -招聘", "债务|化债")
+    reply = await say(conversation, "/keywords add -招聘")
+    assert "永远不会匹配" in reply and "-招聘" in reply and "已添加" not in reply
+    reply = await say(conversation, "/keywords add 党建, -招聘 -广告")
+    assert "已添加关键词：党建" in reply and "永远不会匹配" in reply
+    assert "已删除关键词：债务 -招聘" in await say(conversation, "/keywords remove 债务 -招聘")
+    await say(conversation, "/lang en")
+    assert "could never match" in await say(conversation, "/keywords add -广告")
+
+
 async def test_subscribe_sections_and_unsubscribe(
     conversation: Conversation, newsroom: Newsroom
 ) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 from sqlalchemy import Engine
 
 from newsbot.front import HttpFront
@@ -46,5 +48,54 @@ async def test_endpoints_on_the_http_front(engine: Engine) -> None:
 def test_unreachable_database_reports_not_ok() -> None:
     broken = db.create_db_engine("postgresql://nobody@127.0.0.1:1/none")
     status = collect_status(broken, FixedClock())
-    assert not status.ok
+    assert not status.ok and status.state == "down"
     assert status.database.startswith("error")
+    assert status.reasons and "database unreachable" in status.reasons[0]
+
+
+def _sources(engine: Engine, *rows: dict[str, object]) -> None:
+    from newsbot.storage.schema import sources
+
+    with engine.begin() as conn:
+        for i, row in enumerate(rows):
+            base = {"key": f"s{i}", "name": f"s{i}", "kind": "feed", "url": f"http://x/{i}"}
+            conn.execute(sources.insert().values(base | {"failures": 0} | row))
+
+
+def test_never_fetched_sources_are_degraded(engine: Engine) -> None:
+    _sources(engine, {}, {})
+    status = collect_status(engine, FixedClock())
+    assert (status.ok, status.state) == (False, "degraded")
+    assert status.reasons == ["no source has ever been fetched (2 configured)"]
+
+
+def test_every_source_failing_is_degraded_with_the_errors(engine: Engine) -> None:
+    when = datetime(2025, 12, 31, tzinfo=UTC)
+    _sources(
+        engine,
+        {"failures": 3, "last_error": "HTTP 502", "last_success_at": when},
+        {"failures": 1, "last_error": "timed out"},
+    )
+    status = collect_status(engine, FixedClock())
+    assert status.state == "degraded"
+    assert status.reasons == ["every source is failing: s0 (HTTP 502); s1 (timed out)"]
+
+
+def test_some_sources_failing_is_degraded_and_healthy_ones_ok(engine: Engine) -> None:
+    when = datetime(2025, 12, 31, tzinfo=UTC)
+    _sources(engine, {"last_success_at": when}, {"failures": 2, "last_error": "HTTP 404"})
+    assert collect_status(engine, FixedClock()).reasons == ["1 of 2 sources failing: s1 (HTTP 404)"]
+    with engine.begin() as conn:
+        from newsbot.storage.schema import sources
+
+        conn.execute(sources.update().values(failures=0, last_success_at=when))
+    assert collect_status(engine, FixedClock()).state == "ok"
+
+
+def test_health_requests_log_no_migration_lines(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    for _ in range(3):
+        collect_status(engine, FixedClock())
+    assert not [r for r in caplog.records if r.name.startswith("alembic")]

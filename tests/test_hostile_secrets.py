@@ -153,3 +153,15 @@ def test_an_uncaught_exception_prints_a_redacted_traceback(tmp_path: Path) -> No
     assert result.returncode == 1
     assert "RuntimeError" in result.stderr and "OSError" in result.stderr
     assert_no_secret(result.stderr)
+
+
+def test_robot_webhook_credentials_are_redacted_by_shape() -> None:
+    from newsbot.logs import redact
+
+    assert redact("POST https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a-91f6") == (
+        "POST https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=***"
+    )
+    assert "SEC123" not in redact(
+        "https://oapi.dingtalk.com/robot/send?access_token=ab&sign=SEC123"
+    )
+    assert "t0k3n" not in redact("https://open.feishu.cn/open-apis/bot/v2/hook/t0k3n-abc")

@@ -15,9 +15,10 @@ from newsbot.errors import QueryError
 
 def test_words_phrases_exclusions_and_filters() -> None:
     query = parse('高新区 债务 "高质量发展" -招聘 section:阳泉 source:yq since:7d')
-    assert [t.tokens for t in query.include] == [("高新区",), ("债务",), ("高质量", "发展")]
-    assert query.include[2].phrase
-    assert [t.tokens for t in query.exclude] == [("招聘",)]
+    assert [t.units for t in query.terms] == [("高新区",), ("债务",), ("高质量发展",)]
+    assert [len(group) for group in query.include] == [1, 1, 1]
+    assert query.terms[2].phrase
+    assert [t.units for t in query.exclude] == [("招聘",)]
     assert query.sections == ("阳泉",) and query.sources == ("yq",)
     assert query.since == timedelta(days=7)
 
@@ -44,9 +45,9 @@ def test_since_resolves_against_now() -> None:
 
 
 def test_traditional_english_and_full_width_are_normalised() -> None:
-    assert parse("黨建").include[0].tokens == ("党建",)
-    assert parse("COVID-19").include[0].tokens == ("covid", "19")
-    assert parse("ＧＤＰ").include[0].tokens == ("gdp",)
+    assert parse("黨建").terms[0].units == ("党建",)
+    assert parse("COVID-19").terms[0].units == ("covid", "19")
+    assert parse("ＧＤＰ").terms[0].units == ("gdp",)
     assert normalize("高新區") == "高新区"
 
 
@@ -77,8 +78,8 @@ def test_long_query_is_truncated_with_a_note() -> None:
 
 def test_fts_syntax_is_just_text() -> None:
     query = parse('NEAR(党建 AND 债务) OR * ^ : "unbalanced')
-    assert all(token.isalnum() for term in query.include for token in term.tokens)
-    assert query.include[-1].text == "unbalanced"
+    assert all(unit.isalnum() for term in query.terms for unit in term.units)
+    assert query.terms[-1].text == "unbalanced"
     assert any(note.key == "search.ignored" for note in query.notes)
 
 
@@ -91,6 +92,8 @@ def test_matcher_has_search_semantics() -> None:
     assert matches('"高质量发展"', title, text)
     assert not matches('"发展高质量"', title, text)
     assert matches("新区", title, text)  # a dictionary part of 高新区
+    assert matches("质量发展", title, text) and matches("区党", title, text)  # any substring
+    assert not matches("发展化解", title, text)  # not across punctuation
     assert matches("3029.56", title, text)
     assert not matches("", title, text) and not matches("就业", title, text)
 

@@ -3,6 +3,14 @@ served on the HTTP front (newsbot.front).
 
 Figures are read from the database at request time rather than counted in memory, so they are
 right after a restart and agree across several `newsbot run` processes on one PostgreSQL.
+
+`state` says what an operator needs first, with `reasons`:
+- "down" (HTTP 503): the database does not answer, or its schema is not at the head;
+- "degraded" (HTTP 200, `ok` false): the service runs but is not doing its job: sources are
+  failing (every one of them, or some), or no source has ever been fetched;
+- "ok" (HTTP 200).
+Degraded answers 200 so that a container health check does not restart a process whose origins
+are down (a restart cannot fix them); monitoring reads `ok` / `state`.
 """
 
 from __future__ import annotations
@@ -42,6 +50,8 @@ class Status:
     outbox_oldest_pending_seconds: float | None
     groups: dict[str, int] = field(default_factory=dict)  # robot groups by state
     groups_not_active: list[dict[str, str]] = field(default_factory=list)  # name, kind, state, why
+    state: str = "ok"  # ok, degraded, down
+    reasons: list[str] = field(default_factory=list)
 
 
 def collect_status(engine: Engine, clock: Clock) -> Status:
@@ -59,13 +69,22 @@ def collect_status(engine: Engine, clock: Clock) -> Status:
                 select(func.min(outbox.c.created_at)).where(outbox.c.state == "pending")
             )
             groups, stopped = _groups(conn)
+            never = conn.scalar(select(func.count()).where(sources.c.last_success_at.is_(None)))
+            failing_examples = _failing_sources(conn)
         revision, head = db.current_revision(engine), db.head_revision()
     except Exception as exc:  # the health endpoint must answer even when the database does not
         log.warning("health check: database unavailable: %s", type(exc).__name__)
-        return Status(False, f"error: {type(exc).__name__}", None, None, 0, 0, None, 0, 0, {}, None)
+        reason = f"database unreachable ({type(exc).__name__})"
+        return Status(
+            False, f"error: {type(exc).__name__}", None, None, 0, 0, None, 0, 0, {}, None,
+            state="down", reasons=[reason],
+        )  # fmt: skip
     age = _age_seconds(oldest, clock.now())
+    state, reasons = _judge(revision, head, source_count, failing, never or 0, failing_examples)
     return Status(
-        ok=revision == head,
+        ok=state == "ok",
+        state=state,
+        reasons=reasons,
         database=engine.dialect.name,
         schema_revision=revision,
         schema_head=head,
@@ -79,6 +98,39 @@ def collect_status(engine: Engine, clock: Clock) -> Status:
         groups=groups,
         groups_not_active=stopped,
     )
+
+
+def _judge(
+    revision: str | None,
+    head: str | None,
+    source_count: int,
+    failing: int,
+    never_fetched: int,
+    failing_examples: list[str],
+) -> tuple[str, list[str]]:
+    """(state, reasons) from the figures; see the module docstring."""
+    if revision != head:
+        return "down", [f"schema at {revision or 'nothing'}, code expects {head}"]
+    reasons: list[str] = []
+    if source_count and never_fetched == source_count:
+        reasons.append(f"no source has ever been fetched ({source_count} configured)")
+    if failing:
+        scope = "every source is" if failing == source_count else f"{failing} of {source_count}"
+        verb = "" if failing == source_count else " sources"
+        examples = "; ".join(failing_examples)
+        reasons.append(f"{scope}{verb} failing: {examples}")
+    return ("degraded" if reasons else "ok"), reasons
+
+
+def _failing_sources(conn: Connection, limit: int = 3) -> list[str]:
+    """A few failing sources with their last error, for the reasons (the rest: newsbot sources)."""
+    rows = conn.execute(
+        select(sources.c.key, sources.c.last_error)
+        .where(sources.c.failures > 0)
+        .order_by(sources.c.failures.desc(), sources.c.key)
+        .limit(limit)
+    )
+    return [f"{key} ({(error or '?')[:120]})" for key, error in rows]
 
 
 def _groups(conn: Connection) -> tuple[dict[str, int], list[dict[str, str]]]:
@@ -113,7 +165,14 @@ class StatusCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         status = collect_status(self._engine, self._clock)
         yield GaugeMetricFamily(
-            "newsbot_up", "1 when the database answers at the schema head", value=float(status.ok)
+            "newsbot_up",
+            "1 when the database answers at the schema head",
+            value=float(status.state != "down"),
+        )
+        yield GaugeMetricFamily(
+            "newsbot_degraded",
+            "1 when sources fail or none was ever fetched (see /healthz reasons)",
+            value=float(status.state == "degraded"),
         )
         yield GaugeMetricFamily("newsbot_sources", "configured sources", value=status.sources)
         yield GaugeMetricFamily(
@@ -151,7 +210,7 @@ def health_routes(engine: Engine, clock: Clock) -> list[Route]:
     async def healthz(request: HttpRequest) -> HttpResponse:
         status = await asyncio.to_thread(collect_status, engine, clock)
         body = json.dumps(asdict(status), ensure_ascii=False).encode()
-        return HttpResponse(200 if status.ok else 503, body, "application/json")
+        return HttpResponse(503 if status.state == "down" else 200, body, "application/json")
 
     async def metrics(request: HttpRequest) -> HttpResponse:
         body = await asyncio.to_thread(generate_latest, registry)

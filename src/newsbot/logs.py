@@ -34,6 +34,10 @@ _TOKEN_IN_URL = re.compile(r"/bot\d+:[A-Za-z0-9_-]+")
 _ROBOT_SECRET_IN_URL = re.compile(r"([?&](?:key|access_token|sign)=|/hook/)[^&\s\"']+")
 _BARE_BOT_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}")
 _URL_PASSWORD = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]*:)(?!\*+@)[^\s/@]+@")
+# Webhook credentials of the group robots (kept in the database, so not known as values):
+# WeCom ?key=, DingTalk ?access_token= (and its &sign=), Feishu /open-apis/bot/v2/hook/<token>.
+_QUERY_SECRET = re.compile(r"([?&](?:key|access_token|token|secret|sign)=)[^&\s\"'<>]+")
+_HOOK_PATH = re.compile(r"(/bot/v2/hook/)[A-Za-z0-9_-]+")
 _MASK = "***"
 _DATABASE_URL_NAMES = ("NEWSBOT_DATABASE_URL", "NEWSBOT_STORAGE_DATABASE_URL")
 

@@ -1,10 +1,14 @@
-"""/keywords add|remove|list: the words that trigger alerts (several at once, capped)."""
+"""/keywords add|remove|list: the words that trigger alerts (several at once, capped).
+
+A keyword is a search query (债务 -招聘, 债务|化债) matched by core.query.matches, the same
+meaning as a search; one that can never match (only exclusions) is refused."""
 
 from __future__ import annotations
 
 from newsbot.conversation.incoming import Response
-from newsbot.conversation.parsing import split_words
+from newsbot.conversation.parsing import split_keywords
 from newsbot.conversation.turn import Turn, listing
+from newsbot.core.query import InvalidQuery, check_keyword
 from newsbot.storage.subscribers import MAX_KEYWORD_CHARS
 
 _ADD = {"add", "+", "添加", "增加"}
@@ -15,7 +19,7 @@ _LIST = {"list", "ls", "列表", "查看"}
 async def keywords(turn: Turn, args: str) -> Response:
     verb, _, rest = args.partition(" ")
     verb = verb.strip().casefold()
-    words = split_words(rest)
+    words = split_keywords(rest)
     if not verb or verb in _LIST:
         return await _list(turn)
     if verb not in _ADD | _REMOVE:
@@ -36,9 +40,15 @@ async def _list(turn: Turn) -> Response:
 
 
 async def _add(turn: Turn, words: list[str]) -> Response:
+    refused = [word for word in words if not _can_match(word)]
+    words = [word for word in words if word not in refused]
+    lines = []
+    if refused:
+        lines.append(turn.t("keywords.never_matches", keywords=listing(refused)))
+    if not words:
+        return turn.say(*lines)
     change = await turn.db(turn.services.subscriptions.add_keywords, turn.subscriber, words)
     limit = turn.services.subscriptions.max_keywords
-    lines = []
     if change.added:
         lines.append(turn.t("keywords.added", keywords=listing(change.added)))
     if change.existing:
@@ -59,6 +69,14 @@ async def _add(turn: Turn, words: list[str]) -> Response:
             turn.t("keywords.too_long", limit=MAX_KEYWORD_CHARS, keywords=listing(change.too_long))
         )
     return turn.say(*lines)
+
+
+def _can_match(keyword: str) -> bool:
+    try:
+        check_keyword(keyword)
+    except InvalidQuery:
+        return False
+    return True
 
 
 async def _remove(turn: Turn, words: list[str]) -> Response:

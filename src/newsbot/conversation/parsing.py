@@ -13,6 +13,9 @@ _COMMAND = re.compile(
 )
 _TIME = re.compile(r"^(\d{1,2})[:：.](\d{2})$")
 _KEYWORD_SEPARATORS = re.compile(r"[\s,，、;；]+")
+_RULE_SEPARATORS = re.compile(r"[\n,，、;；]+")
+# The search query language in a keyword list: -exclusion, a|b, a OR b, a 或 b, "phrase".
+_QUERY_SYNTAX = re.compile(r'(?:^|\s)[-－]\S|[|｜"“”「」]|(?:^|\s)(?:OR|或)(?:\s|$)')
 _TZ_NAME = re.compile(r"^[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+){0,2}$")
 
 
@@ -65,6 +68,15 @@ def _title_case(name: str) -> str:
 def split_words(text: str) -> list[str]:
     """Keywords or sections separated by spaces, commas (，,), 、 or semicolons."""
     return [w for w in _KEYWORD_SEPARATORS.split(text.strip()) if w]
+
+
+def split_keywords(text: str) -> list[str]:
+    """Alert keywords: words separated by spaces or commas as before, but a list written in the
+    search query language (债务 -招聘, 债务|化债) keeps spaces inside one rule; rules are then
+    separated by commas, 、, semicolons or new lines."""
+    if not _QUERY_SYNTAX.search(text):
+        return split_words(text)
+    return [" ".join(rule.split()) for rule in _RULE_SEPARATORS.split(text) if rule.strip()]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,10 @@
 """The search query language, parsed into a small AST, and a pure matcher with the same meaning.
 
-    党建                 a word (segmented: 疫情防控 needs both 疫情 and 防控)
-    高新区 债务          every word must match
-    "高质量发展"         a phrase: its words consecutive
-    -招聘                exclude articles with this word (or -"a phrase")
+    质量发展             a term: found wherever these characters stand (高质量发展 too)
+    高新区 债务          every term must match
+    债务 OR 就业         either (also 债务 或 就业, 债务|就业); binds tighter than AND
+    "高质量 发展"        a phrase: spaces between Chinese characters are dropped
+    -招聘                exclude articles with this term (or -"a phrase")
     section:阳泉         only this section (repeat for several: any of them)
     source:yangquan      only this source key
     since:7d             since:24h, since:2w, since:2026-01-01 (a date in China time, UTC+8)
@@ -20,82 +21,80 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 
-from newsbot.core.query_text import Snippet, document_stream, normalize, query_tokens
+from newsbot.core.query_messages import MESSAGES, InvalidQuery, Note, message
+from newsbot.core.query_text import (
+    HAN,
+    Snippet,
+    compact,
+    is_han,
+    normalize,
+    units,
+    whole_word_at,
+)
 from newsbot.errors import QueryError
 
 MAX_TERMS = 12
-MAX_TOKENS = 40
+MAX_TOKENS = 40  # units of all terms together
+OR_WORDS = frozenset({"OR", "或", "|", "｜"})
+__all__ = ["MESSAGES", "InvalidQuery", "Note", "Query", "SearchHit", "SearchResults", "Term"]
+__all__ += ["check_keyword", "matches", "message", "parse", "query_matches", "whole_word_hit"]
 CHINA_TIME = timezone(timedelta(hours=8))
 EARLIEST_SINCE = datetime(1970, 1, 1, tzinfo=CHINA_TIME)
-
-MESSAGES: dict[str, dict[str, str]] = {
-    "search.empty": {
-        "zh": "请输入要搜索的词，例如：党建，或 高新区 债务",
-        "en": "Please type what to search for, e.g. 党建 or 高新区 债务",
-    },
-    "search.only_exclusions": {
-        "zh": "只有排除词（-词）无法搜索，请至少加一个要找的词。",
-        "en": "A query with only excluded words (-word) finds nothing; add a word to look for.",
-    },
-    "search.bad_since": {
-        "zh": "看不懂时间条件“{value}”，可以写 since:7d、since:24h 或 since:2026-01-01。",
-        "en": "Cannot read the time filter “{value}”; use since:7d, since:24h or since:2026-01-01.",
-    },
-    "search.truncated": {
-        "zh": "查询太长，只用了前 {limit} 个字符。",
-        "en": "The query was too long; only its first {limit} characters were used.",
-    },
-    "search.too_many_terms": {
-        "zh": "词太多，只用了前 {limit} 个。",
-        "en": "Too many words; only the first {limit} were used.",
-    },
-    "search.ignored": {
-        "zh": "已忽略无法搜索的内容：{text}",
-        "en": "Ignored what cannot be searched: {text}",
-    },
-}
-
-
-def message(key: str, params: dict[str, str | int], language: str = "zh") -> str:
-    texts = MESSAGES[key]
-    return texts.get(language, texts["zh"]).format(**params)
-
-
-class InvalidQuery(QueryError):
-    """A query that cannot be run; `key` + `params` name the problem, str() is the zh text."""
-
-    def __init__(self, key: str, **params: str | int) -> None:
-        super().__init__(message(key, params))
-        self.key = key
-        self.params = params
-
-    def message(self, language: str = "zh") -> str:
-        return message(self.key, self.params, language)
-
-
-@dataclass(frozen=True, slots=True)
-class Note:
-    """Something the user should know about how the query was read (e.g. it was cut)."""
-
-    key: str
-    params: dict[str, str | int] = field(default_factory=dict)
-
-    def message(self, language: str = "zh") -> str:
-        return message(self.key, self.params, language)
 
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    """A word (all tokens must occur) or a phrase (tokens consecutive)."""
+    """Units (Han runs, letter/digit runs) that must stand consecutively in one field, a Han
+    unit anywhere inside a run where it starts the term, at the end of one where more follows
+    (see needle()). `phrase` only records that it was quoted."""
 
     text: str
-    tokens: tuple[str, ...]
+    units: tuple[str, ...]
     phrase: bool = False
+
+    def needle(self) -> str:
+        """The substring of a field's query_text.compact() form this term looks for."""
+        joined = " ".join(self.units)
+        before = "" if is_han(self.units[0]) else " "
+        after = "" if is_han(self.units[-1]) else " "
+        return before + joined + after
+
+    def grams(self) -> tuple[tuple[str, bool], ...]:
+        """(index token, is_prefix) at consecutive positions: the same needle() in the bigram
+        stream of query_text.gram_stream (a lone last Han character is a prefix token)."""
+        found: list[tuple[str, bool]] = []
+        last = len(self.units) - 1
+        for k, unit in enumerate(self.units):
+            if not is_han(unit):
+                found.append((unit, False))
+            elif k < last:  # the run ends here: its last character stands alone in the index
+                found.extend((unit[i : i + 2], False) for i in range(len(unit)))
+            elif len(unit) == 1:
+                found.append((unit, True))
+            else:
+                found.extend((unit[i : i + 2], False) for i in range(len(unit) - 1))
+        return tuple(found)
+
+    def whole_word_in(self, compact_text: str) -> bool:
+        """Some occurrence in `compact_text` begins and ends on word boundaries (质量发展 as
+        words, not inside 高质量发展): such hits rank first."""
+        needle = self.needle().strip()
+        at = compact_text.find(needle)
+        while at >= 0:
+            if whole_word_at(compact_text, at, at + len(needle)):
+                return True
+            at = compact_text.find(needle, at + 1)
+        return False
+
+
+AnyOf = tuple[Term, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    include: tuple[Term, ...] = ()
+    """Every group of `include` must match (one of its terms), none of `exclude`."""
+
+    include: tuple[AnyOf, ...] = ()
     exclude: tuple[Term, ...] = ()
     sections: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
@@ -106,18 +105,23 @@ class Query:
     def has_filters(self) -> bool:
         return bool(self.sections or self.sources or self.since is not None)
 
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        """Every included term, of every group."""
+        return tuple(term for group in self.include for term in group)
+
     def since_time(self, now: datetime) -> datetime | None:
         if isinstance(self.since, timedelta):
             return now - self.since
         return self.since
 
     def needles(self) -> frozenset[str]:
-        """What to mark in titles and snippets: every token and phrase of the included terms."""
+        """What to mark in titles and snippets: each included term and each of its units."""
         marks: set[str] = set()
-        for term in self.include:
-            marks.update(term.tokens)
-            if term.phrase:
-                marks.add(normalize(term.text))
+        for term in self.terms:
+            marks.update(term.units)
+            marks.add(term.needle().strip().replace(" ", ""))
+            marks.add(normalize(term.text).strip())
         return frozenset(marks)
 
 
@@ -171,19 +175,31 @@ def _parse_since(value: str) -> timedelta | datetime:
     raise InvalidQuery("search.bad_since", value=value[:40])
 
 
+def term_units(text: str, phrase: bool) -> tuple[str, ...]:
+    """The units of one term; in a phrase, spaces between Chinese characters are dropped
+    (Chinese text has none: "高质量 发展" means 高质量发展)."""
+    normalized = normalize(text)
+    if phrase:
+        normalized = _HAN_GAP.sub("", normalized)
+    return tuple(units(normalized))
+
+
 @dataclass
 class _Builder:
-    include: list[Term] = field(default_factory=list)
+    include: list[list[Term]] = field(default_factory=list)
     exclude: list[Term] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     since: timedelta | datetime | None = None
     notes: list[Note] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
-    token_count: int = 0
+    unit_count: int = 0
+    term_count: int = 0
+    pending_or: bool = False  # the previous chunk was OR / 或 / | (or ended with |)
 
     def add_filter(self, name: str, value: str) -> None:
         name = _FILTER_NAMES.get(name, name.lower())
+        self.pending_or = False
         if name == "since":
             self.since = _parse_since(value)
         elif name == "section":
@@ -191,26 +207,41 @@ class _Builder:
         else:
             self.sources.append(value)
 
-    def add_term(self, text: str, phrase: bool, negated: bool) -> None:
-        tokens = (
-            tuple(dict.fromkeys(query_tokens(text))) if not phrase else tuple(query_tokens(text))
-        )
-        if not tokens:
+    def add_chunk(self, text: str, phrase: bool, negated: bool) -> None:
+        if not phrase and not negated and text in OR_WORDS:
+            self.pending_or = True
+            return
+        starts_or = not phrase and text[:1] in "|｜"
+        ends_or = not phrase and text[-1:] in "|｜"
+        pieces = [text] if phrase else [p for p in _BARS.split(text) if p]
+        terms = [term for piece in pieces if (term := self._term(piece, phrase))]
+        joined = (self.pending_or or starts_or) and bool(self.include) and not negated
+        self.pending_or = ends_or
+        if not terms:
+            return
+        if negated:
+            self.exclude.extend(t for t in terms if t not in self.exclude)
+        elif joined:
+            self.include[-1].extend(t for t in terms if t not in self.include[-1])
+        elif [terms] != self.include[-1:]:
+            self.include.append(list(dict.fromkeys(terms)))
+
+    def _term(self, text: str, phrase: bool) -> Term | None:
+        found = term_units(text, phrase)
+        if not found:
             self.ignored.append(text)
-            return
-        terms = self.exclude if negated else self.include
-        term = Term(text, tokens, phrase and len(tokens) > 1)
-        if term in terms:
-            return
-        if (
-            len(self.include) + len(self.exclude) >= MAX_TERMS
-            or self.token_count + len(tokens) > MAX_TOKENS
-        ):
+            return None
+        if self.term_count >= MAX_TERMS or self.unit_count + len(found) > MAX_TOKENS:
             if not any(note.key == "search.too_many_terms" for note in self.notes):
                 self.notes.append(Note("search.too_many_terms", {"limit": MAX_TERMS}))
-            return
-        self.token_count += len(tokens)
-        terms.append(term)
+            return None
+        self.term_count += 1
+        self.unit_count += len(found)
+        return Term(text, found, phrase)
+
+
+_BARS = re.compile(r"[|｜]")
+_HAN_GAP = re.compile(rf"(?<=[{HAN}])\s+(?=[{HAN}])")
 
 
 def parse(text: str, max_chars: int = 200) -> Query:
@@ -224,7 +255,7 @@ def parse(text: str, max_chars: int = 200) -> Query:
         if found:
             builder.add_filter(found.group(1), found.group(2))
         else:
-            builder.add_term(chunk, phrase, negated)
+            builder.add_chunk(chunk, phrase, negated)
     if builder.ignored:
         builder.notes.append(Note("search.ignored", {"text": " ".join(builder.ignored)[:40]}))
     if (
@@ -235,7 +266,7 @@ def parse(text: str, max_chars: int = 200) -> Query:
     ):
         raise InvalidQuery("search.only_exclusions" if builder.exclude else "search.empty")
     return Query(
-        tuple(builder.include),
+        tuple(tuple(group) for group in builder.include),
         tuple(builder.exclude),
         tuple(dict.fromkeys(builder.sections)),
         tuple(dict.fromkeys(builder.sources)),
@@ -244,36 +275,38 @@ def parse(text: str, max_chars: int = 200) -> Query:
     )
 
 
+def check_keyword(text: str) -> Query:
+    """The query of an alert keyword; InvalidQuery when it could never match an article
+    (nothing searchable, or only exclusions: filters do not count, alerts ignore them)."""
+    query = parse(text)
+    if not query.include:
+        raise InvalidQuery("search.only_exclusions" if query.exclude else "search.empty")
+    return query
+
+
 @lru_cache(maxsize=512)
 def _cached_parse(text: str) -> Query:
     return parse(text)
 
 
-@dataclass(frozen=True, slots=True)
-class _Document:
-    streams: tuple[tuple[str, ...], ...]
-    tokens: frozenset[str]
-
-
 @lru_cache(maxsize=128)
-def _document(title: str, text: str) -> _Document:
-    streams = (tuple(document_stream(title)), tuple(document_stream(text)))
-    return _Document(streams, frozenset(t for s in streams for t in s))
+def _fields(title: str, text: str) -> tuple[str, ...]:
+    return (compact(title), compact(text))
 
 
-def _has_run(stream: tuple[str, ...], tokens: tuple[str, ...]) -> bool:
-    width = len(tokens)
-    first = tokens[0]
-    return any(
-        stream[i] == first and stream[i : i + width] == tokens
-        for i in range(len(stream) - width + 1)
-    )
+def term_matches(term: Term, fields: tuple[str, ...]) -> bool:
+    """The term stands in one of the fields (each in query_text.compact() form)."""
+    needle = term.needle()
+    return any(needle in field for field in fields)
 
 
-def term_matches(term: Term, document: _Document) -> bool:
-    if not document.tokens.issuperset(term.tokens):
+def query_matches(query: Query, fields: tuple[str, ...]) -> bool:
+    """The meaning of a search, without filters, over compact() fields."""
+    if not query.include:
         return False
-    return not term.phrase or any(_has_run(stream, term.tokens) for stream in document.streams)
+    if not all(any(term_matches(t, fields) for t in group) for group in query.include):
+        return False
+    return not any(term_matches(term, fields) for term in query.exclude)
 
 
 def matches(keyword_or_query: str, title: str, text: str) -> bool:
@@ -283,12 +316,12 @@ def matches(keyword_or_query: str, title: str, text: str) -> bool:
         query = _cached_parse(keyword_or_query)
     except QueryError:
         return False
-    if not query.include:
-        return False
-    document = _document(title, text)
-    if not all(term_matches(term, document) for term in query.include):
-        return False
-    return not any(term_matches(term, document) for term in query.exclude)
+    return query_matches(query, _fields(title, text))
+
+
+def whole_word_hit(query: Query, compact_text: str) -> bool:
+    """Some included term stands as whole words in the text (compact form)."""
+    return any(term.whole_word_in(compact_text) for term in query.terms)
 
 
 @dataclass(frozen=True, slots=True)

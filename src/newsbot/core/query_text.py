@@ -1,17 +1,15 @@
 """Search text handling: normalisation, index/query tokens and snippets. Pure: no I/O but the
 one-time load of the conversion dictionaries.
 
-Index and query go through the same two steps, so they always agree:
+Index and query go through the same steps, so they always agree:
   normalize():  NFKC (full-width ＡＢＣ１２３ -> ABC123), traditional -> simplified (OpenCC t2s),
                 lower case;
-  tokens:       the shared jieba segmenter (precise mode), each word cut into runs of letters and
-                digits (the same split FTS5's unicode61 and PostgreSQL's parser make, so neither
-                backend re-splits our tokens); documents also get every dictionary word of 2-4
-                characters found inside their Chinese text (a superset of what jieba's
-                cut_for_search adds, see document_stream).
-
-The parts are appended after the word stream instead of being interleaved (as cut_for_search
-does), so consecutive words keep consecutive positions and phrase queries stay exact.
+  units():      runs of Han characters and runs of other letters/digits; nothing else counts;
+  compact():    the units joined by spaces: a term matches where its needle is a substring;
+  gram_stream(): one bigram per Han character (SQLite's FTS5 tokens): the same meaning as
+                phrases of bigrams.
+No word segmentation decides what matches; jieba only tells whole-word hits apart for ranking
+(whole_word_at).
 """
 
 from __future__ import annotations
@@ -20,17 +18,19 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 from newsbot.core import segment
 
 # Bump when tokenisation here changes; the index records SEGMENTER_VERSION + this.
-TOKENIZER_VERSION = "search-tokens-2"
+TOKENIZER_VERSION = "search-bigrams-1"
 INDEX_VERSION = f"{segment.SEGMENTER_VERSION}/{TOKENIZER_VERSION}"
 
-_ALNUM = re.compile(r"[^\W_]+")
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_HAN_CHAR = re.compile(f"[{HAN}]")
+_UNIT = re.compile(f"[{HAN}]+|[^\\W_{HAN}]+")
 _lock = threading.Lock()
 
 
@@ -98,42 +98,71 @@ def normalize(text: str) -> str:
     return to_simplified(unicodedata.normalize("NFKC", text)).lower()
 
 
-def _words(normalized: str) -> list[str]:
-    return segment.cut(normalized)
+def units(normalized: str) -> list[str]:
+    """The searchable pieces of normalised text, in order: runs of Han characters and runs of
+    other letters/digits (1.2万人 -> 1, 2, 万人). Everything else only separates."""
+    return _UNIT.findall(normalized)
 
 
-def query_tokens(text: str) -> list[str]:
-    """Tokens of one query word or phrase, in order (precise mode, no parts)."""
-    return [run for word in _words(normalize(text)) for run in _ALNUM.findall(word)]
+def is_han(unit: str) -> bool:
+    return _HAN_CHAR.match(unit) is not None
 
 
-def document_stream(text: str) -> list[str]:
-    """Index tokens of one field: the word stream, then every dictionary word of 2-4 Chinese
-    characters found at any position that is not already a word of the stream.
+def gram_stream(text: str) -> list[str]:
+    """Index tokens of one field, one per Han character: the character and the next one of its
+    run (the last character of a run alone); every other unit whole.
 
-    The extra parts make a dictionary word findable wherever its characters stand, even when
-    jieba cut the sentence across it (派出所以 -> 派出 所以 still holds 派出所): recall equals a
-    substring scan for such words, as with jieba's cut_for_search but across word boundaries."""
-    freq = segment.tokenizer().FREQ
-    normalized = normalize(text)
-    stream: list[str] = []
-    words_at: set[tuple[int, str]] = set()
-    offset = 0
-    for word in _words(normalized):
-        start = normalized.find(word, offset)
-        if start >= 0:
-            words_at.add((start, word))
-            offset = start + len(word)
-        stream.extend(_ALNUM.findall(word))
-    parts: list[str] = []
-    for run in _CJK_RUN.finditer(normalized):
-        chars, base = run.group(), run.start()
-        for i in range(len(chars) - 1):
-            for size in (2, 3, 4):
-                gram = chars[i : i + size]
-                if len(gram) == size and freq.get(gram) and (base + i, gram) not in words_at:
-                    parts.append(gram)
-    return stream + parts
+    A Han string of n >= 2 characters then occurs in the text exactly when its n - 1 bigrams
+    stand at consecutive positions: substring semantics whatever the word segmentation."""
+    return unit_grams(units(normalize(text)))
+
+
+def unit_grams(found: list[str]) -> list[str]:
+    tokens: list[str] = []
+    for unit in found:
+        if is_han(unit):
+            tokens.extend(unit[i : i + 2] for i in range(len(unit)))
+        else:
+            tokens.append(unit)
+    return tokens
+
+
+def compact(text: str) -> str:
+    """The units of `text` separated by single spaces, with a space at each end: a term
+    matches exactly when its needle() is a substring of this (the pure matcher and PostgreSQL
+    test exactly this; SQLite's bigram phrases mean the same)."""
+    return " " + " ".join(units(normalize(text))) + " "
+
+
+def whole_word_at(compact_text: str, start: int, end: int) -> bool:
+    """True when compact_text[start:end] begins and ends on word boundaries: the ends of a
+    unit, or a place where jieba cuts the Han run (质量发展 inside 推动/高质量/发展 is not)."""
+    return _boundary(compact_text, start) and _boundary(compact_text, end)
+
+
+def _boundary(compact_text: str, at: int) -> bool:
+    if at <= 0 or at >= len(compact_text):
+        return True
+    before, after = compact_text[at - 1], compact_text[at]
+    if not (is_han(before) and is_han(after)):
+        return True
+    run_start = at
+    while run_start > 0 and is_han(compact_text[run_start - 1]):
+        run_start -= 1
+    run_end = at
+    while run_end < len(compact_text) and is_han(compact_text[run_end]):
+        run_end += 1
+    return at - run_start in _cuts(compact_text[run_start:run_end])
+
+
+@lru_cache(maxsize=4096)
+def _cuts(run: str) -> frozenset[int]:
+    """Offsets inside a Han run where jieba puts a word boundary."""
+    offsets, at = set(), 0
+    for word in segment.cut(run):
+        at += len(word)
+        offsets.add(at)
+    return frozenset(offsets)
 
 
 @dataclass(frozen=True, slots=True)

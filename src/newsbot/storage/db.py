@@ -121,6 +121,10 @@ def _sqlite_engine(url: str, database: str | None, echo: bool) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+        # The search index's delete trigger calls newsbot_grams() (storage/search/sqlite.py).
+        from newsbot.storage.search.sqlite import register_functions
+
+        register_functions(dbapi_connection)
 
     return engine
 

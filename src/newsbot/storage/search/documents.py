@@ -1,30 +1,63 @@
-"""What goes into the index for one article: its segmented fields, prepared once."""
+"""What goes into the index for one article: its fields in compact form, prepared once."""
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 from newsbot.core.models import Article
-from newsbot.core.query_text import document_stream
+from newsbot.core.query_text import compact, unit_grams
+
+TITLE, POINTS, BODY = 0, 1, 2
+FIELD_SEPARATOR = "|"  # never inside a field: compact text holds only units and spaces
 
 
 @dataclass(frozen=True, slots=True)
 class IndexDoc:
-    """Space-joined index tokens per field (title weighs most, then key points, then body)."""
+    """query_text.compact() of title, key points and body: the substring truth."""
 
     article_id: int
-    title: str
-    points: str
-    body: str
+    fields: tuple[str, str, str]
+
+    @property
+    def stored(self) -> str:
+        """The one text both databases keep per article: the fields joined by "|"."""
+        return FIELD_SEPARATOR.join(self.fields)
+
+    def grams(self, field: int) -> str:
+        """The field's bigram stream (query_text.gram_stream), space-joined."""
+        return field_grams(self.fields[field])
+
+
+def field_grams(compact_field: str) -> str:
+    return " ".join(unit_grams(compact_field.split()))
+
+
+def stored_grams(stored: str, field: int) -> str:
+    """The bigram stream of one field of a stored text (rebuilding what was indexed)."""
+    fields = stored.split(FIELD_SEPARATOR)
+    return field_grams(fields[field]) if field < len(fields) else ""
+
+
+def gram_keys(text: str) -> list[int]:
+    """Distinct 32-bit keys of the character pairs of a compact text (pairs across a space or
+    "|" do not count): what PostgreSQL's GIN index narrows by."""
+    chars = text
+    keys = {
+        _key(chars[i : i + 2])
+        for i in range(len(chars) - 1)
+        if chars[i] not in " |" and chars[i + 1] not in " |"
+    }
+    return sorted(keys)
+
+
+def _key(pair: str) -> int:
+    value = zlib.crc32(pair.encode())
+    return value - 2**32 if value >= 2**31 else value
 
 
 def prepare_fields(article_id: int, title: str, points: str, body: str) -> IndexDoc:
-    return IndexDoc(
-        article_id,
-        " ".join(document_stream(title)),
-        " ".join(document_stream(points)),
-        " ".join(document_stream(body)),
-    )
+    return IndexDoc(article_id, (compact(title), compact(points), compact(body)))
 
 
 def prepare(article: Article) -> IndexDoc:

@@ -1,8 +1,9 @@
 """SearchIndex: keeps the search index in step with the articles and answers queries.
 
 One code path for both databases: the query is parsed once into core.query's AST, a backend
-(FTS5 on SQLite, tsvector + GIN on PostgreSQL) turns it into SQL with bind parameters and returns
-the newest matching candidates, and the ranking, paging and snippets happen here.
+(bigram FTS5 on SQLite, compact text + GIN on character-pair keys on PostgreSQL) turns it into
+SQL with bind parameters and returns the newest matching candidates, and the ranking, paging
+and snippets happen here.
 """
 
 from __future__ import annotations
@@ -14,12 +15,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, delete, insert, select, text
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from newsbot.config import SearchSettings
 from newsbot.core.models import Article, Summary
-from newsbot.core.query import Query, SearchHit, SearchResults, parse
+from newsbot.core.query import (
+    InvalidQuery,
+    Query,
+    SearchHit,
+    SearchResults,
+    parse,
+    whole_word_hit,
+)
 from newsbot.core.query_text import INDEX_VERSION, find_spans, normalize, snippet
 from newsbot.errors import StorageError
 from newsbot.storage.db import is_postgres
@@ -34,6 +42,8 @@ VERSION_KEY = "search_index_version"
 # Ranking looks at the newest WINDOW matches only, so a word found in half the archive costs the
 # same as a rare one (see docs/search.md for the measurements).
 WINDOW = 1000
+# A hit on whole words (质量发展 standing as words, not inside 高质量发展) counts double.
+WHOLE_WORD_BONUS = 2.0
 
 
 class Backend(Protocol):
@@ -54,6 +64,9 @@ class Backend(Protocol):
         fragments: Fragments,
         common: bool = False,
     ) -> str: ...
+    def stored_texts(
+        self, connection: Connection, article_ids: Sequence[int]
+    ) -> dict[int, str]: ...
     def size_bytes(self, connection: Connection) -> int: ...
     def all_ids(self, connection: Connection, query: Query) -> set[int]: ...
 
@@ -111,21 +124,13 @@ class SearchIndex:
         done, last_id = 0, 0
         while True:
             with self.engine.connect() as connection:
-                rows = connection.execute(
-                    select(
-                        articles.c.id, articles.c.title, articles.c.text, articles.c.summary_json
-                    )
-                    .where(articles.c.id > last_id)
-                    .order_by(articles.c.id)
-                    .limit(batch_size)
-                ).all()
-            if not rows:
+                docs = read_batch(connection, last_id, batch_size)
+            if not docs:
                 break
-            docs = [prepare_fields(r.id, r.title, _points(r.summary_json), r.text) for r in rows]
             with self.engine.begin() as connection:
                 self.backend.write(connection, docs)
-            done += len(rows)
-            last_id = rows[-1].id
+            done += len(docs)
+            last_id = docs[-1].article_id
             if progress:
                 progress(done)
         with self.engine.begin() as connection:
@@ -163,6 +168,8 @@ class SearchIndex:
         size = max(1, min(page_size or self.settings.page_size, 50))
         try:
             with self.engine.connect() as connection:
+                if parsed.sections:
+                    check_sections(connection, parsed.sections)
                 ranked, total = self._ranked(connection, parsed, now, page, size)
                 hits = self._hits(connection, parsed, ranked)
         except SQLAlchemyError as exc:
@@ -174,31 +181,51 @@ class SearchIndex:
     ) -> tuple[list[tuple[int, float]], int]:
         """One page of (id, score) and the number of candidates (window + 1 at most).
 
-        Relevance (bm25 / ts_rank) is multiplied by 0.5 ** (age / half-life) inside the database
-        so that only one page of rows comes back to Python."""
+        The database scores the newest `window` matches (relevance x 0.5 ** (age / half-life))
+        and returns only the contenders: rows whose score, doubled by a whole-word hit, could
+        still reach the page (the page's last base score is the bar). The whole-word check
+        (jieba on the matching runs) then runs here on those few."""
         since = query.since_time(now)
         common = bool(query.include) and self.backend.plan(connection, query, since, self.window)
         fragments = Fragments()
         inner = self.backend.candidate_sql(query, since, now, fragments, common)
+        bonus = WHOLE_WORD_BONUS if query.include else 1.0
         sql = (
-            f"WITH candidates AS ({inner}), kept AS (SELECT id, relevance, age_days, "
-            "count(*) OVER () AS total FROM candidates ORDER BY id DESC LIMIT :window) "
-            "SELECT id, relevance * power(0.5, age_days / :half_life) AS score, total "
-            "FROM kept ORDER BY score DESC, id DESC LIMIT :size OFFSET :offset"
+            f"WITH candidates AS ({inner}), kept AS (SELECT id, relevance * power(0.5, "
+            "age_days / :half_life) AS base, count(*) OVER () AS total FROM candidates "
+            "ORDER BY id DESC LIMIT :window), "
+            "bar AS (SELECT coalesce((SELECT base FROM kept ORDER BY base DESC, id DESC "
+            "LIMIT 1 OFFSET :last), 0.0) AS value) "
+            "SELECT id, base, total FROM kept WHERE base * :bonus >= (SELECT value FROM bar) "
+            "ORDER BY base DESC, id DESC"
         )
         params = {
             "limit": self.window + 1,  # one more than kept: tells whether there are more
             "window": self.window,
             "half_life": self.settings.recency_half_life_days,
-            "size": size,
-            "offset": (page - 1) * size,
+            "last": page * size - 1,
+            "bonus": bonus,
         }
         rows = connection.execute(text(sql).bindparams(*fragments.binds), params).all()
-        if rows:
-            return [(row.id, float(row.score or 0.0)) for row in rows], int(rows[0].total)
-        count = f"WITH candidates AS ({inner}) SELECT count(*) FROM candidates"
-        total = connection.execute(text(count).bindparams(*fragments.binds), params).scalar()
-        return [], int(total or 0)
+        if not rows:
+            count = f"WITH candidates AS ({inner}) SELECT count(*) FROM candidates"
+            total = connection.execute(text(count).bindparams(*fragments.binds), params).scalar()
+            return [], int(total or 0)
+        scored = [(row.id, float(row.base or 0.0)) for row in rows]
+        if query.include:
+            scored = self._whole_word_bonus(connection, query, scored)
+        scored.sort(key=lambda item: (-item[1], -item[0]))
+        start = (page - 1) * size
+        return scored[start : start + size], int(rows[0].total)
+
+    def _whole_word_bonus(
+        self, connection: Connection, query: Query, scored: list[tuple[int, float]]
+    ) -> list[tuple[int, float]]:
+        texts = self.backend.stored_texts(connection, [article_id for article_id, _ in scored])
+        return [
+            (i, score * WHOLE_WORD_BONUS if whole_word_hit(query, texts.get(i, "")) else score)
+            for i, score in scored
+        ]
 
     def _hits(
         self, connection: Connection, query: Query, chosen: list[tuple[int, float]]
@@ -227,6 +254,27 @@ class SearchIndex:
         )
 
 
+def check_sections(connection: Connection, named: Sequence[str]) -> None:
+    """InvalidQuery naming the sections that exist when a section filter names one that does
+    not (no source and no article has it)."""
+    missing = [name for name in named if not _section_exists(connection, name)]
+    if not missing:
+        return
+    known = set(connection.execute(select(sources.c.section).distinct()).scalars())
+    known |= set(connection.execute(select(articles.c.section).distinct()).scalars())
+    listed = "、".join(sorted(s for s in known if s)) or "—"
+    raise InvalidQuery("search.unknown_section", section="、".join(missing)[:40], known=listed)
+
+
+def _section_exists(connection: Connection, name: str) -> bool:
+    variants = {name, normalize(name)}
+    for table in (sources, articles):
+        found = select(table.c.id).where(table.c.section.in_(variants)).limit(1)
+        if connection.execute(found).first() is not None:
+            return True
+    return False
+
+
 def _hit(row: Any, score: float, needles: frozenset[str]) -> SearchHit:
     title_spans: tuple[tuple[int, int], ...] = ()
     if len(normalize(row.title)) == len(row.title):
@@ -242,6 +290,36 @@ def _hit(row: Any, score: float, needles: frozenset[str]) -> SearchHit:
         score=score,
         title_spans=title_spans,
     )
+
+
+def read_batch(connection: Connection, after_id: int, size: int) -> list[IndexDoc]:
+    """The next `size` articles after `after_id`, prepared for the index."""
+    rows = connection.execute(
+        select(articles.c.id, articles.c.title, articles.c.text, articles.c.summary_json)
+        .where(articles.c.id > after_id)
+        .order_by(articles.c.id)
+        .limit(size)
+    ).all()
+    return [prepare_fields(r.id, r.title, _points(r.summary_json), r.text) for r in rows]
+
+
+def rebuild_in(
+    connection: Connection, progress: Callable[[int, int], None], batch_size: int = 500
+) -> int:
+    """Fill an empty index from every article inside one transaction (the migration that
+    changes the index format), reporting (done, total) after each batch."""
+    backend: Backend = (
+        PostgresBackend() if connection.dialect.name == "postgresql" else SqliteBackend()
+    )
+    total = int(connection.execute(select(func.count()).select_from(articles)).scalar() or 0)
+    done, last_id = 0, 0
+    while docs := read_batch(connection, last_id, batch_size):
+        backend.write(connection, docs)
+        done += len(docs)
+        last_id = docs[-1].article_id
+        progress(done, total)
+    _set_version(connection, INDEX_VERSION)
+    return done
 
 
 def _points(summary_json: str | None) -> str:

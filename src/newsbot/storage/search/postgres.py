@@ -1,8 +1,11 @@
-"""PostgreSQL: article_search(article_id, tsv) with a GIN index, ranked by ts_rank.
+"""PostgreSQL: article_search keeps each article's compact text (the substring truth, kept in
+the row for row-by-row checks) and the keys of its character pairs (integer[], GIN index).
 
-tsvectors are built with to_tsvector('simple', ...) from our pre-split tokens (setweight A/B/C for
-title, key points, body); tsqueries with plainto_tsquery / phraseto_tsquery over bind
-parameters, combined with && and !! in SQL that only we write.
+A term matches where strpos(compact text, Term.needle()) > 0; the GIN index only narrows the
+rows to those holding every character pair of the needle (documents.gram_keys: 32-bit hashes,
+so a collision only lets a row through to the exact check). No text search parser, dictionary
+or extension is involved (pg_trgm makes no trigrams for Chinese in a C-ctype database), and
+user text only ever arrives as bind parameters.
 """
 
 from __future__ import annotations
@@ -10,28 +13,59 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 
 from newsbot.core.query import Query, Term
-from newsbot.storage.search.documents import IndexDoc
+from newsbot.storage.search.documents import IndexDoc, gram_keys
 from newsbot.storage.search.filters import Fragments, age_days, article_filters
 
-TSVECTOR = (
-    "setweight(to_tsvector('simple', :t), 'A') || setweight(to_tsvector('simple', :p), 'B') "
-    "|| setweight(to_tsvector('simple', :b), 'C')"
-)
+# Dense: at least this many of the newest SAMPLE rows match (see plan()).
+SAMPLE, DENSE = 200, 20
+COMPACT = "{}.stored"
 
 
-def _term(term: Term, fragments: Fragments) -> str:
-    function = "phraseto_tsquery" if term.phrase else "plainto_tsquery"
-    return f"{function}('simple', {fragments.param(' '.join(term.tokens))})"
+def narrows(term: Term) -> bool:
+    """The needle holds a bigram, so the GIN index can narrow by it."""
+    return any(len(piece) >= 2 for piece in term.needle().split())
 
 
-def tsquery(query: Query, fragments: Fragments) -> str:
-    """SQL for the tsquery of the included terms minus the excluded ones."""
-    parts = [_term(t, fragments) for t in query.include]
-    parts += [f"!!{_term(t, fragments)}" for t in query.exclude]
-    return "(" + " && ".join(parts) + ")"
+def prefilter(query: Query, alias: str, fragments: Fragments) -> str | None:
+    """A GIN-indexable condition every match satisfies (groups with a term that cannot narrow
+    are left out); None when nothing narrows."""
+    groups = []
+    for group in query.include:
+        if all(narrows(term) for term in group):
+            checks = [
+                f"{alias}.grams @> CAST({fragments.param(gram_keys(term.needle()))} AS integer[])"
+                for term in group
+            ]
+            groups.append("(" + " OR ".join(checks) + ")")
+    return " AND ".join(groups) if groups else None
+
+
+def _found(terms: Sequence[Term], haystack: str, fragments: Fragments) -> str:
+    checks = [f"strpos({haystack}, {fragments.param(term.needle())}) > 0" for term in terms]
+    return "(" + " OR ".join(checks) + ")"
+
+
+def conditions(query: Query, alias: str, fragments: Fragments) -> list[str]:
+    """The exact meaning of the query over `alias`.stored (every field)."""
+    haystack = COMPACT.format(alias)
+    where = [_found(group, haystack, fragments) for group in query.include]
+    if query.exclude:
+        where.append(f"NOT {_found(query.exclude, haystack, fragments)}")
+    return where
+
+
+def relevance(query: Query, fragments: Fragments) -> str:
+    """10 for a hit in the title, 4 in the key points, else 1."""
+    terms = query.terms
+    title = "split_part(s.stored, '|', 1)"
+    points = "split_part(s.stored, '|', 2)"
+    return (
+        f"(CASE WHEN {_found(terms, title, fragments)} THEN 10.0 "
+        f"WHEN {_found(terms, points, fragments)} THEN 4.0 ELSE 1.0 END)"
+    )
 
 
 class PostgresBackend:
@@ -45,10 +79,11 @@ class PostgresBackend:
             return
         connection.execute(
             text(
-                f"INSERT INTO article_search (article_id, tsv) VALUES (:id, {TSVECTOR}) "
-                "ON CONFLICT (article_id) DO UPDATE SET tsv = EXCLUDED.tsv"
+                "INSERT INTO article_search (article_id, stored, grams) VALUES (:id, :s, :g) "
+                "ON CONFLICT (article_id) DO UPDATE SET stored = EXCLUDED.stored, "
+                "grams = EXCLUDED.grams"
             ),
-            [{"id": d.article_id, "t": d.title, "p": d.points, "b": d.body} for d in docs],
+            [{"id": d.article_id, "s": d.stored, "g": gram_keys(d.stored)} for d in docs],
         )
 
     def delete(self, connection: Connection, article_ids: Sequence[int]) -> None:
@@ -65,19 +100,20 @@ class PostgresBackend:
     ) -> bool:
         """Pick the plan by how dense the matches are among the newest articles.
 
-        Checking `tsv @@ q` row by row costs ~15 us (the tsvector is read from TOAST), a GIN
-        bitmap costs per match. Dense matches (>= 10% of the newest 200 rows): walk article ids
-        newest first and stop after the window. Sparse: take the GIN bitmap of every match."""
+        Dense (>= 10% of the newest 200 rows, or nothing to narrow by): walk article ids newest
+        first, strpos on each row's inline text (a few us), and stop after the window. Sparse:
+        the GIN bitmap of rows holding every bigram, then the same check on those."""
         fragments = Fragments()
+        where = " AND ".join(conditions(query, "newest", fragments))
         sample = (
-            "SELECT count(*) FROM (SELECT tsv FROM article_search "
-            "ORDER BY article_id DESC LIMIT 200) AS newest "
-            f"WHERE tsv @@ {tsquery(query, fragments)}"
+            "SELECT count(*) FROM (SELECT stored FROM article_search "
+            f"ORDER BY article_id DESC LIMIT {SAMPLE}) AS newest WHERE {where}"
         )
-        dense = int(connection.execute(text(sample).bindparams(*fragments.binds)).scalar() or 0)
-        setting = "enable_bitmapscan" if dense >= 20 else "enable_indexscan"
+        found = int(connection.execute(text(sample).bindparams(*fragments.binds)).scalar() or 0)
+        dense = found >= DENSE or prefilter(query, "s", Fragments()) is None
+        setting = "enable_bitmapscan" if dense else "enable_indexscan"
         connection.execute(text(f"SET LOCAL {setting} = off"))
-        return dense >= 20
+        return dense
 
     def candidate_sql(
         self,
@@ -87,22 +123,25 @@ class PostgresBackend:
         fragments: Fragments,
         common: bool = False,
     ) -> str:
-        """SELECT id, relevance, age_days of the newest :limit matches (same SQL either way;
-        plan() chose how PostgreSQL finds them)."""
+        """SELECT id, relevance, age_days of the newest :limit matches; the dense plan
+        (`common`) leaves the GIN prefilter out, so rows are checked in id order."""
         timestamp = f"{age_days(now, fragments, 'postgresql')} AS age_days"
         article_filters(query, since, fragments)
         if query.include:
-            tsq = tsquery(query, fragments)
+            where = conditions(query, "s", fragments)
+            narrow = None if common else prefilter(query, "s", fragments)
+            if narrow is not None:
+                where.insert(0, narrow)
             return (
-                f"SELECT s.article_id AS id, ts_rank(s.tsv, {tsq}) AS relevance, {timestamp} "
-                "FROM article_search AS s JOIN articles AS a ON a.id = s.article_id "
-                f"WHERE s.tsv @@ {tsq} AND {' AND '.join(fragments.where)} "
+                f"SELECT s.article_id AS id, {relevance(query, fragments)} AS relevance, "
+                f"{timestamp} FROM article_search AS s JOIN articles AS a ON a.id = s.article_id "
+                f"WHERE {' AND '.join(where + fragments.where)} "
                 "ORDER BY s.article_id DESC LIMIT :limit"
             )
         for term in query.exclude:
             fragments.where.append(
                 "NOT EXISTS (SELECT 1 FROM article_search AS x WHERE x.article_id = a.id "
-                f"AND x.tsv @@ {_term(term, fragments)})"
+                f"AND {_found((term,), COMPACT.format('x'), fragments)})"
             )
         return (
             f"SELECT a.id AS id, 1.0 AS relevance, {timestamp} FROM articles AS a "
@@ -112,8 +151,19 @@ class PostgresBackend:
     def all_ids(self, connection: Connection, query: Query) -> set[int]:
         """Every matching article id, unranked and unfiltered (recall checks)."""
         fragments = Fragments()
-        sql = f"SELECT article_id FROM article_search WHERE tsv @@ {tsquery(query, fragments)}"
+        where = conditions(query, "s", fragments)
+        narrow = prefilter(query, "s", fragments)
+        if narrow is not None:
+            where.insert(0, narrow)
+        sql = f"SELECT s.article_id FROM article_search AS s WHERE {' AND '.join(where)}"
         return set(connection.execute(text(sql).bindparams(*fragments.binds)).scalars())
+
+    def stored_texts(self, connection: Connection, article_ids: Sequence[int]) -> dict[int, str]:
+        statement = text(
+            "SELECT article_id, stored FROM article_search WHERE article_id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True))
+        rows = connection.execute(statement, {"ids": list(article_ids)}).all()
+        return {row.article_id: row.stored for row in rows}
 
     def size_bytes(self, connection: Connection) -> int:
         value = connection.execute(text("SELECT pg_total_relation_size('article_search')")).scalar()

@@ -1,0 +1,259 @@
+"""SearchIndex: keeps the search index in step with the articles and answers queries.
+
+One code path for both databases: the query is parsed once into core.query's AST, a backend
+(FTS5 on SQLite, tsvector + GIN on PostgreSQL) turns it into SQL with bind parameters and returns
+the newest matching candidates, and the ranking, paging and snippets happen here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine, delete, insert, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from newsbot.config import SearchSettings
+from newsbot.core.models import Article, Summary
+from newsbot.errors import StorageError
+from newsbot.storage.db import is_postgres
+from newsbot.storage.schema import articles, meta, sources
+from search_baseline.documents import IndexDoc, prepare, prepare_fields
+from search_baseline.filters import Fragments
+from search_baseline.postgres import PostgresBackend
+from search_baseline.query import Query, SearchHit, SearchResults, parse
+from search_baseline.query_text import INDEX_VERSION, find_spans, normalize, snippet
+from search_baseline.sqlite import SqliteBackend
+
+log = logging.getLogger(__name__)
+VERSION_KEY = "search_index_version"
+# Ranking looks at the newest WINDOW matches only, so a word found in half the archive costs the
+# same as a rare one (see docs/search.md for the measurements).
+WINDOW = 1000
+
+
+class Backend(Protocol):
+    name: str
+
+    def ensure(self, connection: Connection) -> None: ...
+    def write(self, connection: Connection, docs: Sequence[IndexDoc]) -> None: ...
+    def delete(self, connection: Connection, article_ids: Sequence[int]) -> None: ...
+    def clear(self, connection: Connection) -> None: ...
+    def plan(
+        self, connection: Connection, query: Query, since: datetime | None, window: int
+    ) -> bool: ...
+    def candidate_sql(
+        self,
+        query: Query,
+        since: datetime | None,
+        now: datetime,
+        fragments: Fragments,
+        common: bool = False,
+    ) -> str: ...
+    def size_bytes(self, connection: Connection) -> int: ...
+    def all_ids(self, connection: Connection, query: Query) -> set[int]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStatus:
+    stored_version: str | None
+    expected_version: str
+
+    @property
+    def current(self) -> bool:
+        return self.stored_version == self.expected_version
+
+
+class SearchIndex:
+    def __init__(
+        self, engine: Engine, settings: SearchSettings | None = None, *, window: int = WINDOW
+    ) -> None:
+        self.engine = engine
+        self.settings = settings or SearchSettings.model_validate({})
+        self.window = window
+        self.backend: Backend = PostgresBackend() if is_postgres(engine) else SqliteBackend()
+        self._ensured = False
+
+    # --- keeping in sync (called by ArticleStore inside its transaction) -----------------------
+
+    def index(self, connection: Connection, article: Article) -> None:
+        """Add or replace the article's index entry."""
+        self.backend.write(connection, [prepare(article)])
+
+    def remove(self, connection: Connection, article_id: int) -> None:
+        self.backend.delete(connection, [article_id])
+
+    def index_many(self, connection: Connection, docs: Sequence[IndexDoc]) -> None:
+        """Write already segmented documents (bulk loads, rebuilds, the benchmark)."""
+        self.backend.write(connection, docs)
+
+    # --- version and rebuild -------------------------------------------------------------------
+
+    def status(self) -> IndexStatus:
+        with self.engine.begin() as connection:
+            self.backend.ensure(connection)
+            self._ensured = True
+            stored = connection.execute(
+                select(meta.c.value).where(meta.c.key == VERSION_KEY)
+            ).scalar_one_or_none()
+        return IndexStatus(stored, INDEX_VERSION)
+
+    def rebuild(self, batch_size: int = 500, progress: Callable[[int], None] | None = None) -> int:
+        """Re-index every article in batches, then record the version that built the index."""
+        with self.engine.begin() as connection:
+            self.backend.ensure(connection)
+            self.backend.clear(connection)
+            _set_version(connection, "rebuilding")
+        done, last_id = 0, 0
+        while True:
+            with self.engine.connect() as connection:
+                rows = connection.execute(
+                    select(
+                        articles.c.id, articles.c.title, articles.c.text, articles.c.summary_json
+                    )
+                    .where(articles.c.id > last_id)
+                    .order_by(articles.c.id)
+                    .limit(batch_size)
+                ).all()
+            if not rows:
+                break
+            docs = [prepare_fields(r.id, r.title, _points(r.summary_json), r.text) for r in rows]
+            with self.engine.begin() as connection:
+                self.backend.write(connection, docs)
+            done += len(rows)
+            last_id = rows[-1].id
+            if progress:
+                progress(done)
+        with self.engine.begin() as connection:
+            _set_version(connection, INDEX_VERSION)
+        return done
+
+    def mark_current(self) -> None:
+        """Record that the index was built by this version (after a bulk load)."""
+        with self.engine.begin() as connection:
+            _set_version(connection, INDEX_VERSION)
+
+    def size_bytes(self) -> int:
+        with self.engine.connect() as connection:
+            return self.backend.size_bytes(connection)
+
+    def matching_ids(self, query: str) -> set[int]:
+        """Every article the index matches for `query`'s words, with no window, filter or
+        ranking (recall checks in tests and the benchmark)."""
+        parsed = parse(query, self.settings.max_query_chars)
+        if not parsed.include:
+            return set()
+        with self.engine.connect() as connection:
+            return self.backend.all_ids(connection, parsed)
+
+    # --- searching -----------------------------------------------------------------------------
+
+    def search(
+        self, query: str, *, page: int = 1, page_size: int | None = None, now: datetime
+    ) -> SearchResults:
+        """One page of results; InvalidQuery (a QueryError) for a query that cannot be run."""
+        parsed = parse(query, self.settings.max_query_chars)
+        if not self._ensured:
+            self.status()  # repairs the trigger / covering index once per process
+        page = max(1, page)
+        size = max(1, min(page_size or self.settings.page_size, 50))
+        try:
+            with self.engine.connect() as connection:
+                ranked, total = self._ranked(connection, parsed, now, page, size)
+                hits = self._hits(connection, parsed, ranked)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"search failed: {type(exc).__name__}") from exc
+        return SearchResults(parsed, hits, page, size, min(total, self.window), total > self.window)
+
+    def _ranked(
+        self, connection: Connection, query: Query, now: datetime, page: int, size: int
+    ) -> tuple[list[tuple[int, float]], int]:
+        """One page of (id, score) and the number of candidates (window + 1 at most).
+
+        Relevance (bm25 / ts_rank) is multiplied by 0.5 ** (age / half-life) inside the database
+        so that only one page of rows comes back to Python."""
+        since = query.since_time(now)
+        common = bool(query.include) and self.backend.plan(connection, query, since, self.window)
+        fragments = Fragments()
+        inner = self.backend.candidate_sql(query, since, now, fragments, common)
+        sql = (
+            f"WITH candidates AS ({inner}), kept AS (SELECT id, relevance, age_days, "
+            "count(*) OVER () AS total FROM candidates ORDER BY id DESC LIMIT :window) "
+            "SELECT id, relevance * power(0.5, age_days / :half_life) AS score, total "
+            "FROM kept ORDER BY score DESC, id DESC LIMIT :size OFFSET :offset"
+        )
+        params = {
+            "limit": self.window + 1,  # one more than kept: tells whether there are more
+            "window": self.window,
+            "half_life": self.settings.recency_half_life_days,
+            "size": size,
+            "offset": (page - 1) * size,
+        }
+        rows = connection.execute(text(sql).bindparams(*fragments.binds), params).all()
+        if rows:
+            return [(row.id, float(row.score or 0.0)) for row in rows], int(rows[0].total)
+        count = f"WITH candidates AS ({inner}) SELECT count(*) FROM candidates"
+        total = connection.execute(text(count).bindparams(*fragments.binds), params).scalar()
+        return [], int(total or 0)
+
+    def _hits(
+        self, connection: Connection, query: Query, chosen: list[tuple[int, float]]
+    ) -> tuple[SearchHit, ...]:
+        if not chosen:
+            return ()
+        rows = connection.execute(
+            select(
+                articles.c.id,
+                articles.c.title,
+                articles.c.url,
+                articles.c.section,
+                articles.c.text,
+                articles.c.published_at,
+                sources.c.key,
+            )
+            .join(sources, sources.c.id == articles.c.source_id)
+            .where(articles.c.id.in_([article_id for article_id, _ in chosen]))
+        ).all()
+        by_id = {row.id: row for row in rows}
+        needles = query.needles()
+        return tuple(
+            _hit(by_id[article_id], score, needles)
+            for article_id, score in chosen
+            if article_id in by_id
+        )
+
+
+def _hit(row: Any, score: float, needles: frozenset[str]) -> SearchHit:
+    title_spans: tuple[tuple[int, int], ...] = ()
+    if len(normalize(row.title)) == len(row.title):
+        title_spans = tuple(find_spans(row.title, needles))
+    return SearchHit(
+        article_id=row.id,
+        title=row.title,
+        url=row.url,
+        section=row.section,
+        source_key=row.key,
+        published=row.published_at,
+        snippet=snippet(row.text, needles),
+        score=score,
+        title_spans=title_spans,
+    )
+
+
+def _points(summary_json: str | None) -> str:
+    if not summary_json:
+        return ""
+    try:
+        return "\n".join(Summary.from_dict(json.loads(summary_json)).key_points)
+    except (ValueError, TypeError, AssertionError):
+        log.warning("unreadable summary_json; indexing the article without key points")
+        return ""
+
+
+def _set_version(connection: Connection, version: str) -> None:
+    connection.execute(delete(meta).where(meta.c.key == VERSION_KEY))
+    connection.execute(insert(meta).values(key=VERSION_KEY, value=version))
