@@ -228,7 +228,7 @@ robot_groups = Table(
     Column("updated_at", UTCDateTime),
 )
 
-# --- digest pages (migration 0007) -------------------------------------------------------------
+# --- digest pages (migration 0008) -------------------------------------------------------------
 
 digest_pages = Table(
     "digest_pages",
@@ -244,7 +244,7 @@ digest_pages = Table(
     Index("ix_digest_pages_expires_at", "expires_at"),
 )
 
-# --- WeChat and WeCom callbacks and API (migration 0008) ---------------------------------------
+# --- WeChat and WeCom callbacks and API (migration 0009) ---------------------------------------
 
 inbound_messages = Table(
     "inbound_messages",

@@ -1,8 +1,8 @@
 """WeChat and WeCom: inbound message dedupe, API tokens, numbered choices, reply windows (all
 shared by every process through the database).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 
 import sqlalchemy as sa
@@ -10,8 +10,8 @@ from alembic import op
 
 from newsbot.storage.schema import UTCDateTime
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
