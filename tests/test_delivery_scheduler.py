@@ -147,7 +147,7 @@ async def test_pacer_group_limit_20_per_minute() -> None:
     start = timer()
     for _ in range(21):
         await pacer.acquire("-100123", group=True)
-    assert timer() - start >= 60 * 1.1  # the 21st waits for the first to leave the window
+    assert timer() - start >= 61  # the 21st waits for the first to leave the window (+1 s slack)
     private_start = timer()
     for i in range(21):
         await pacer.acquire(str(i))  # private chats have no per-minute window

@@ -51,6 +51,9 @@ def _found(sentence: str) -> list[tuple[str, float, str]]:
         ("被判处有期徒刑两年零六个月。", ("两年零六个月", 2.5, "年")),
         ("质检总局：两成半烟花爆竹不合格", ("两成半", 25, "%")),
         ("英国去年11月4.8%的增速。", ("4.8%", 4.8, "%")),
+        # a unit after a noun phrase
+        ("超过5500发电利用小时的电量", ("超过5500发电利用小时", 5500, "小时")),
+        ("年均2000光照小时。", ("2000光照小时", 2000, "小时")),
     ],
 )
 def test_each_class_of_figure_is_found(sentence: str, expected: tuple[str, float, str]) -> None:
@@ -75,6 +78,9 @@ def test_each_class_of_figure_is_found(sentence: str, expected: tuple[str, float
         "分割家产的官司。",
         "赔了好几千元。",
         "公司上半年营收增长。",
+        "其斥资推出的12306售票网站。",
+        "编号1234货车吨位",
+        "1200公交车公里数",
     ],
 )
 def test_names_ordinals_events_and_periods_are_not_figures(sentence: str) -> None:

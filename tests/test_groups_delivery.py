@@ -198,3 +198,47 @@ async def test_revoked_key_pauses_only_that_group(env: dict[str, str], engine: E
         assert service.deliver_due_at(clock.now()).due == 2  # not the rejected one
         groups_cli(env, "resume", "撤销组")
         service.close()
+
+
+async def test_a_full_robot_window_gives_rows_back_and_never_earns_a_rate_answer(
+    env: dict[str, str], engine: Engine
+) -> None:
+    """25 messages to one robot: 20 go, the other 5 wait out its minute in the outbox (not in a
+    lane, so the other group's messages go at once), then go; the platform never says 45009."""
+    from newsbot.storage.outbox import NewMessage, OutboxStore
+
+    clock = FakeClock(next_local("08:00"))
+    with FakeWeComRobots(clock=lambda: clock.now().timestamp()) as wecom:
+        busy, quiet = wecom.add_robot(), wecom.add_robot()
+        groups_cli(env, "add", "忙组", "--kind", "wecom", "--webhook", wecom.webhook(busy))
+        groups_cli(env, "add", "闲组", "--kind", "wecom", "--webhook", wecom.webhook(quiet))
+        service = delivery(env, engine, clock)
+        timer = FakeMonotonic()
+        pacing = service.channels.profile("wecom_robot").pacing
+        service.channels.use_pacer(
+            "wecom_robot", Pacer.for_pacing(pacing, monotonic=timer, sleep=timer.sleep)
+        )
+        rows = [
+            NewMessage(
+                f"t:{chat}:{i}",
+                None,
+                "wecom_robot",
+                f"group:{chat}",
+                "alert",
+                {"text": f"第{i}条", "group": True},
+            )
+            for chat, count in (("忙组", 25), ("闲组", 3))
+            for i in range(count)
+        ]
+        with engine.begin() as conn:
+            OutboxStore(engine).enqueue(conn, rows, clock.now())
+        report = await service.sender.send_due()
+        assert len(wecom.messages(busy)) == 20 and len(wecom.messages(quiet)) == 3
+        assert report.window_waits == 1
+        clock.advance(62)
+        timer.value += 62
+        await service.sender.drain(poll=0.01, timeout=10)
+        texts = [m["content"] for m in wecom.messages(busy)]
+        assert texts == [f"第{i}条" for i in range(25)]  # all, in order
+        assert wecom.stats.rate_limited == 0
+        service.close()

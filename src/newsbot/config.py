@@ -240,6 +240,17 @@ class ConsoleSettings(_Section):
     chat_id: str = "console"
 
 
+class DemoSettings(_Section):
+    """The live demo (docs/demo.md): `newsbot run` serves the bundled sample portal on loopback,
+    moved into the present, and polls it there instead of reading the files."""
+
+    live_portal: bool = False
+    listen: str = "127.0.0.1"
+    port: int = Field(0, ge=0, le=65535)  # 0: any free port (the sources follow it)
+    initial_articles: int = Field(8, ge=1)
+    release_every_seconds: float = Field(180.0, gt=0)
+
+
 class SchedulerSettings(_Section):
     enabled: bool = True
     delivery_tick_seconds: int = Field(60, ge=1)
@@ -289,6 +300,7 @@ class Settings(_Section):
     wechat: WeChatSettings = WeChatSettings()
     wecom: WeComSettings = WeComSettings()
     console: ConsoleSettings = ConsoleSettings()
+    demo: DemoSettings = DemoSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     health: HealthSettings = HealthSettings()
     http: HttpSettings = HttpSettings()

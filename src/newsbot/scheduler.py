@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -31,7 +31,10 @@ def build_scheduler(newsroom: Any) -> AsyncIOScheduler:
         timezone=UTC,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
     )
-    first = newsroom.clock.now()  # run each tick once right at start (catch-up after downtime)
+    # Run each tick once right at start (catch-up after downtime). APScheduler keeps wall-clock
+    # time, so this is the system's now, not the newsroom's clock: an injected clock days away
+    # (tests, the demo's fast clock) would make APScheduler step through every missed interval.
+    first = datetime.now(UTC)
     jobs: list[tuple[str, Callable[[], Awaitable[object]], int]] = [
         ("poll", newsroom.poll_tick, settings.poll_tick_seconds),
         ("delivery", newsroom.delivery_tick, settings.delivery_tick_seconds),

@@ -50,6 +50,7 @@ def parse_feed(body: bytes, url: str, headers: Mapping[str, str] | None = None) 
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     if _looks_like_json(body, headers.get("content-type", "")):
         return parse_json_feed(body, url)
+    body, repaired = repair_gbk_runs(body, headers.get("content-type", ""))
     try:
         parsed = feedparser.parse(
             io.BytesIO(body),
@@ -66,10 +67,54 @@ def parse_feed(body: bytes, url: str, headers: Mapping[str, str] | None = None) 
         if (item := _entry_item(entry, base)) is not None
     ]
     problem = _bozo_reason(parsed)
+    if repaired:
+        note = f"{repaired} run(s) of GBK bytes in the UTF-8 feed decoded as GBK"
+        problem = f"{problem}; {note}" if problem else note
     if not parsed.get("entries") and (problem or not parsed.get("version")):
         raise ParseError(url, f"not a usable feed: {problem or 'no RSS/Atom/JSON Feed found'}")
     title = plain_text(parsed.feed.get("title")) if parsed.get("feed") else ""
     return ParsedFeed(items=items, recovered=problem, title=title)
+
+
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_.:-]+)["']""")
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.I)
+
+
+def repair_gbk_runs(body: bytes, content_type: str = "") -> tuple[bytes, int]:
+    """A feed that says (or defaults to) UTF-8 but holds runs of GBK bytes — a CMS pasting a
+    legacy-encoded title into a UTF-8 template — as clean UTF-8: each invalid run is decoded as
+    GB18030 instead of becoming mojibake (feedparser would re-decode the whole document as
+    windows-1252). Returns (body, number of runs repaired); other feeds are left alone."""
+    declared = _XML_ENCODING.match(body)
+    charset = _CHARSET.search(content_type)
+    label = declared.group(1).decode() if declared else charset.group(1) if charset else "utf-8"
+    if label.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        return body, 0
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return body, 0
+    # Decide per stretch of non-ASCII bytes: a GBK pair can also be a valid UTF-8 character
+    # (泉 is C8 AA, which UTF-8 reads as Ȫ), so the whole stretch must decode as UTF-8 to be
+    # taken as UTF-8; ASCII between stretches is the same in both.
+    parts: list[str] = []
+    position = runs = 0
+    for stretch in _NON_ASCII.finditer(body):
+        parts.append(body[position : stretch.start()].decode("ascii"))
+        raw = stretch.group()
+        try:
+            parts.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            parts.append(raw.decode("gb18030", errors="replace"))
+            runs += 1
+        position = stretch.end()
+    parts.append(body[position:].decode("ascii"))
+    return "".join(parts).encode("utf-8"), runs
+
+
+_NON_ASCII = re.compile(rb"[\x80-\xff]+")
 
 
 def _bozo_reason(parsed: Any) -> str | None:

@@ -16,12 +16,15 @@ import contextlib
 import logging
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
 from newsbot.cli import CliState, pass_state
 from newsbot.cli.chat_cmd import first_poll, first_poll_needed
+from newsbot.config import Settings
+from newsbot.ports import Clock, SystemClock
 from newsbot.service import Newsroom
 from newsbot.service.channels import ChannelRegistry
 
@@ -38,21 +41,70 @@ log = logging.getLogger("newsbot.run")
 @pass_state
 def run(state: CliState, console: bool | None, poll: bool | None) -> None:
     """Run newsbot: scheduler, polling, and the configured channels."""
-    from newsbot.app import build_channels, build_newsroom
+    run_settings(state.settings, console=console, poll=poll)
+
+
+@click.command("demo")
+@click.option("--console/--no-console", default=None, help="Force the console channel on or off.")
+def demo(console: bool | None) -> None:
+    """Run the live demo from the installed package: the sample portal on loopback, moved into
+    the present, and the console (or Telegram, with NEWSBOT_TELEGRAM_TOKEN)."""
+    import os
+
+    from newsbot.config import load_settings
+    from newsbot.demo import demo_config_path
+
+    environ = dict(os.environ)
+    if not environ.get("NEWSBOT_DATABASE_URL"):
+        data = Path(environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "newsbot"
+        data.mkdir(parents=True, exist_ok=True)
+        environ["NEWSBOT_DATABASE_URL"] = f"sqlite:///{data / 'demo.db'}"
+    run_settings(load_settings(demo_config_path(), environ), console=console, poll=None)
+
+
+def run_settings(settings: Settings, *, console: bool | None, poll: bool | None) -> None:
+    from newsbot.app import build_channels
     from newsbot.config import check_channels
     from newsbot.logs import setup_logging
 
-    settings = state.settings
     check_channels(settings, build_channels(settings).names())  # one line, exit 2
     setup_logging(settings)
-    newsroom = build_newsroom(settings)
-    names, terminal = channels_to_start(newsroom.channels, console, sys.stdin.isatty())
+    asyncio.run(run_service(settings, console=console, tty=sys.stdin.isatty(), poll=poll))
+
+
+async def run_service(
+    settings: Settings,
+    *,
+    console: bool | None = None,
+    tty: bool = False,
+    poll: bool | None = None,
+    clock: Clock | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """The whole service until `stop` (or a signal, or the console's /quit)."""
+    from newsbot.app import build_channels, build_newsroom
+
+    clock = clock or SystemClock()
+    registry = build_channels(settings)
+    names, terminal = channels_to_start(registry, console, tty)
     if terminal:  # the terminal is the chat: only warnings and errors interrupt it
         logging.getLogger().setLevel(max(logging.getLogger().level, logging.WARNING))
+    portal = None
+    if settings.demo.live_portal:
+        from newsbot.demo import live_sources, start_demo_portal
+
+        portal = await start_demo_portal(settings, clock)
+        settings = live_sources(settings, portal.base_url)
+        log.info("demo portal on %s", portal.base_url)
     try:
-        asyncio.run(serve(newsroom, names=names, poll=poll, announce=terminal))
+        newsroom = build_newsroom(settings, clock=clock, channel_registry=registry)
+        try:
+            await serve(newsroom, names=names, poll=poll, announce=terminal, stop=stop)
+        finally:
+            newsroom.engine.dispose()
     finally:
-        newsroom.engine.dispose()
+        if portal is not None:
+            await portal.stop()
 
 
 def channels_to_start(
@@ -68,10 +120,19 @@ def channels_to_start(
     return others + pushers + (terminal if use_terminal else []), use_terminal
 
 
-async def serve(newsroom: Newsroom, *, names: list[str], poll: bool | None, announce: bool) -> None:
+async def serve(
+    newsroom: Newsroom,
+    *,
+    names: list[str],
+    poll: bool | None,
+    announce: bool,
+    stop: asyncio.Event | None = None,
+) -> None:
     from newsbot.app import channel_host
 
     host = channel_host(newsroom)
+    if stop is not None:
+        host.stopping = stop
     _on_signals(host.stopping)
     if poll or (poll is None and await first_poll_needed(newsroom)):
         await first_poll(newsroom, announce=announce)
@@ -137,4 +198,4 @@ async def _start_front(front: Any) -> None:
     )
 
 
-COMMANDS = [run]
+COMMANDS = [run, demo]

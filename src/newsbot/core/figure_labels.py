@@ -209,6 +209,11 @@ def _words(clause: str) -> tuple[str, ...]:
     return tuple(w for w in segment.tokenizer().cut(clause, HMM=False) if w.strip())
 
 
+def word_tags() -> dict[str, str]:
+    """jieba's part-of-speech table (word -> tag)."""
+    return _word_tags()
+
+
 @lru_cache(maxsize=1)
 def _word_tags() -> dict[str, str]:
     """jieba's part-of-speech table (word -> tag), loaded once (about 0.7 s)."""

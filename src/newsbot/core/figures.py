@@ -139,7 +139,10 @@ def _figure_from(match: re.Match[str], sentence: str, folded: str, index: int) -
             return None
         unit, end = "", match.start("unit")  # 20亿家产: the figure is 20亿
     if not unit and not scale_word and not _is_large(n1):
-        return None  # a bare number: an identifier, a code, a list marker
+        late = _unit_after_noun(folded, end) if n1[0].isdigit() and not n2 else None
+        if late is None:
+            return None  # a bare number: an identifier, a code, a list marker
+        unit, end = late  # 超过5500发电利用小时: the unit after a noun phrase
     if _not_a_figure(match, sentence, folded, unit, pre):
         return None
     low = 0.5 if n1 == "半" else parse_number(n1)
@@ -227,6 +230,30 @@ def _fraction_from(match: re.Match[str], sentence: str, index: int) -> Figure | 
     text = sentence[match.start() : match.end()]
     label = figure_labels.label(sentence, match.start(), match.end())
     return Figure(text, round(value, 6), "%", label, bool(match["pre"]), index)
+
+
+_LATE_UNIT_RE = re.compile(r"[\u4e00-\u9fff]{2,6}?(小时|千瓦时|人次|台次|吨|公里)(?![数位量程])")
+
+
+def _unit_after_noun(folded: str, end: int) -> tuple[str, int] | None:
+    """5500发电利用小时: a unit that follows a short noun phrase right after a bare number;
+    the phrase must be nouns (jieba's tags), so 12306售票网站 and 11633工作体系 stay names."""
+    found = _LATE_UNIT_RE.match(folded, end)
+    if found is None:
+        return None
+    phrase = folded[end : found.start(1)]
+    tags = figure_labels.word_tags()
+    words = _words(phrase)
+    if not all(tags.get(w, "x").startswith(("n", "vn")) or tags.get(w) == "v" for w in words):
+        return None
+    if not any(tags.get(w, "x").startswith("n") for w in words):
+        return None
+    # 货车吨位, 公里数: the unit must end a word, not start one.
+    bounds, position = set(), 0
+    for word in _words(folded[end : found.end() + 2]):
+        position += len(word)
+        bounds.add(position)
+    return (found.group(1), found.end()) if found.end() - end in bounds else None
 
 
 def _unit_is_glued(folded: str, number_start: int, unit_start: int, unit_end: int) -> bool:

@@ -68,19 +68,41 @@ BLOCK_TAGS = frozenset(
 )
 
 
+MAX_DEPTH = 2048  # libxml2's nesting limit with huge_tree (256 without it)
+_CONTAINER_TAG = re.compile(r"</?(?:div|span|font|section|center|article)\b[^>]*>", re.I)
+
+
 def parse(text: str, url: str) -> lxml_html.HtmlElement:
-    """The document tree; ParseError when there is nothing to parse."""
+    """The document tree; ParseError when there is nothing to parse.
+
+    libxml2 stops at 256 levels of nesting and silently drops everything after that point (the
+    rest of the article included); huge_tree lifts the limit to 2048. A page nested deeper still
+    is re-read with its layout containers (div, span, font ...) removed, which flattens every
+    real-world case; when even that is too deep the page is refused with a ParseError saying so,
+    never returned with its text missing."""
     cleaned = _CONTROL.sub("", _XML_DECL.sub("", text, count=1))
     if not cleaned.strip():
         raise ParseError(url, "empty page")
-    parser = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, recover=True)
+    root, too_deep = _parse(cleaned, url)
+    if too_deep:
+        root, too_deep = _parse(_CONTAINER_TAG.sub(" ", cleaned), url)
+        if too_deep:
+            raise ParseError(url, f"nested deeper than {MAX_DEPTH} elements; text would be lost")
+    return root
+
+
+def _parse(text: str, url: str) -> tuple[lxml_html.HtmlElement, bool]:
+    parser = lxml_html.HTMLParser(
+        remove_comments=True, remove_pis=True, recover=True, huge_tree=True
+    )
     try:
-        root = lxml_html.document_fromstring(cleaned, parser=parser)
+        root = lxml_html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError) as exc:
         raise ParseError(url, f"not parseable as HTML: {exc}") from None
     if root is None:
         raise ParseError(url, "not parseable as HTML")
-    return root
+    too_deep = any("Excessive depth" in str(error.message) for error in parser.error_log)
+    return root, too_deep
 
 
 def normalize_space(text: str) -> str:
@@ -142,23 +164,35 @@ class _Walker:
             if in_link:
                 self.link_chars += len(normalize_space(text))
 
-    def walk(self, el: etree._Element, in_link: bool = False) -> None:
-        tag = tag_of(el)
-        is_block = tag in BLOCK_TAGS
-        if is_block or tag == "br":
-            self.flush()
-        if is_block:
-            self.owner = el
-        if tag == "img":
-            self.images.append(el)
-        self.add(el.text, in_link or tag == "a")
-        for child in el:
-            self.walk(child, in_link or tag == "a")
+    def walk(self, root: etree._Element) -> None:
+        """Document order, iteratively (a page may nest 2048 deep: recursion would overflow).
+
+        For each element: its text belongs to it (inside a link if it or an ancestor is <a>);
+        each child's tail belongs back to the parent, with the parent's own link state."""
+        stack: list[tuple[etree._Element, bool, bool, bool]] = []  # el, block, link in, link
+        for event, el in etree.iterwalk(root, events=("start", "end")):
+            if event == "start":
+                tag = tag_of(el)
+                is_block = tag in BLOCK_TAGS
+                if is_block or tag == "br":
+                    self.flush()
+                if is_block:
+                    self.owner = el
+                if tag == "img":
+                    self.images.append(el)
+                incoming = stack[-1][3] if stack else False
+                inside = incoming or tag == "a"
+                self.add(el.text, inside)
+                stack.append((el, is_block, incoming, inside))
+                continue
+            _, is_block, _, _ = stack.pop()
             if is_block:
-                self.owner = el
-            self.add(child.tail, in_link)
-        if is_block:
-            self.flush()
+                self.flush()
+            if stack:
+                parent, parent_block, parent_incoming, _ = stack[-1]
+                if parent_block:
+                    self.owner = parent
+                self.add(el.tail, parent_incoming)
 
 
 def blocks(root: etree._Element) -> list[Block]:

@@ -132,7 +132,7 @@ class DeliveryService:
             self.channels,
             clock,
             max_attempts=d.max_attempts,
-            batch_size=max(50, int(d.rate_per_second * 4)),
+            batch_size=max(500, int(d.rate_per_second * 4)),  # many chats: every channel busy
             db_threads=4 if db.is_postgres(engine) else 1,
         )
 

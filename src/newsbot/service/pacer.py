@@ -7,7 +7,10 @@ network jitter can bunch two sends together:
 
 - global: one send every 1 / (rate * headroom) seconds (no bursts: a burst is what earns a 429);
 - per chat: at most the profile's per-chat rate, spaced by `chat_margin` times the interval;
-- per group (recipients the subscriber record marks as groups): at most N in any window.
+- per group (recipients the subscriber record marks as groups): at most N in any window, the
+  window lengthened by the same margin but by at most `WINDOW_SLACK` seconds: arrival jitter is
+  absolute (milliseconds, a second at worst), so a minute window needs 1 s of slack, not 6 s
+  (6 s cost the group robots 9% of their 20-a-minute rate; docs/robots.md).
 
 Who goes first: the global slot is handed to the waiting sender with the lowest priority number
 (`core.channels.Priority`: interactive replies before alerts before digests before broadcasts),
@@ -33,6 +36,7 @@ DEFAULT_HEADROOM = 0.95
 DEFAULT_CHAT_MARGIN = 1.1
 SLOWDOWN_FACTOR = 0.8  # pace after a global 429, for SLOWDOWN_SECONDS
 SLOWDOWN_SECONDS = 10.0
+WINDOW_SLACK = 1.0  # seconds: the most a rate window is lengthened for arrival jitter
 UNLIMITED_RATE = 1_000_000.0
 
 
@@ -59,7 +63,8 @@ class Pacer:
         self.interval = 1.0 / (rate_per_second * headroom)
         self.chat_interval = chat_margin / per_chat_per_second
         self.group_limit = max(1, int(per_group_per_minute))
-        self.group_window = group_window_seconds * chat_margin
+        slack = min(group_window_seconds * (chat_margin - 1.0), WINDOW_SLACK)
+        self.group_window = group_window_seconds + slack
         self._monotonic = monotonic
         self._sleep = sleep
         self._next_slot = 0.0
@@ -86,6 +91,11 @@ class Pacer:
             group_window_seconds=group.seconds if group else 60.0,
             **options,  # type: ignore[arg-type]
         )
+
+    def window_full_for(self, chat_id: str, *, group: bool = False) -> float:
+        """Seconds until the group's rate window has room again (0: it has room now)."""
+        now = self._monotonic()
+        return max(0.0, self._group_ready(chat_id, now) - now) if group else 0.0
 
     async def chat_ready(self, chat_id: str, *, group: bool = False) -> None:
         """Wait (without holding anything) until the chat's own limits allow a message."""

@@ -17,7 +17,9 @@ resends them: a possible duplicate, never a loss). The channel classifies its fa
 Each channel has its own pacer (ChannelRegistry.pacer, built from its profile); a row's kind
 gives its priority there, so interactive replies on the same channel go before digests.
 Chunks of one chat are sent in order by one task; if a chunk is postponed, the chat's later
-chunks are postponed with it. Database calls run on a small thread pool (one thread on SQLite,
+chunks are postponed with it. A chat whose own window is full for more than LONG_WAIT (a group
+robot after 20 messages in a minute) gives its rows back with `not_before` = when the window
+opens, instead of holding claimed rows that other chats could send meanwhile. Database calls run on a small thread pool (one thread on SQLite,
 whose single writer would serialise them anyway) so the event loop keeps pacing.
 """
 
@@ -54,6 +56,9 @@ from newsbot.storage.outbox import OutboxRow, OutboxStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# A chat whose own window keeps it waiting longer than this (a robot's 20-a-minute window) gives
+# its claimed rows back until then, so it does not hold the batch while other chats could send.
+LONG_WAIT = 2.0
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -68,6 +73,7 @@ class SendReport:
     held: int = 0
     plain_fallbacks: int = 0
     lease_lost: int = 0
+    window_waits: int = 0
 
     def add(self, other: SendReport) -> None:
         for f in fields(self):
@@ -98,7 +104,10 @@ class OutboxSender:
         self.clock = clock
         self.max_attempts = max_attempts
         self.batch_size = batch_size
-        self._slots = asyncio.Semaphore(concurrency)
+        self.concurrency = concurrency
+        # per channel: a channel waiting on its own rate (Telegram's 25/s) must not hold the
+        # slots another channel (a robot with its own limits) could send with meanwhile
+        self._slots: dict[str, asyncio.Semaphore] = {}
         self._db = ThreadPoolExecutor(max_workers=db_threads, thread_name_prefix="outbox-db")
         self._random = random.Random()
 
@@ -213,8 +222,18 @@ class OutboxSender:
             return False
         message = outbound_of(row)
         pacer = self.channels.pacer(row.channel)
+        wait = pacer.window_full_for(row.chat_id, group=message.is_group)
+        if wait > LONG_WAIT:  # a full per-minute window (robots): give the rows back until then
+            not_before = self.clock.now() + timedelta(seconds=wait)
+            await self._call(self.outbox.release, [row.id], not_before)
+            await self._call(self.outbox.postpone_chat, row.chat_id, row.id, not_before)
+            report.window_waits += 1
+            return False
         await pacer.chat_ready(row.chat_id, group=message.is_group)  # spacing holds no slot
-        async with self._slots:
+        slots = self._slots.get(row.channel)
+        if slots is None:
+            slots = self._slots[row.channel] = asyncio.Semaphore(self.concurrency)
+        async with slots:
             if not await self._call(self.outbox.mark_sending, row.id, self.clock.now()):
                 report.lease_lost += 1
                 return False

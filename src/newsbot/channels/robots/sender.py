@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -33,6 +34,10 @@ from newsbot.ports import Clock, RobotDirectory, SystemClock
 
 log = logging.getLogger(__name__)
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# A group's webhook is read from the database at most this often while it is being sent to (a
+# digest and its alerts are dozens of messages in a minute); long enough to save the reads,
+# short enough that a group removed and re-added with another robot is seen almost at once.
+TARGET_TTL = 5.0
 
 
 class Wire(Protocol):
@@ -86,6 +91,7 @@ class RobotSender:
         self.clock = clock or SystemClock()
         self._client: httpx.AsyncClient | None = None
         self._ids = itertools.count(1)
+        self._targets: dict[str, tuple[float, RobotTarget | None]] = {}
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -107,8 +113,7 @@ class RobotSender:
 
     async def post(self, chat_id: str, chunk: str, *, plain: bool = False) -> RobotAnswer:
         """Send one message and say what the platform answered (never raises for its answer)."""
-        assert self.directory is not None, "start the channel first (it needs the groups)"
-        target = await asyncio.to_thread(self.directory.target, self.profile.name, chat_id)
+        target = await self._target(chat_id)
         if target is None:
             return RobotAnswer(SendOutcome.RECIPIENT_GONE, None, "no such group (removed)")
         url, body = self.wire.request(target, chunk, plain=plain, now=self.clock.now())
@@ -117,6 +122,18 @@ class RobotSender:
         except httpx.HTTPError as exc:
             return RobotAnswer(SendOutcome.BACKOFF, None, f"network: {type(exc).__name__}")
         return self._answer(response)
+
+    async def _target(self, chat_id: str) -> RobotTarget | None:
+        assert self.directory is not None, "start the channel first (it needs the groups)"
+        now = time.monotonic()
+        cached = self._targets.get(chat_id)
+        if cached is not None and now - cached[0] < TARGET_TTL:
+            return cached[1]
+        target = await asyncio.to_thread(self.directory.target, self.profile.name, chat_id)
+        if len(self._targets) > 10_000:
+            self._targets.clear()
+        self._targets[chat_id] = (now, target)
+        return target
 
     def _answer(self, response: httpx.Response) -> RobotAnswer:
         status = response.status_code
@@ -140,6 +157,7 @@ class RobotSender:
         now = self.clock.now()
         reason = f"{self.kind} {answer.reason}"
         if answer.outcome is SendOutcome.RECIPIENT_GONE:
+            self._targets.pop(chat_id, None)
             await asyncio.to_thread(self.directory.reject, self.profile.name, chat_id, reason, now)
             log.warning("group %s paused: the platform refused it (%s)", chat_id, reason)
         else:
