@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from newsbot.core.models import DEFAULT_DIGEST_TIME, DEFAULT_SUMMARY, DEFAULT_TIMEZONE
 from newsbot.errors import ConfigError
 
 DEFAULT_CONFIG = Path("config/newsbot.toml")
@@ -145,10 +146,10 @@ class ExtractionSettings(_Section):
 
 
 class SummarySettings(_Section):
-    min_points: int = Field(3, ge=1, le=10)
-    max_points: int = Field(5, ge=1, le=10)
-    max_point_chars: int = Field(220, ge=20, le=500)
-    headline_figures: int = Field(4, ge=0, le=10)
+    min_points: int = Field(DEFAULT_SUMMARY.min_points, ge=1, le=10)
+    max_points: int = Field(DEFAULT_SUMMARY.max_points, ge=1, le=10)
+    max_point_chars: int = Field(DEFAULT_SUMMARY.max_point_chars, ge=20, le=500)
+    headline_figures: int = Field(DEFAULT_SUMMARY.headline_figures, ge=0, le=10)
 
 
 class SearchSettings(_Section):
@@ -158,8 +159,8 @@ class SearchSettings(_Section):
 
 
 class DeliverySettings(_Section):
-    default_time: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    default_timezone: str = "Asia/Shanghai"
+    default_time: str = Field(DEFAULT_DIGEST_TIME, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    default_timezone: str = DEFAULT_TIMEZONE
 
     @field_validator("default_timezone")
     @classmethod

@@ -15,7 +15,7 @@ async def start(turn: Turn, args: str) -> Response:
     subscriber = await turn.db(turn.services.subscriptions.start, turn.subscriber)
     turn = turn.with_subscriber(subscriber)
     extra = await _deep_link(turn, args) if args else []
-    refreshed = await turn.db(turn.services.subscriptions.store.get_by_id, subscriber.id)
+    refreshed = await turn.db(turn.services.subscriptions.get_by_id, subscriber.id)
     turn = turn.with_subscriber(refreshed or subscriber)
     name = turn.incoming.user_name or ("朋友" if turn.lang == "zh" else "friend")
     return turn.say(
@@ -44,22 +44,6 @@ async def _deep_link(turn: Turn, payload: str) -> list[str]:
         await turn.db(subs.change, turn.subscriber, language=link.value)
         return []
     return [turn.t("deeplink.bad", payload=payload[:64])]
-
-
-async def help_(turn: Turn, args: str) -> Response:
-    from newsbot.conversation.commands import visible_commands
-
-    lines = [f"/{spec.name} — {turn.t(spec.description)}" for spec in visible_commands(admin=False)]
-    blocks = [text_block(turn.t("help.title"), bold=True), text_block("\n".join(lines))]
-    if turn.incoming.is_admin:
-        admin = [
-            f"/{spec.name} — {turn.t(spec.description)}"
-            for spec in visible_commands(admin=True)
-            if spec.admin
-        ]
-        blocks += [text_block(turn.t("help.admin"), bold=True), text_block("\n".join(admin))]
-    blocks.append(text_block(turn.t("help.search_hint")))
-    return Response((Message(tuple(blocks)),))
 
 
 def _match_sections(

@@ -11,8 +11,24 @@ from dataclasses import dataclass
 from newsbot.conversation import account, admin, keywords, reading, search
 from newsbot.conversation.incoming import Response
 from newsbot.conversation.turn import Turn
+from newsbot.core.replies import Message, text_block
 
 Handler = Callable[[Turn, str], Awaitable[Response]]
+
+
+async def help_(turn: Turn, args: str) -> Response:
+    """/help lists the table below (here, so account.py need not import this module)."""
+    lines = [f"/{spec.name} — {turn.t(spec.description)}" for spec in visible_commands(admin=False)]
+    blocks = [text_block(turn.t("help.title"), bold=True), text_block("\n".join(lines))]
+    if turn.incoming.is_admin:
+        admin = [
+            f"/{spec.name} — {turn.t(spec.description)}"
+            for spec in visible_commands(admin=True)
+            if spec.admin
+        ]
+        blocks += [text_block(turn.t("help.admin"), bold=True), text_block("\n".join(admin))]
+    blocks.append(text_block(turn.t("help.search_hint")))
+    return Response((Message(tuple(blocks)),))
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +42,7 @@ class CommandSpec:
 
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("start", account.start, "cmd.start", manage=True),
-    CommandSpec("help", account.help_, "cmd.help"),
+    CommandSpec("help", help_, "cmd.help"),
     CommandSpec("search", search.search, "cmd.search"),
     CommandSpec("digest", reading.digest, "cmd.digest"),
     CommandSpec("latest", reading.latest, "cmd.latest"),

@@ -8,8 +8,8 @@ from __future__ import annotations
 from newsbot.conversation.incoming import Response
 from newsbot.conversation.parsing import split_keywords
 from newsbot.conversation.turn import Turn, listing
+from newsbot.core.models import MAX_KEYWORD_CHARS
 from newsbot.core.query import InvalidQuery, check_keyword
-from newsbot.storage.subscribers import MAX_KEYWORD_CHARS
 
 _ADD = {"add", "+", "添加", "增加"}
 _REMOVE = {"remove", "rm", "del", "delete", "-", "删除"}

@@ -27,7 +27,6 @@ from newsbot.conversation.words import command_from_words
 from newsbot.core.i18n import t
 from newsbot.core.models import Subscriber
 from newsbot.service import Newsroom
-from newsbot.storage.subscribers import load_or_create_secret
 
 log = logging.getLogger(__name__)
 MAX_INPUT_CHARS = 4096
@@ -47,9 +46,7 @@ class Conversation:
     @classmethod
     def for_newsroom(cls, newsroom: Newsroom) -> Conversation:
         """The conversation over the facade, with its callback key from the database."""
-        return cls(
-            Services(newsroom), CallbackSigner(load_or_create_secret(newsroom.engine, "callbacks"))
-        )
+        return cls(Services(newsroom), CallbackSigner(newsroom.secret("callbacks")))
 
     async def handle(self, incoming: Incoming) -> Response:
         """Answer one incoming message or button press; never raises."""
@@ -61,11 +58,11 @@ class Conversation:
 
     async def chat_gone(self, channel: str, chat_id: str) -> bool:
         """The chat blocked the bot or removed it from the group: stop sending (until /start)."""
-        store = self.services.subscriptions.store
-        subscriber = await asyncio.to_thread(store.get, channel, chat_id)
+        subscriptions = self.services.subscriptions
+        subscriber = await asyncio.to_thread(subscriptions.get, channel, chat_id)
         if subscriber is None or not subscriber.active:
             return False
-        await asyncio.to_thread(store.deactivate, subscriber.id)
+        await asyncio.to_thread(subscriptions.deactivate, subscriber)
         log.info("%s:%s left; subscriber %d inactive", channel, chat_id, subscriber.id)
         return True
 
@@ -126,15 +123,13 @@ class Conversation:
     async def _reply(self, incoming: Incoming, key: str, **params: object) -> Response:
         """A reply for input we refuse, in the subscriber's language if we know them."""
         subscriber = await asyncio.to_thread(
-            self.services.subscriptions.store.get, incoming.channel, incoming.chat_id
+            self.services.subscriptions.get, incoming.channel, incoming.chat_id
         )
         return Response.say(t(_language(subscriber), key, **params))
 
     def _language_guess(self, incoming: Incoming) -> str:
         try:
-            return _language(
-                self.services.subscriptions.store.get(incoming.channel, incoming.chat_id)
-            )
+            return _language(self.services.subscriptions.get(incoming.channel, incoming.chat_id))
         except Exception:
             return "zh"
 

@@ -20,6 +20,7 @@ from datetime import datetime
 from enum import StrEnum
 from urllib.parse import parse_qsl, urlsplit
 
+from newsbot.core.models import DEFAULT_DIGEST_TIME, DEFAULT_TIMEZONE
 from newsbot.core.schedule import parse_hhmm, zone
 
 NAME = re.compile(r"^[\w\u3400-\u9fff][\w\u3400-\u9fff .·()（）-]{0,63}$")
@@ -65,8 +66,8 @@ class GroupSpec:
     kind: GroupKind
     webhook: str
     secret: str | None = None
-    digest_time: str = "08:00"
-    timezone: str = "Asia/Shanghai"
+    digest_time: str = DEFAULT_DIGEST_TIME
+    timezone: str = DEFAULT_TIMEZONE
     sections: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     alert_mode: str = "push"

@@ -110,6 +110,10 @@ class Article:
         return tuple(p for p in self.text.split("\n") if p)
 
 
+# Defaults of a new subscriber, here once (config, storage and the groups read them from here).
+DEFAULT_DIGEST_TIME = "08:00"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+MAX_KEYWORD_CHARS = 30  # a keyword alert is a word or a short phrase, not a query
 GROUP_CHAT_TYPES = frozenset({"group", "supergroup", "channel"})
 
 
@@ -122,8 +126,8 @@ class Subscriber:
     chat_id: str
     chat_type: str = "private"
     language: str = "zh"
-    timezone: str = "Asia/Shanghai"
-    digest_time: str = "08:00"
+    timezone: str = DEFAULT_TIMEZONE
+    digest_time: str = DEFAULT_DIGEST_TIME
     digest_enabled: bool = True
     sections: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
@@ -139,3 +143,16 @@ class Subscriber:
     def is_group(self) -> bool:
         """A group recipient (per-group flood limits apply), by its record, never its id."""
         return self.chat_type in GROUP_CHAT_TYPES
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryDefaults:
+    """The defaults, here once ([summary] in config.py takes them from here)."""
+
+    min_points: int = 3
+    max_points: int = 5
+    max_point_chars: int = 220
+    headline_figures: int = 4
+
+
+DEFAULT_SUMMARY = SummaryDefaults()

@@ -21,9 +21,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from newsbot.core.models import Subscriber
+from newsbot.core.models import DEFAULT_TIMEZONE, Subscriber
 
-FALLBACK_ZONE = "Asia/Shanghai"
+FALLBACK_ZONE = DEFAULT_TIMEZONE
 
 
 class Verdict(Enum):

@@ -21,12 +21,12 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from newsbot.config import SummarySettings
 from newsbot.core import figures as figures_module
 from newsbot.core import keypoints
 from newsbot.core.figures import figures_in_sentences, headline_figures, headline_score
-from newsbot.core.models import Figure, Summary
+from newsbot.core.models import DEFAULT_SUMMARY, Figure, Summary
 from newsbot.core.text import clean_whitespace, split_sentences
 
 _LEAD_WEIGHT = 3.0
@@ -55,11 +55,24 @@ class _Sentence:
     candidate: bool  # headings, captions and fragments are never key points
 
 
+class SummaryOptions(Protocol):
+    """What the summarizer is told (config's [summary] satisfies it; core reads no config)."""
+
+    @property
+    def min_points(self) -> int: ...
+    @property
+    def max_points(self) -> int: ...
+    @property
+    def max_point_chars(self) -> int: ...
+    @property
+    def headline_figures(self) -> int: ...
+
+
 class ExtractiveSummarizer:
     """The default Summarizer (ports.Summarizer): pure, deterministic, no network."""
 
-    def __init__(self, settings: SummarySettings | None = None) -> None:
-        self.settings = settings or SummarySettings.model_validate({})
+    def __init__(self, settings: SummaryOptions | None = None) -> None:
+        self.settings: SummaryOptions = settings or DEFAULT_SUMMARY
 
     def summarize(self, title: str, paragraphs: Sequence[str]) -> Summary:
         """Key points in article order, every figure, and the headline figures."""

@@ -175,6 +175,14 @@ class Newsroom:
         """Keyword alerts for these articles (pushed, capped, quiet hours respected)."""
         return self._delivery().queue_alerts(article_ids)
 
+    def digest_now(self, subscriber: Subscriber) -> Message | None:
+        """/digest: the window's digest now, or on a quiet day the newest articles (with a note);
+        None when nothing is stored at all. Nothing is recorded: the daily digest still comes."""
+        return self._delivery().digest_now(subscriber, self.clock.now())
+
+    def article_count(self) -> int:
+        return self._ingest().articles.count()
+
     def build_digest(self, subscriber: Subscriber, now: datetime | None = None) -> Message:
         """The digest of the last window for /digest (nothing recorded)."""
         return self._delivery().build_digest(subscriber, now or self.clock.now())

@@ -19,7 +19,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, select
@@ -32,8 +32,9 @@ from newsbot.core.digest import (
     build_digest,
     digest_message,
 )
+from newsbot.core.i18n import t
 from newsbot.core.models import Article, Subscriber
-from newsbot.core.replies import Message
+from newsbot.core.replies import Message, text_block
 from newsbot.ports import Clock
 from newsbot.service import digest_out
 from newsbot.service.alerts import AlertQueue
@@ -54,6 +55,7 @@ from newsbot.storage.outbox import NewMessage, OutboxStore
 from newsbot.storage.schema import deliveries
 
 log = logging.getLogger(__name__)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CLAIM_BATCH = 200  # subscribers per transaction in the digest tick
 MAX_CANDIDATES = 2000  # articles read per tick; a day of the portal is a few hundred
 
@@ -63,6 +65,8 @@ Slotted = tuple[Subscriber, schedule.DigestSlot]
 
 class ArticleReader(Protocol):
     def get(self, article_id: int) -> Article | None: ...
+
+    def latest(self, limit: int) -> list[Article]: ...
 
     def recent(
         self, since: datetime, limit: int, sections: Sequence[str] = ()
@@ -242,12 +246,16 @@ class DeliveryService:
         local_date: str,
         now: datetime,
         matcher: Matcher,
+        *,
+        since: datetime | None = None,
+        window: timedelta | None = None,
     ) -> Digest:
-        window = timedelta(hours=self.settings.window_hours)
+        """The one digest builder: the daily digest, /digest and the quiet-day fallback."""
+        window = window or timedelta(hours=self.settings.window_hours)
         return build_digest(
             subscriber,
             articles,
-            since=schedule.digest_since(subscriber.last_digest_at, now, window),
+            since=since or schedule.digest_since(subscriber.last_digest_at, now, window),
             now=now,
             local_date=local_date,
             max_items=self.settings.max_items,
@@ -286,23 +294,44 @@ class DeliveryService:
     # --- on demand and alerts -----------------------------------------------------------------
 
     def build_digest(self, subscriber: Subscriber, now: datetime) -> Message:
-        """/digest: the last window's digest now (not recorded: the daily one still comes)."""
+        """The last window's digest now, "no news today" included (nothing recorded)."""
         window = timedelta(hours=self.settings.window_hours)
         articles = self.articles.recent(now - window, MAX_CANDIDATES, subscriber.sections)
         local = schedule.local_date(now, subscriber.timezone).isoformat()
-        digest = build_digest(
-            subscriber,
-            articles,
-            since=now - window,
-            now=now,
-            local_date=local,
-            max_items=self.settings.max_items,
-            matcher=self.matcher_factory(),
-            window=window,
+        digest = self._digest(
+            subscriber, articles, local, now, self.matcher_factory(), since=now - window
         )
         message = digest_message(digest, "notice")
         assert message is not None  # "notice" always gives a message
         return message
+
+    def digest_now(self, subscriber: Subscriber, now: datetime) -> Message | None:
+        """/digest: the last window's digest (nothing recorded: the daily one still comes); on
+        a quiet day the newest stored articles instead, with a note saying so, so /digest is
+        never a dead end. None only when nothing is stored at all."""
+        window = timedelta(hours=self.settings.window_hours)
+        local = schedule.local_date(now, subscriber.timezone).isoformat()
+        matcher = self.matcher_factory()
+        recent = self.articles.recent(now - window, MAX_CANDIDATES, subscriber.sections)
+        digest = self._digest(subscriber, recent, local, now, matcher, since=now - window)
+        if not digest.empty:
+            return digest_message(digest, "skip")
+        wanted = set(subscriber.sections)
+        latest = [
+            a
+            for a in self.articles.latest(self.settings.max_items * 3)
+            if not wanted or a.section in wanted
+        ]
+        everything = now - EPOCH
+        digest = self._digest(
+            subscriber, latest, local, now, matcher, since=EPOCH, window=everything
+        )
+        message = digest_message(digest, "skip")
+        if message is None:
+            return None
+        hours = self.settings.window_hours
+        note = text_block(t(subscriber.language, "digest.latest_instead", hours=hours))
+        return Message((note, *message.blocks), message.buttons, message.link_preview)
 
     def queue_new_alerts(self) -> int:
         """Alerts for every article stored since the last call (run after each poll tick)."""

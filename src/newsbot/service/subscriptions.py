@@ -67,6 +67,16 @@ class Subscriptions:
             digest_time=delivery.default_time,
         )
 
+    def get(self, channel: str, chat_id: str) -> Subscriber | None:
+        return self.store.get(channel, chat_id)
+
+    def get_by_id(self, subscriber_id: int) -> Subscriber | None:
+        return self.store.get_by_id(subscriber_id)
+
+    def deactivate(self, subscriber: Subscriber) -> Subscriber:
+        """The chat left or blocked the bot: no more digests until /start."""
+        return self.store.deactivate(subscriber.id)
+
     def start(self, subscriber: Subscriber) -> Subscriber:
         """/start: active again (after a block) and subscribed to the digest."""
         if subscriber.active and subscriber.digest_enabled:

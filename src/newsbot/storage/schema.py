@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from newsbot.core.models import DEFAULT_DIGEST_TIME, DEFAULT_TIMEZONE
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in, aware UTC datetimes out, naive UTC on disk."""
@@ -120,8 +122,8 @@ subscribers = Table(
     Column("chat_type", String(16), nullable=False, default="private"),
     Column("display_name", String(200)),
     Column("language", String(8), nullable=False, default="zh"),
-    Column("timezone", String(64), nullable=False, default="Asia/Shanghai"),
-    Column("digest_time", String(5), nullable=False, default="08:00"),
+    Column("timezone", String(64), nullable=False, default=DEFAULT_TIMEZONE),
+    Column("digest_time", String(5), nullable=False, default=DEFAULT_DIGEST_TIME),
     Column("digest_enabled", Boolean, nullable=False, default=True),
     Column("sections", Text, nullable=False, default=""),
     Column("alert_mode", String(8), nullable=False, default="push"),

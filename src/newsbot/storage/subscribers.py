@@ -15,12 +15,16 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from newsbot.core.models import Subscriber
+from newsbot.core.models import (
+    DEFAULT_DIGEST_TIME,
+    DEFAULT_TIMEZONE,
+    MAX_KEYWORD_CHARS,
+    Subscriber,
+)
 from newsbot.errors import StorageError
 from newsbot.ports import Clock, SystemClock
 from newsbot.storage.schema import keywords, meta, subscribers
 
-MAX_KEYWORD_CHARS = 30
 # Columns a caller may change with update(); the rest are managed here.
 SETTINGS_COLUMNS = frozenset(
     {
@@ -96,8 +100,8 @@ class SubscriberStore:
             "chat_type": chat_type,
             "display_name": (name or "")[:200] or None,
             "language": "zh",
-            "timezone": "Asia/Shanghai",
-            "digest_time": "08:00",
+            "timezone": DEFAULT_TIMEZONE,
+            "digest_time": DEFAULT_DIGEST_TIME,
             "digest_enabled": True,
             "sections": "",
             "alert_mode": "push",
