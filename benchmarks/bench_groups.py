@@ -97,13 +97,14 @@ class RunningClock:
 # --- the fakes, in their own process -------------------------------------------------------------
 
 
-def _summary(fake: Any, key: str) -> list[tuple[float, str, list[str]]]:
-    """(arrival, 'alert'|'digest'|'header', item markers) per accepted message of one robot."""
+def _summary(fake: Any, key: str) -> list[tuple[float, str, list[str], int]]:
+    """(arrival, 'alert'|'digest'|'header', item markers, content hash) per accepted message."""
     out = []
     for record in fake.messages(key):
         content = record["content"]
         kind = "alert" if "🔔" in content else ("header" if "每日摘要" in content else "digest")
-        out.append((record["at"], kind, [a + n for a, n in _POINT.findall(content)]))
+        marks = [a + n for a, n in _POINT.findall(content)]
+        out.append((record["at"], kind, marks, hash(content)))
     return out
 
 
@@ -225,7 +226,8 @@ def prepare(url: str, fakes: Fakes, subscribers: int) -> None:
             spec = GroupSpec(f"{kind}-{index}", GroupKind(kind), webhook, secret,
                              sections=("要闻",), keywords=("党建",))  # fmt: skip
             store.add(validate_spec(spec), NOW - timedelta(days=1))
-    add_subscribers(engine, subscribers, first_chat=FIRST_CHAT, sections="经济")
+    if subscribers:
+        add_subscribers(engine, subscribers, first_chat=FIRST_CHAT, sections="经济")
     engine.dispose()
 
 
@@ -283,12 +285,13 @@ def completeness(report: dict[str, Any], alerts: int, subscribers: int) -> dict[
     incomplete = duplicates = alert_missing = 0
     for robots in report["robots"].values():
         for messages in robots.values():
-            digest = Counter(m for _t, kind, marks in messages if kind != "alert" for m in marks)
-            headers = sum(1 for _t, kind, _m in messages if kind == "header")
-            alerted = Counter(m for _t, kind, marks in messages if kind == "alert" for m in marks)
-            incomplete += int(set(digest) != want or headers != 1)
-            duplicates += sum(n - 1 for n in digest.values() if n > 1) + max(0, headers - 1)
-            duplicates += sum(n - 1 for n in alerted.values() if n > 1)
+            digest = {m for _t, kind, marks, _h in messages if kind != "alert" for m in marks}
+            headers = {h for _t, kind, _m, h in messages if kind == "header"}
+            alerted = {m for _t, kind, marks, _h in messages if kind == "alert" for m in marks}
+            incomplete += int(digest != want or len(headers) != 1)
+            # a duplicate is a message (a digest chunk or an alert) that arrived more than once
+            contents = Counter(h for _t, _k, _m, h in messages)
+            duplicates += sum(n - 1 for n in contents.values())
             alert_missing += alerts - len(alerted)
     counts = report["telegram"]
     chats = [str(FIRST_CHAT + i) for i in range(subscribers)]
@@ -308,7 +311,7 @@ def rates(report: dict[str, Any]) -> dict[str, list[tuple[int, float, list[float
             ratios = [
                 r
                 for messages in robots.values()
-                if (r := sustained([t for t, _k, _m in messages], count, seconds)) is not None
+                if (r := sustained([m[0] for m in messages], count, seconds)) is not None
             ]
             out[kind].append((count, seconds, ratios))
     return out

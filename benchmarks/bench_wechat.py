@@ -85,10 +85,15 @@ def front_address(process: subprocess.Popen[str]) -> str:
     raise SystemExit("newsbot run did not start its HTTP front")
 
 
+LATE: list[str] = []  # readers answered "success" in time, then by customer-service message
+
+
 async def wechat_reader(server: WeChatServer, openid: str) -> tuple[float, bool]:
     start = time.perf_counter()
     reply = await server.send(openid, "党建")
     elapsed = (time.perf_counter() - start) * 1000
+    if reply.kind == "success":
+        LATE.append(openid)
     return elapsed, reply.kind == "text" and "党建" in reply.content
 
 
@@ -150,6 +155,14 @@ async def measure(
     print(f"baseline: one WeChat reader alone, median of {rounds}: {baseline:.0f} ms")
     burst = await asyncio.gather(*(wechat_reader(server, f"o_reader_{n}") for n in range(readers)))
     report(f"WeChat, {readers} encrypted readers at once", list(burst), baseline)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not all(wechat.messages(o) for o in LATE):
+        await asyncio.sleep(0.05)
+    later = sum(bool(wechat.messages(o)) for o in LATE)
+    print(
+        f'  answered passively {sum(ok for _, ok in burst)}; "success" within the limit then '
+        f"the answer by customer-service message: {later}/{len(LATE)}"
+    )
     hook = f"{base}/telegram"
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=1000)) as client:
         alone_tg = [await telegram_reader(client, hook, bot, 500_000 + n) for n in range(rounds)]
@@ -173,10 +186,35 @@ async def measure(
     await server.client.aclose()
 
 
-def main(quick: bool) -> None:
+def postgres_schema(url: str) -> tuple[str, str]:
+    """(URL whose search_path is a fresh schema, schema name)."""
+    import uuid
+
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(
+        url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+    ) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}", schema
+
+
+def drop_schema(url: str, schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+    ) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def main(quick: bool, postgres: str | None) -> None:
     readers, rounds, articles = (50, 5, 50) if quick else (200, 20, 500)
     with tempfile.TemporaryDirectory() as tmp, FakeWeChatAPI() as wechat, FakeBotAPI() as bot:
-        url = f"sqlite:///{tmp}/bench.db"
+        url, schema = postgres_schema(postgres) if postgres else (f"sqlite:///{tmp}/bench.db", "")
+        print(f"database: {'PostgreSQL' if postgres else 'SQLite'}")
         build_world(url, articles=articles).engine.dispose()
         config = Path(tmp) / "bench.toml"
         config.write_text(f'[storage]\ndatabase_url = "{url}"\n[search]\npage_size = 5\n')
@@ -187,9 +225,13 @@ def main(quick: bool) -> None:
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(30)
+            if postgres:
+                drop_schema(postgres, schema)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="50 readers instead of 200")
-    main(parser.parse_args().quick)
+    parser.add_argument("--postgres", metavar="URL", help="run on PostgreSQL (a fresh schema)")
+    args = parser.parse_args()
+    main(args.quick, args.postgres)

@@ -130,6 +130,8 @@ async def serve(
 ) -> None:
     from newsbot.app import channel_host
 
+    _database_threads(newsroom)
+
     host = channel_host(newsroom)
     if stop is not None:
         host.stopping = stop
@@ -150,6 +152,20 @@ async def serve(
         await newsroom.channels.stop()
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+
+
+def _database_threads(newsroom: Newsroom) -> None:
+    """Handlers run their database calls in the loop's default executor (asyncio.to_thread),
+    whose default of cpu+4 threads queues a burst of callbacks (200 WeChat readers at once,
+    each a few short transactions) behind each other while the threads wait on the network.
+    PostgreSQL gets as many threads as the pool has connections; SQLite, one writer anyway,
+    keeps the default (more threads would only wait on its lock)."""
+    if newsroom.engine.dialect.name != "postgresql":
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    threads = ThreadPoolExecutor(max_workers=20, thread_name_prefix="newsbot-db")
+    asyncio.get_running_loop().set_default_executor(threads)
 
 
 def _on_signals(stop: asyncio.Event) -> None:

@@ -96,8 +96,11 @@ class ChannelRegistry:
                 message.recipient, group=message.is_group, priority=message.priority
             )
             try:
-                return await sender.send(message)
+                remote_id = await sender.send(message)
+                pacer.delivered(message.recipient, group=message.is_group)
+                return remote_id
             except SendError as exc:
+                pacer.delivered(message.recipient, group=message.is_group)
                 if exc.outcome is SendOutcome.RETRY_AFTER:
                     wait = exc.retry_after
                     if wait is None:

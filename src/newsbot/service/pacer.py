@@ -92,6 +92,15 @@ class Pacer:
             **options,  # type: ignore[arg-type]
         )
 
+    def delivered(self, chat_id: str, *, group: bool = False) -> None:
+        """The send that acquire() allowed has been answered: the group's window counts it from
+        now. The platform counted it somewhere between our acquire and its answer; counting from
+        the answer means a request delayed on the way (a starved event loop, a slow network)
+        can never make two windows' worth arrive within one window."""
+        window = self._groups.get(chat_id) if group else None
+        if window:
+            window[-1] = max(window[-1], self._monotonic())
+
     def window_full_for(self, chat_id: str, *, group: bool = False) -> float:
         """Seconds until the group's rate window has room again (0: it has room now)."""
         now = self._monotonic()

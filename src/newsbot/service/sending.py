@@ -242,8 +242,10 @@ class OutboxSender:
             try:
                 remote_id = await sender.send(message)
             except SendError as exc:
+                pacer.delivered(row.chat_id, group=message.is_group)
                 await self._failed(row, exc, report)
                 return False
+            pacer.delivered(row.chat_id, group=message.is_group)
             await self._call(self.outbox.mark_sent, row.id, remote_id, self.clock.now())
             report.sent += 1
             return True

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from newsbot.storage.schema import (
@@ -152,18 +154,26 @@ class ReplyWindows:
 
     def open(self, channel: str, chat_id: str, quota: int, until: datetime, now: datetime) -> None:
         """A reader action grants `quota` messages until `until`; grants do not add up, the
-        larger quota and the later end win (the platform's rule)."""
+        larger quota and the later end win (the platform's rule). One transaction."""
         key = {"channel": channel, "chat_id": chat_id}
         with self.engine.begin() as conn:
-            row = conn.execute(select(reply_windows).where(*_match(reply_windows, key))).first()
-        if row is not None and row.open_until > now:
-            quota, until = max(quota, row.quota_left), max(until, row.open_until)
-        _upsert(
-            self.engine,
-            reply_windows,
-            key,
-            {"quota_left": quota, "open_until": until, "updated_at": now},
-        )
+            row = conn.execute(
+                select(reply_windows.c.quota_left, reply_windows.c.open_until).where(
+                    *_match(reply_windows, key)
+                )
+            ).first()
+            if row is None:
+                values = {**key, "quota_left": quota, "open_until": until, "updated_at": now}
+                inserted = conn.execute(_insert_ignoring_conflict(conn, reply_windows, values))
+                if inserted.rowcount:
+                    return  # else another process opened it meanwhile: update theirs
+            elif row.open_until > now:
+                quota, until = max(quota, row.quota_left), max(until, row.open_until)
+            conn.execute(
+                update(reply_windows)
+                .where(*_match(reply_windows, key))
+                .values(quota_left=quota, open_until=until, updated_at=now)
+            )
 
     def take(self, channel: str, chat_id: str, now: datetime) -> bool:
         """Use one message of the window; False when it is closed or used up."""
@@ -197,6 +207,12 @@ class ReplyWindows:
                 .where(reply_windows.c.channel == channel, reply_windows.c.chat_id == chat_id)
                 .values(quota_left=0, updated_at=now)
             )
+
+
+def _insert_ignoring_conflict(conn: Any, table: Any, values: dict[str, Any]) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING: keeps the transaction usable on PostgreSQL."""
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    return dialect_insert(table).values(**values).on_conflict_do_nothing()
 
 
 def _match(table: Any, key: dict[str, Any]) -> list[Any]:

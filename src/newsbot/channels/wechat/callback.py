@@ -8,8 +8,8 @@ msg_signature and decryption (safe/compatible mode), then the XML (no DTDs or en
 WeChat retries a message it got no answer to, three times. The first request for a MsgId (or
 FromUserName+CreateTime for events) records itself in the database and answers; a retry,
 whichever process it reaches, waits for that answer and returns the same. The passive answer
-must come within 5 s: past `budget` seconds we answer "success" and the reply goes out as a
-customer-service message when it is ready.
+must come within 5 s: `budget` seconds after the request arrived (time spent queued counts) we
+answer "success" and the reply goes out as a customer-service message when it is ready.
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ class WeChatCallback:
         return HttpResponse.text(query.get("echostr", ""))
 
     async def receive(self, request: HttpRequest) -> HttpResponse:
+        deadline = asyncio.get_running_loop().time() + self.budget  # from arrival, not from work
         query = request.query
         safe = query.get("encrypt_type", "raw") == "aes"
         try:
@@ -95,7 +96,7 @@ class WeChatCallback:
         except (UnsafeXml, KeyError, ValueError) as exc:
             log.warning("wechat: unreadable message refused: %s", _reason(exc))
             return HttpResponse.text("bad message\n", 400)
-        reply = await self._reply_once(key, message)
+        reply = await self._reply_once(key, message, deadline)
         return self._passive(reply, query, safe)
 
     def _check(self, query: Any) -> None:
@@ -103,18 +104,19 @@ class WeChatCallback:
         self.crypto.check_timestamp(timestamp, self.clock.now().timestamp())
         self.crypto.verify(query.get("signature", ""), timestamp, nonce)
 
-    async def _reply_once(self, key: str, message: Any) -> str:
+    async def _reply_once(self, key: str, message: Any, deadline: float) -> str:
         now = self.clock.now()
         if self._purged_at is None or now - self._purged_at > PURGE_EVERY:
             self._purged_at = now  # the ledger only needs to outlive WeChat's retries
             await asyncio.to_thread(self.ledger.purge, now - LEDGER_KEEP)
         inbound = await asyncio.to_thread(self.ledger.begin, CHANNEL, key, now)
         if not inbound.first:
-            return inbound.reply or await self._answer_of_first(key)
+            return inbound.reply or await self._answer_of_first(key, deadline)
         late = asyncio.Event()
         task = asyncio.create_task(self._answer(message, late))
+        left = max(0.0, deadline - asyncio.get_running_loop().time())
         try:
-            reply = await asyncio.wait_for(asyncio.shield(task), self.budget)
+            reply = await asyncio.wait_for(asyncio.shield(task), left)
         except TimeoutError:
             late.set()  # the task sends everything by customer-service message when done
             self._keep(task)
@@ -123,10 +125,9 @@ class WeChatCallback:
         await asyncio.to_thread(self.ledger.answer, CHANNEL, key, reply, self.clock.now())
         return reply
 
-    async def _answer_of_first(self, key: str) -> str:
+    async def _answer_of_first(self, key: str, deadline: float) -> str:
         """A retry: the first request's answer, once recorded (else "success")."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.budget
         while loop.time() < deadline:
             await asyncio.sleep(0.05)
             reply = await asyncio.to_thread(self.ledger.reply, CHANNEL, key)

@@ -19,6 +19,7 @@ from typing import Any
 from newsbot.channels.wechat.profile import NAME, TEXT_LIMIT_BYTES
 from newsbot.channels.weixin.choices import chosen, number_buttons
 from newsbot.channels.weixin.menu import MENU_COMMANDS, MENU_HINTS
+from newsbot.conversation.words import NEXT_PAGE_WORDS, PREV_PAGE_WORDS
 from newsbot.core.channels import Kind, Outbound
 from newsbot.core.i18n import t
 from newsbot.core.incoming import Incoming, Response
@@ -45,7 +46,7 @@ class WeChatDialog:
             await self.context.chat_gone(NAME, openid)
             return []
         await self._open_window(openid, MESSAGE_WINDOW if kind != "event" else EVENT_WINDOW)
-        language = await asyncio.to_thread(self.context.language, NAME, openid)
+        language = Language(self.context, openid)
         held = await self._held(openid, language)
         return held + await self._answer(openid, kind, event, message, language)
 
@@ -54,11 +55,11 @@ class WeChatDialog:
         quota, length = grant
         await asyncio.to_thread(self.stores.windows.open, NAME, openid, quota, now + length, now)
 
-    async def _held(self, openid: str, language: str) -> list[Outbound]:
+    async def _held(self, openid: str, language: Language) -> list[Outbound]:
         held = await asyncio.to_thread(self.context.take_held, NAME, openid)
         if not held:
             return []
-        notice = t(language, "wechat.held", count=len(held))
+        notice = t(await language.get(), "wechat.held", count=len(held))
         first, *rest = held
         if first.card is not None:
             card = replace(first.card, title=f"{notice}{first.card.title}")
@@ -69,17 +70,20 @@ class WeChatDialog:
         return [replace(first, text=text), *rest]
 
     async def _answer(
-        self, openid: str, kind: str, event: str, message: Any, language: str
+        self, openid: str, kind: str, event: str, message: Any, language: Language
     ) -> list[Outbound]:
         if kind == "text":
             return await self._text(openid, str(message.content), language)
         if kind == "event":
             return await self._event(openid, event, message, language)
-        return [_text(openid, t(language, "wechat.hint"))]  # images, voice ...: say what works
+        hint = t(await language.get(), "wechat.hint")  # images, voice ...: say what works
+        return [_text(openid, hint)]
 
-    async def _text(self, openid: str, text: str, language: str) -> list[Outbound]:
-        choices = await asyncio.to_thread(self.stores.choices.get, NAME, openid)
-        payload = chosen(text, choices, language) if choices else None
+    async def _text(self, openid: str, text: str, language: Language) -> list[Outbound]:
+        payload = None
+        if may_choose(text):  # only a number or 下一页 can press a button: skip the read else
+            choices = await asyncio.to_thread(self.stores.choices.get, NAME, openid)
+            payload = chosen(text, choices, await language.get()) if choices else None
         incoming = (
             Incoming(NAME, openid, callback_data=payload)
             if payload is not None
@@ -87,31 +91,37 @@ class WeChatDialog:
         )
         return await self._converse(incoming, language)
 
-    async def _event(self, openid: str, event: str, message: Any, language: str) -> list[Outbound]:
+    async def _event(
+        self, openid: str, event: str, message: Any, language: Language
+    ) -> list[Outbound]:
         if event in ("subscribe", "subscribe_scan", "scan"):
             scene = str(getattr(message, "scene_id", "") or "").strip()
             start = f"/start {scene}" if scene else "/start"
             answer = await self._converse(Incoming(NAME, openid, start), language)
-            hint = _text(openid, t(language, "wechat.hint"))
+            hint = _text(openid, t(await language.get(), "wechat.hint"))
             return [*answer, hint] if event != "scan" else answer
         if event == "click":
             key = str(getattr(message, "key", "") or "").upper()
             if key in MENU_HINTS:
-                return [_text(openid, t(language, MENU_HINTS[key]))]
+                return [_text(openid, t(await language.get(), MENU_HINTS[key]))]
             if key in MENU_COMMANDS:
                 return await self._converse(Incoming(NAME, openid, MENU_COMMANDS[key]), language)
         return []  # other events (VIEW, LOCATION ...) need no answer
 
-    async def _converse(self, incoming: Incoming, language: str) -> list[Outbound]:
+    async def _converse(self, incoming: Incoming, language: Language) -> list[Outbound]:
         response = await self.context.handle(incoming)
         return await self.outgoing(incoming.chat_id, response, language)
 
-    async def outgoing(self, openid: str, response: Response, language: str) -> list[Outbound]:
-        """A Response as WeChat texts: buttons become numbered choices (saved for this reader),
-        each message split within 2048 bytes (never truncated)."""
-        messages, choices = number_buttons(response.messages, language)
-        now = self.clock.now()
-        await asyncio.to_thread(self.stores.choices.save, NAME, openid, choices, now)
+    async def outgoing(self, openid: str, response: Response, language: Language) -> list[Outbound]:
+        """A Response as WeChat texts: buttons become numbered choices (saved for this reader;
+        the last ones offered stay valid until new ones replace them), each message split within
+        2048 bytes (never truncated)."""
+        has_buttons = any(message.buttons for message in response.messages)
+        lang = await language.get() if has_buttons else "zh"
+        messages, choices = number_buttons(response.messages, lang)
+        if choices:
+            now = self.clock.now()
+            await asyncio.to_thread(self.stores.choices.save, NAME, openid, choices, now)
         texts = [
             chunk
             for message in messages
@@ -120,6 +130,24 @@ class WeChatDialog:
         if not texts and response.notice:
             texts = [response.notice]
         return [_text(openid, text) for text in texts if text.strip()]
+
+
+class Language:
+    """The reader's language, read from the database only when some text needs it."""
+
+    def __init__(self, context: ChannelContext, openid: str) -> None:
+        self.context, self.openid = context, openid
+        self._value: str | None = None
+
+    async def get(self) -> str:
+        if self._value is None:
+            self._value = await asyncio.to_thread(self.context.language, NAME, self.openid)
+        return self._value
+
+
+def may_choose(text: str) -> bool:
+    typed = text.strip().rstrip("。.").strip()
+    return typed.isdigit() or typed.casefold() in (*NEXT_PAGE_WORDS, *PREV_PAGE_WORDS)
 
 
 def _text(openid: str, text: str) -> Outbound:
