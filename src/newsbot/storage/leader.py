@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import zlib
 
 from sqlalchemy import Connection, Engine, text
@@ -31,6 +32,7 @@ class LeaderLock:
         self.key = key
         self._conn: Connection | None = None
         self._held = not db.is_postgres(engine)
+        self._lock = threading.Lock()
 
     @property
     def held(self) -> bool:
@@ -40,6 +42,10 @@ class LeaderLock:
         """True if this process is the leader now (acquiring, or checking it still is)."""
         if not db.is_postgres(self.engine):
             return True
+        with self._lock:  # the poll and digest ticks ask at once: one connection, one user
+            return self._try_acquire()
+
+    def _try_acquire(self) -> bool:
         try:
             if self._conn is None:
                 self._conn = self.engine.connect()
@@ -59,6 +65,10 @@ class LeaderLock:
         return self._held
 
     def release(self) -> None:
+        with self._lock:
+            self._release()
+
+    def _release(self) -> None:
         if self._conn is not None and self._held:
             try:
                 self._conn.execute(
