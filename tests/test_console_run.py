@@ -172,7 +172,7 @@ def test_run_in_webhook_mode_takes_updates_on_the_front(config: Path) -> None:
         }
         running = Running(start_run(config, env))
         try:
-            running.wait_for_line("newsbot running")
+            running.wait_for_line("channel telegram started")  # channels start in the background
             assert api.webhook_url == "https://news.example.invalid/telegram"
             headers = {"X-Telegram-Bot-Api-Secret-Token": "hook-secret-1"}
             posted = httpx.post(

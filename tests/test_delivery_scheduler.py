@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 from sqlalchemy import Engine
@@ -165,3 +166,30 @@ async def test_a_group_window_counts_a_send_from_its_answer() -> None:
     for _ in range(20):
         await pacer.acquire("g", group=True)
     assert timer() - start >= 5.0 + 61
+
+
+@pytest.mark.postgres
+def test_leader_lock_is_per_schema(postgres_url: str) -> None:
+    """Two deployments in two schemas of one database each elect their own leader."""
+    import psycopg
+
+    server = postgres_url.split("?")[0].replace("postgresql+psycopg://", "postgresql://")
+    schema = postgres_url.rsplit("%3D", 1)[1]
+    other = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{other}"')
+    engines = [
+        db.create_db_engine(postgres_url),
+        db.create_db_engine(postgres_url.replace(schema, other)),
+    ]
+    locks = [LeaderLock(e) for e in engines]
+    try:
+        assert all(lock.try_acquire() for lock in locks)
+        assert not LeaderLock(engines[0]).try_acquire()  # still exclusive within a schema
+    finally:
+        for lock in locks:
+            lock.release()
+        for e in engines:
+            e.dispose()
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{other}" CASCADE')

@@ -26,6 +26,7 @@ from newsbot.service.groups import GroupService, TestSend
 from newsbot.service.ingest import Ingestor, IngestParts
 from newsbot.service.pages import DigestPublisher
 from newsbot.service.search import Searcher
+from newsbot.service.supervisor import Supervisor
 from newsbot.storage import db
 from newsbot.storage.articles import ArticleIndexer, ArticleStore
 from newsbot.storage.groups import GroupStore
@@ -87,10 +88,13 @@ def build_newsroom(
     registry = channel_registry if channel_registry is not None else build_channels(settings)
     pages = digest_publisher(settings, engine)
     delivery = DeliveryService(settings, engine, clock, ingestor.articles, registry, pages=pages)
+    supervisor = Supervisor(clock, backoff_cap=settings.supervision.backoff_cap_seconds)
+    supervisor.when_database_returns(delivery.outbox.reconnect)
     return Newsroom(
         settings=settings,
         engine=engine,
         clock=clock,
+        supervisor=supervisor,
         ingestor=ingestor,
         searcher=searcher,
         delivery=delivery,
@@ -163,6 +167,9 @@ class ChannelHost:
 
     def secret(self, name: str) -> bytes:
         return self.newsroom.secret(name)
+
+    def channel_trouble(self, channel: str, problem: str | None) -> None:
+        self.newsroom.supervisor.channel_trouble(self.registry, channel, problem)
 
     def stores(self) -> ChannelStores:
         if self._stores is None:

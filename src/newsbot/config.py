@@ -78,7 +78,7 @@ class PollingSettings(_Section):
     # One origin must not hold the cycle (docs/security.md): a request running this long gives
     # its global slot back; a source spends at most this much request time per poll; a poll as a
     # whole ends by its deadline (sources still running are recorded and polled next time).
-    straggler_seconds: float = Field(5.0, gt=0)
+    straggler_seconds: float = Field(0.25, gt=0)
     source_budget_seconds: float = Field(120.0, gt=0)
     poll_deadline_seconds: float = Field(600.0, gt=0)
     # The URL policy (adapters/urlpolicy.py, docs/security.md): links and redirects reach public
@@ -240,6 +240,35 @@ class SchedulerSettings(_Section):
     poll_tick_seconds: int = Field(60, ge=1)
 
 
+class SupervisionSettings(_Section):
+    """How `newsbot run` waits for an outside system that is down (docs/operations.md)."""
+
+    # Retries of a channel's start and of the database wait 1, 2, 4 ... seconds, at most this.
+    backoff_cap_seconds: float = Field(300.0, ge=1)
+    # /healthz answers within this, even when the database does not.
+    health_timeout_seconds: float = Field(5.0, gt=0)
+    # Seconds `newsbot run` gives running work (a poll, a send) to end after SIGTERM/SIGINT.
+    stop_grace_seconds: float = Field(3.0, ge=0)
+
+
+class AdminSettings(_Section):
+    """Where operators are told about failing sources: "channel:chat_id" (telegram:12345)."""
+
+    chats: list[str] = Field(default_factory=list)
+    # A source is reported after this many failed polls in a row (one timeout is not news),
+    # and its recovery only if its failure was reported.
+    report_after_failures: int = Field(2, ge=1)
+
+    @field_validator("chats")
+    @classmethod
+    def _chats(cls, chats: list[str]) -> list[str]:
+        for chat in chats:
+            channel, _, chat_id = chat.partition(":")
+            if not channel.strip() or not chat_id.strip():
+                raise ValueError(f'{chat!r} is not "channel:chat_id" (e.g. telegram:12345)')
+        return chats
+
+
 class HealthSettings(_Section):
     """/healthz and /metrics on the HTTP front ([http])."""
 
@@ -286,6 +315,8 @@ class Settings(_Section):
     demo: DemoSettings = DemoSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     health: HealthSettings = HealthSettings()
+    supervision: SupervisionSettings = SupervisionSettings()
+    admin: AdminSettings = AdminSettings()
     http: HttpSettings = HttpSettings()
     logging: LoggingSettings = LoggingSettings()
 

@@ -7,10 +7,14 @@ right after a restart and agree across several `newsbot run` processes on one Po
 `state` says what an operator needs first, with `reasons`:
 - "down" (HTTP 503): the database does not answer, or its schema is not at the head;
 - "degraded" (HTTP 200, `ok` false): the service runs but is not doing its job: sources are
-  failing (every one of them, or some), or no source has ever been fetched;
+  failing (every one of them, or some), or no source has ever been fetched, or the supervisor
+  (service/supervisor.py) has a channel that cannot reach its platform or the database failing
+  the ticks;
 - "ok" (HTTP 200).
 Degraded answers 200 so that a container health check does not restart a process whose origins
-are down (a restart cannot fix them); monitoring reads `ok` / `state`.
+are down (a restart cannot fix them); monitoring reads `ok` / `state`. The supervisor's
+conditions are in `components`. /healthz answers within `supervision.health_timeout_seconds`
+even when the database hangs (HealthCheck), so a probe never waits on it.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -29,6 +34,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from newsbot.front.routes import HttpRequest, HttpResponse, Route
 from newsbot.ports import Clock
+from newsbot.service.supervisor import DATABASE, Condition, Supervisor, reason_of
 from newsbot.storage import db
 from newsbot.storage.schema import articles, outbox, robot_groups, sources, subscribers
 
@@ -52,10 +58,15 @@ class Status:
     groups_not_active: list[dict[str, str]] = field(default_factory=list)  # name, kind, state, why
     state: str = "ok"  # ok, degraded, down
     reasons: list[str] = field(default_factory=list)
+    components: dict[str, dict[str, object]] = field(default_factory=dict)  # the supervisor's
 
 
-def collect_status(engine: Engine, clock: Clock) -> Status:
-    """Read the service's state; never raises (a broken database is reported as not ok)."""
+def collect_status(engine: Engine, clock: Clock, supervisor: Supervisor | None = None) -> Status:
+    """Read the service's state and judge it; never raises (a broken database is "down")."""
+    return with_supervision(_database_status(engine, clock), supervisor)
+
+
+def _database_status(engine: Engine, clock: Clock) -> Status:
     try:
         with engine.connect() as conn:
             source_count = conn.scalar(select(func.count()).select_from(sources)) or 0
@@ -74,11 +85,9 @@ def collect_status(engine: Engine, clock: Clock) -> Status:
         revision, head = db.current_revision(engine), db.head_revision()
     except Exception as exc:  # the health endpoint must answer even when the database does not
         log.warning("health check: database unavailable: %s", type(exc).__name__)
-        reason = f"database unreachable ({type(exc).__name__})"
-        return Status(
-            False, f"error: {type(exc).__name__}", None, None, 0, 0, None, 0, 0, {}, None,
-            state="down", reasons=[reason],
-        )  # fmt: skip
+        return unreachable(
+            f"error: {type(exc).__name__}", f"database unreachable ({reason_of(exc)})"
+        )
     age = _age_seconds(oldest, clock.now())
     state, reasons = _judge(revision, head, source_count, failing, never or 0, failing_examples)
     return Status(
@@ -98,6 +107,37 @@ def collect_status(engine: Engine, clock: Clock) -> Status:
         groups=groups,
         groups_not_active=stopped,
     )
+
+
+def unreachable(database: str, reason: str) -> Status:
+    return Status(
+        False, database, None, None, 0, 0, None, 0, 0, {}, None, state="down", reasons=[reason]
+    )
+
+
+def with_supervision(status: Status, supervisor: Supervisor | None) -> Status:
+    """Add what the supervisor knows: a channel or the database down makes an ok service
+    degraded (a down one stays down), with the component's reason."""
+    if supervisor is None:
+        return status
+    reasons = list(status.reasons)
+    components: dict[str, dict[str, object]] = {}
+    for condition in supervisor.conditions():
+        components[condition.component] = _component(condition)
+        if condition.up or (condition.component == DATABASE and status.database != "error"):
+            continue  # the database answered this very check
+        reasons.append(f"{condition.component}: {condition.reason}")
+    state = status.state
+    if state == "ok" and reasons:
+        state = "degraded"
+    return replace(status, ok=state == "ok", state=state, reasons=reasons, components=components)
+
+
+def _component(condition: Condition) -> dict[str, object]:
+    since = condition.since.isoformat() if condition.since else None
+    if condition.up:
+        return {"up": True, "since": since}
+    return {"up": False, "reason": condition.reason, "since": since, "failures": condition.failures}
 
 
 def _judge(
@@ -202,18 +242,57 @@ class StatusCollector(Collector):
         )
 
 
-def health_routes(engine: Engine, clock: Clock) -> list[Route]:
+class HealthCheck:
+    """The database part of the status off the event loop, answered within `timeout` seconds
+    whatever the database does: one check at a time on its own thread (a hung connection holds
+    that thread, not the chat's), and a request arriving meanwhile waits for the same check."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        supervisor: Supervisor | None = None,
+        *,
+        timeout: float = 5.0,
+    ) -> None:
+        self.engine, self.clock, self.supervisor, self.timeout = engine, clock, supervisor, timeout
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="health")
+        self._running: asyncio.Future[Status] | None = None
+
+    async def status(self) -> Status:
+        loop = asyncio.get_running_loop()
+        if self._running is None or self._running.done():
+            self._running = loop.run_in_executor(
+                self._thread, _database_status, self.engine, self.clock
+            )
+        try:
+            found = await asyncio.wait_for(asyncio.shield(self._running), self.timeout)
+        except TimeoutError:
+            found = unreachable(
+                "error: timeout", f"database did not answer within {self.timeout:g} s"
+            )
+        return with_supervision(found, self.supervisor)
+
+
+def health_routes(
+    engine: Engine,
+    clock: Clock,
+    supervisor: Supervisor | None = None,
+    *,
+    timeout: float = 5.0,
+) -> list[Route]:
     """GET /healthz and GET /metrics for the HTTP front (newsbot.front)."""
     registry = CollectorRegistry()
     registry.register(StatusCollector(engine, clock))
+    check = HealthCheck(engine, clock, supervisor, timeout=timeout)
 
     async def healthz(request: HttpRequest) -> HttpResponse:
-        status = await asyncio.to_thread(collect_status, engine, clock)
+        status = await check.status()
         body = json.dumps(asdict(status), ensure_ascii=False).encode()
         return HttpResponse(503 if status.state == "down" else 200, body, "application/json")
 
     async def metrics(request: HttpRequest) -> HttpResponse:
-        body = await asyncio.to_thread(generate_latest, registry)
+        body = await asyncio.wait_for(asyncio.to_thread(generate_latest, registry), timeout)
         return HttpResponse(200, body, "text/plain; version=0.0.4; charset=utf-8")
 
     return [

@@ -103,6 +103,11 @@ class ChannelContext(Protocol):
         """A random key kept in the database under `name`, the same in every process."""
         ...
 
+    def channel_trouble(self, channel: str, problem: str | None) -> None:
+        """A running channel cannot reach its platform (`problem`, one line), or can again
+        (None): the supervisor pauses its sending meanwhile and /healthz reports it."""
+        ...
+
     def stores(self) -> ChannelStores:
         """Small state callback channels keep in the database (shared by every process)."""
         ...

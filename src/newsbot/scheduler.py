@@ -4,6 +4,9 @@
 - delivery tick (leader only, every minute): digests that are due (Newsroom.delivery_tick)
 - outbox tick (every process, every second): send due outbox rows (Newsroom.send_outbox)
 
+Each job is guarded (`_guarded`): while the database is unreachable the ticks wait for the
+supervisor's probe instead of failing every second (service/supervisor.py).
+
 No job per subscriber: "who is due" lives in our tables and one tick decides, so a restart
 never loses a digest the way a missed APScheduler date job would. Job defaults, on purpose:
 coalesce=True (a backlog of missed ticks runs once), max_instances=1 (a slow tick is never run
@@ -19,6 +22,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from newsbot.service.supervisor import is_database_outage
 
 log = logging.getLogger(__name__)
 OUTBOX_TICK_SECONDS = 1
@@ -42,17 +47,33 @@ def build_scheduler(newsroom: Any) -> AsyncIOScheduler:
     ]
     for name, call, seconds in jobs:
         scheduler.add_job(
-            _guarded(name, call), "interval", seconds=seconds, id=name, next_run_time=first
+            _guarded(name, call, newsroom),
+            "interval",
+            seconds=seconds,
+            id=name,
+            next_run_time=first,
         )
     return scheduler
 
 
-def _guarded(name: str, call: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
-    async def job() -> None:
-        try:
-            await call()
-        except Exception:  # the top of a job: log it, the next tick tries again
-            log.exception("scheduled %s tick failed", name)
+def _guarded(
+    name: str, call: Callable[[], Awaitable[object]], newsroom: Any
+) -> Callable[[], Awaitable[None]]:
+    """The top of a job. While the database is down the ticks wait for the supervisor's probe
+    (capped backoff) instead of failing every second; an outage is one line, not a traceback."""
+    supervisor, engine = newsroom.supervisor, newsroom.engine
 
-    job.__name__ = f"{name}_tick"
+    async def job() -> None:
+        with supervisor.running_job():  # so that a stop can give it its grace, then cancel it
+            if not await supervisor.database_ready(engine):
+                return
+            try:
+                await call()
+            except Exception as exc:  # the next tick tries again
+                if is_database_outage(exc):
+                    supervisor.database_failed(exc)
+                else:
+                    log.exception("scheduled %s tick failed", name)
+
+    job.__name__ = job.__qualname__ = f"{name}_tick"
     return job

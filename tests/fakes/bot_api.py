@@ -54,6 +54,8 @@ calls (list of (method, params)); stats (counters). wait_for(predicate, timeout=
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 import threading
 import time
 from collections import defaultdict
@@ -90,6 +92,32 @@ BOT_ID = 777000111
 _RATE_LIMITED = frozenset({"sendMessage", "editMessageText"})
 
 
+class _Server(ThreadingHTTPServer):
+    """Remembers its open connections, so stop() can close the kept-alive ones as well."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self._open_lock:
+            connections, self._open = list(self._open), set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
 class FakeBotAPI:
     """The fake server; see the module docstring for its API."""
 
@@ -119,15 +147,20 @@ class FakeBotAPI:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.stats = Stats()
         self.webhook_url = ""
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._closing = False
+        self.port_was = 0  # the port of the last run, for start(port) after an outage
 
     # --- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> FakeBotAPI:
+    def start(self, port: int = 0) -> FakeBotAPI:
+        """Serve on `port` (0: any free one). After stop(), start(api.port_was) brings the
+        same API back where the bot expects it (an outage test); its records are kept."""
         handler = make_handler(self)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler, bind_and_activate=False)
+        with self._lock:
+            self._closing = False
+        server = _Server(("127.0.0.1", port), handler, bind_and_activate=False)
         server.request_queue_size = 1024
         server.daemon_threads = True
         server.allow_reuse_address = True
@@ -145,7 +178,9 @@ class FakeBotAPI:
             self._closing = True
             self._lock.notify_all()
         if self._server is not None:
+            self.port_was = self.port
             self._server.shutdown()
+            self._server.close_connections()  # kept-alive connections end too: a real outage
             self._server.server_close()
             self._server = None
 

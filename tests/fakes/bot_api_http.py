@@ -88,7 +88,10 @@ def make_handler(api: Api) -> type[BaseHTTPRequestHandler]:
                 status, payload = self._answer(parts[0][3:], parts[1], body)
             if api.response_delay:
                 time.sleep(api.response_delay)
-            data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            try:
+                data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate: escaped (\udfff), as Telegram sends it
+                data = json.dumps(payload).encode("ascii")
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))

@@ -64,6 +64,7 @@ async def first_poll(newsroom: Newsroom, *, announce: bool) -> None:
         click.echo(f"polling {len(newsroom.settings.sources)} sources…", err=True)
     try:
         reports = await newsroom.poll_all()
+        await asyncio.to_thread(newsroom.report_sources, reports)
     except Exception as exc:  # the chat still works over what is stored
         click.echo(f"newsbot: first poll failed: {exc}", err=True)
         return

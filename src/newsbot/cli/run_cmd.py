@@ -1,12 +1,15 @@
 """`newsbot run`: the whole service in one process, stopped cleanly by SIGTERM or SIGINT.
 
-Start order: migrate (build_newsroom), a first poll when the database has no articles yet, the
-HTTP front with every route the parts registered (/healthz, /metrics, each channel's webhooks;
-docs/http.md; first, so a port in use stops us before anything else started), the scheduler
-(poll, delivery and outbox ticks), then the channels from the registry: every configured one,
+Start order: migrate (build_newsroom), the HTTP front with every route the parts registered
+(/healthz, /metrics, each channel's webhooks; docs/http.md; first, so a port in use stops us
+before anything else started), the scheduler (poll, delivery and outbox ticks), then, all at
+once in the background: the first poll when the database has no articles yet, and each channel
+from the registry under the supervisor (service/supervisor.py: a channel whose platform cannot
+be reached is retried with capped backoff while the rest works). Every configured channel runs,
 except that a channel taking over the terminal (the console) runs only when no other channel is
 configured and a terminal is attached (the offline demo, `make run`). Otherwise headless until
-a signal. Stop order is the reverse.
+a signal. Stop order is the reverse; running work gets `supervision.stop_grace_seconds`, then is
+cancelled, so a signal is honoured within a few seconds even during a slow poll.
 """
 
 from __future__ import annotations
@@ -136,22 +139,65 @@ async def serve(
     if stop is not None:
         host.stopping = stop
     _on_signals(host.stopping)
-    if poll or (poll is None and await first_poll_needed(newsroom)):
-        await first_poll(newsroom, announce=announce)
     front = _http_front(newsroom)
     front.add(newsroom.channels.routes(host, names))
     await _start_front(front)
     scheduler = _start_scheduler(newsroom)
+    background = [asyncio.create_task(_first_poll(newsroom, poll, announce), name="first-poll")]
+    keepers = [
+        asyncio.create_task(
+            newsroom.supervisor.keep_channel(newsroom.channels, host, name, host.stopping),
+            name=f"channel-{name}",
+        )
+        for name in names
+    ]
     try:
-        await newsroom.channels.start(host, names)
         log.info("newsbot running (channels: %s); stop with SIGTERM or Ctrl-C", ", ".join(names))
-        await host.stopping.wait()
+        await _until_stopped(host.stopping, keepers)
     finally:
         log.info("newsbot stopping")
-        await front.stop()
-        await newsroom.channels.stop()
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        await _cancel(background + keepers, 0.0)  # a first poll or a channel still connecting
+        await front.stop()
+        await newsroom.channels.stop()
+        await _cancel(newsroom.supervisor.jobs(), newsroom.settings.supervision.stop_grace_seconds)
+
+
+async def _first_poll(newsroom: Newsroom, poll: bool | None, announce: bool) -> None:
+    """In the background: chat, scheduler and HTTP front do not wait for a slow origin."""
+    try:
+        if poll or (poll is None and await first_poll_needed(newsroom)):
+            await first_poll(newsroom, announce=announce)
+    except Exception as exc:  # the top of a task: the scheduler's poll tick will try again
+        log.warning("first poll failed: %s", exc)
+
+
+async def _until_stopped(stopping: asyncio.Event, keepers: list[asyncio.Task[None]]) -> None:
+    """Wait for a signal (or /quit); a channel the operator must fix (ConfigError) ends it too."""
+    waiter = asyncio.create_task(stopping.wait())
+    pending: set[asyncio.Task[Any]] = {waiter, *keepers}
+    try:
+        while not stopping.is_set():
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is not waiter and not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+            if not pending - {waiter}:
+                await waiter
+    finally:
+        waiter.cancel()
+
+
+async def _cancel(tasks: list[asyncio.Task[Any]], grace: float) -> None:
+    """Give running work `grace` seconds to end, then cancel it (SIGTERM is honoured promptly)."""
+    if not tasks:
+        return
+    _, late = await asyncio.wait(tasks, timeout=grace) if grace > 0 else (set(), set(tasks))
+    for task in late:
+        task.cancel()
+    if late:
+        await asyncio.wait(late, timeout=1.0)
 
 
 def _database_threads(newsroom: Newsroom) -> None:
@@ -193,7 +239,14 @@ def _http_front(newsroom: Newsroom) -> Any:
     settings = newsroom.settings
     front = HttpFront(settings.http.listen, settings.http.port)
     if settings.health.enabled:
-        front.add(health_routes(newsroom.engine, newsroom.clock))
+        front.add(
+            health_routes(
+                newsroom.engine,
+                newsroom.clock,
+                newsroom.supervisor,
+                timeout=settings.supervision.health_timeout_seconds,
+            )
+        )
     from newsbot.app import digest_pages
 
     front.add(digest_pages(newsroom).routes())

@@ -6,14 +6,19 @@ Decisions (docs/conversation.md):
   settings of a group are changed by its administrators only (Incoming.can_manage);
 - edited messages are not re-run (an edit of /keywords add must not add twice); a private chat
   is told so, a group is not;
+- NUL, control characters and lone surrogates are dropped from every field first
+  (clean_incoming), whatever the channel;
 - more than MAX_INPUT_CHARS characters gets a clear limit message, nothing else happens;
 - button data is HMAC-signed per chat; a bad signature gets a clear notice and changes nothing;
+- while the database is unreachable the answer says so (in both languages: the subscriber's
+  own is in the database), one log line, no traceback;
 - any unexpected error is logged and answered with a short apology; the bot keeps running.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 
 from newsbot.conversation.callbacks import CallbackSigner
@@ -26,7 +31,9 @@ from newsbot.conversation.turn import Turn
 from newsbot.conversation.words import command_from_words
 from newsbot.core.i18n import t
 from newsbot.core.models import Subscriber
+from newsbot.core.text import clean_text, has_unstorable
 from newsbot.service import Newsroom
+from newsbot.service.supervisor import is_database_outage, reason_of
 
 log = logging.getLogger(__name__)
 MAX_INPUT_CHARS = 4096
@@ -51,8 +58,16 @@ class Conversation:
     async def handle(self, incoming: Incoming) -> Response:
         """Answer one incoming message or button press; never raises."""
         try:
-            return await self._handle(incoming)
-        except Exception:
+            return await self._handle(clean_incoming(incoming))
+        except Exception as exc:
+            if is_database_outage(exc):  # the world's fault, not a bug: one line, no traceback
+                log.warning(
+                    "cannot answer %s:%s, database unavailable: %s",
+                    incoming.channel,
+                    incoming.chat_id,
+                    reason_of(exc),
+                )
+                return Response.say(t("zh", "error.unavailable"), t("en", "error.unavailable"))
             log.exception("conversation failed for %s:%s", incoming.channel, incoming.chat_id)
             return Response.say(t(self._language_guess(incoming), "error.internal"))
 
@@ -132,6 +147,22 @@ class Conversation:
             return _language(self.services.subscriptions.get(incoming.channel, incoming.chat_id))
         except Exception:
             return "zh"
+
+
+def clean_incoming(incoming: Incoming) -> Incoming:
+    """The one place where chat input from every channel is cleaned: NUL, other control
+    characters and lone surrogates are dropped from the text (commands, keywords, deep links),
+    the button data and the user's name (core.text.clean_text), so no layer below meets them."""
+    fields = (incoming.text, incoming.user_name, incoming.callback_data or "")
+    if not any(has_unstorable(value) for value in fields):
+        return incoming
+    data = incoming.callback_data
+    return dataclasses.replace(
+        incoming,
+        text=clean_text(incoming.text),
+        user_name=clean_text(incoming.user_name),
+        callback_data=None if data is None else clean_text(data),
+    )
 
 
 def _only_shows(command: str, args: str) -> bool:

@@ -111,6 +111,9 @@ ZH: dict[str, str] = {
     "error.bad_callback": "按钮已失效或数据无效，请重新发送命令。",
     "error.empty": "请发送命令或要搜索的文字。发送 /help 查看帮助。",
     "error.internal": "抱歉，处理时出错了，请稍后再试。",
+    "error.unavailable": "服务暂时不可用（数据库连接中断），请稍后再试。",
+    "admin.source_failing": "⚠️ 来源“{name}”（{key}）已连续 {failures} 次抓取失败：{error}",
+    "admin.source_recovered": "✅ 来源“{name}”（{key}）已恢复，此前连续失败 {failures} 次。",
 }
 
 EN: dict[str, str] = {
@@ -204,6 +207,9 @@ EN: dict[str, str] = {
     "error.bad_callback": "This button has expired or its data is invalid; please send the command again.",
     "error.empty": "Send a command or some words to search. Send /help for help.",
     "error.internal": "Sorry, something went wrong; please try again later.",
+    "error.unavailable": "The service is briefly unavailable (its database); please try again later.",
+    "admin.source_failing": "⚠️ Source “{name}” ({key}) failed {failures} polls in a row: {error}",
+    "admin.source_recovered": "✅ Source “{name}” ({key}) works again after {failures} failed polls.",
 }
 
 TABLES = {"zh": ZH, "en": EN}

@@ -61,13 +61,20 @@ class Term:
 
     def grams(self) -> tuple[tuple[str, bool], ...]:
         """(index token, is_prefix) at consecutive positions: the same needle() in the bigram
-        stream of query_text.gram_stream (a lone last Han character is a prefix token)."""
+        stream of query_text.unit_grams. A Han unit after a number or word starts with its
+        first character alone (as in the index); only a lone last Han character after nothing
+        or after Han is a prefix token."""
         found: list[tuple[str, bool]] = []
         last = len(self.units) - 1
         for k, unit in enumerate(self.units):
             if not is_han(unit):
                 found.append((unit, False))
-            elif k < last:  # the run ends here: its last character stands alone in the index
+                continue
+            if k > 0 and not is_han(self.units[k - 1]):
+                found.append((unit[0], False))
+                if len(unit) == 1 and k == last:
+                    continue
+            if k < last:  # the run ends here: its last character stands alone in the index
                 found.extend((unit[i : i + 2], False) for i in range(len(unit)))
             elif len(unit) == 1:
                 found.append((unit, True))

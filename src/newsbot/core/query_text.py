@@ -25,7 +25,7 @@ from typing import Any
 from newsbot.core import segment
 
 # Bump when tokenisation here changes; the index records SEGMENTER_VERSION + this.
-TOKENIZER_VERSION = "search-bigrams-1"
+TOKENIZER_VERSION = "search-bigrams-2"
 INDEX_VERSION = f"{segment.SEGMENTER_VERSION}/{TOKENIZER_VERSION}"
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
@@ -118,12 +118,18 @@ def gram_stream(text: str) -> list[str]:
 
 
 def unit_grams(found: list[str]) -> list[str]:
+    """A Han run right after a number or word (1.2万人, 4804条) also starts with its first
+    character alone, so 1.2万 is the exact phrase 1 2 万 rather than a costly prefix 万*."""
     tokens: list[str] = []
+    after_word = False
     for unit in found:
         if is_han(unit):
+            if after_word:
+                tokens.append(unit[0])
             tokens.extend(unit[i : i + 2] for i in range(len(unit)))
         else:
             tokens.append(unit)
+        after_word = not is_han(unit)
     return tokens
 
 
@@ -136,23 +142,20 @@ def compact(text: str) -> str:
 
 def whole_word_at(compact_text: str, start: int, end: int) -> bool:
     """True when compact_text[start:end] begins and ends on word boundaries: the ends of a
-    unit, or a place where jieba cuts the Han run (质量发展 inside 推动/高质量/发展 is not)."""
+    unit (units are space-separated in compact text), or a place where jieba cuts the Han run
+    (质量发展 inside 推动/高质量/发展 is not)."""
     return _boundary(compact_text, start) and _boundary(compact_text, end)
 
 
 def _boundary(compact_text: str, at: int) -> bool:
-    if at <= 0 or at >= len(compact_text):
+    if at <= 0 or at >= len(compact_text) or compact_text[at - 1] in " |":
         return True
-    before, after = compact_text[at - 1], compact_text[at]
-    if not (is_han(before) and is_han(after)):
+    if compact_text[at] in " |":
         return True
-    run_start = at
-    while run_start > 0 and is_han(compact_text[run_start - 1]):
-        run_start -= 1
-    run_end = at
-    while run_end < len(compact_text) and is_han(compact_text[run_end]):
-        run_end += 1
-    return at - run_start in _cuts(compact_text[run_start:run_end])
+    start = max(compact_text.rfind(" ", 0, at), compact_text.rfind("|", 0, at)) + 1
+    ends = [e for e in (compact_text.find(" ", at), compact_text.find("|", at)) if e >= 0]
+    unit = compact_text[start : min(ends, default=len(compact_text))]
+    return not is_han(unit) or at - start in _cuts(unit)
 
 
 @lru_cache(maxsize=4096)

@@ -19,12 +19,14 @@ from newsbot.core.models import Article, Subscriber
 from newsbot.core.replies import Message
 from newsbot.errors import NewsbotError
 from newsbot.ports import ChannelSender, Clock, Outbound
+from newsbot.service.admin_reports import AdminReports
 from newsbot.service.channels import ChannelRegistry
 from newsbot.service.delivery import DeliveryReport, DeliveryService
 from newsbot.service.ingest import Ingestor, SourceReport
 from newsbot.service.search import Searcher, SearchResults
 from newsbot.service.sending import SendReport, outbound_of
 from newsbot.service.subscriptions import Subscriptions
+from newsbot.service.supervisor import Supervisor
 from newsbot.storage.sources import SourceState
 
 
@@ -39,6 +41,11 @@ class Newsroom:
     searcher: Searcher | None = None
     delivery: DeliveryService | None = None
     channels: ChannelRegistry = field(default_factory=ChannelRegistry)
+    # the condition of the outside systems (service/supervisor.py): /healthz and the ticks read it
+    supervisor: Supervisor = field(default_factory=Supervisor)
+    # one poll at a time in this process: `newsbot run`'s first poll runs in the background
+    # while the scheduler's poll tick starts; the later one waits and finds less due
+    _polling: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     # --- ingest (service/ingest.py) -------------------------------------------------------------
 
@@ -52,15 +59,17 @@ class Newsroom:
     ) -> list[SourceReport]:
         """Poll every enabled source whose next poll time has come."""
         ingestor = self._ingest()
-        due = await ingestor.due_keys()
-        return await ingestor.poll(due, progress)
+        async with self._polling:  # after a poll that ran meanwhile, fewer sources are due
+            due = await ingestor.due_keys()
+            return await ingestor.poll(due, progress)
 
     async def poll_all(
         self, progress: Callable[[SourceReport], None] | None = None
     ) -> list[SourceReport]:
         """Poll every enabled source now, whatever its schedule."""
         ingestor = self._ingest()
-        return await ingestor.poll(list(ingestor.configured), progress)
+        async with self._polling:
+            return await ingestor.poll(list(ingestor.configured), progress)
 
     async def due_source_keys(self) -> list[str]:
         return await self._ingest().due_keys()
@@ -86,6 +95,14 @@ class Newsroom:
 
     def source_states(self) -> list[SourceState]:
         return self._ingest().sources.all()
+
+    @cached_property
+    def admin_reports(self) -> AdminReports:
+        return AdminReports(self.settings, self.engine, self.channels)
+
+    def report_sources(self, reports: Sequence[SourceReport]) -> None:
+        """Log failed polls; tell the admin chats when a source starts or stops failing."""
+        self.admin_reports.after_poll(reports, self.clock.now())
 
     # --- search (service/search.py) -------------------------------------------------------------
 
@@ -155,7 +172,9 @@ class Newsroom:
     async def poll_tick(self) -> None:
         """Scheduler leader only: poll the due sources, then queue keyword alerts for new articles."""
         delivery = self._delivery()
-        await delivery.if_leader(self.poll_due)
+        reports = await delivery.if_leader(self.poll_due)
+        if isinstance(reports, list):
+            await asyncio.to_thread(self.report_sources, reports)
         if delivery.leader.held:
             await asyncio.to_thread(delivery.queue_new_alerts)
 

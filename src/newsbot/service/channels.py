@@ -10,6 +10,7 @@ and waits in the outbox until a process that runs that channel sends it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
 
@@ -112,6 +113,16 @@ class ChannelRegistry:
                     raise
                 await asyncio.sleep(backoff_delay(failures, jitter=0.0, base=0.5))
 
+    def pause(self, name: str) -> None:
+        """Stop sending on a started channel that reports trouble (its rows wait, unspent)."""
+        self._senders.pop(name, None)
+
+    def resume(self, name: str) -> None:
+        """Send on a paused channel again (only if it is still started)."""
+        for channel in self._started:
+            if channel.name == name:
+                self.attach(name, channel.sender)
+
     def configured(self) -> list[Channel]:
         return [c for c in self._channels.values() if c.configured]
 
@@ -131,7 +142,12 @@ class ChannelRegistry:
         for channel in self._channels.values():
             if channel.name not in wanted:
                 continue
-            await channel.start(context)
+            try:
+                await channel.start(context)
+            except BaseException:  # half started (a client opened, then the network failed)
+                with contextlib.suppress(Exception):
+                    await channel.stop()
+                raise
             self._started.append(channel)
             self.attach(channel.name, channel.sender)
             log.info("channel %s started", channel.name)

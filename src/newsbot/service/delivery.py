@@ -345,7 +345,9 @@ class DeliveryService:
 
     async def send_outbox(self) -> SendReport:
         """Every process: put crashed sends back (all of them at a single-process start, expired
-        leases on PostgreSQL), then send whatever is due."""
+        leases on PostgreSQL), then send whatever is due. Sends the database missed during an
+        outage are recorded first, so recovery does not take them for crashed ones."""
+        await self.sender.record_sent()
         if not self._recovered or db.is_postgres(self.engine):
             everything = not self._recovered and not db.is_postgres(self.engine)
             await asyncio.to_thread(self.recover, everything=everything)

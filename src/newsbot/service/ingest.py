@@ -9,6 +9,7 @@ what it already has and fetches the rest: nothing is lost, nothing is stored twi
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import random
@@ -100,6 +101,8 @@ class SourceReport:
     error: str | None = None
     next_poll_at: datetime | None = None
     refused: int = 0  # links the URL policy refused (recorded in the source's last error)
+    failures: int = 0  # failed polls in a row, this one included (0 after a success)
+    failures_before: int = 0  # the same before this poll (a recovery: failures_before > 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +238,12 @@ class Ingestor:
         state = await asyncio.to_thread(self.sources.get, key)
         if state is None:
             raise NewsbotError(f"source {key!r} is not in the sources table")
+        report = await self._poll_known(fetcher, key, config, state)
+        return dataclasses.replace(report, failures_before=state.failures)
+
+    async def _poll_known(
+        self, fetcher: PageFetcher, key: str, config: SourceSettings, state: SourceState
+    ) -> SourceReport:
         budget = TimeBudget(self.settings.polling.source_budget_seconds)
         try:
             fetched = await fetcher.fetch(
@@ -439,7 +448,7 @@ class Ingestor:
             next_poll_at=when,
             failures=failures,
         )
-        return SourceReport(key, status, error=error, next_poll_at=when)
+        return SourceReport(key, status, error=error, next_poll_at=when, failures=failures)
 
 
 def _unique_by_key(items: Sequence[FeedItem]) -> list[tuple[str, FeedItem]]:

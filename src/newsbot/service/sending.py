@@ -110,6 +110,8 @@ class OutboxSender:
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._db = ThreadPoolExecutor(max_workers=db_threads, thread_name_prefix="outbox-db")
         self._random = random.Random()
+        self._unrecorded: dict[int, str] = {}  # row id -> remote id: sent, not yet recorded
+        self._interrupted = False  # the last tick ended on an error with rows still claimed
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -125,6 +127,10 @@ class OutboxSender:
         claimed while the lanes still have work, so the global rate never idles at a batch
         boundary waiting for one chat's second chunk (1 s later).
         """
+        await self.record_sent()
+        if self._interrupted:
+            await self._call(self.outbox.release_own)
+            self._interrupted = False
         report = SendReport()
         lanes: dict[tuple[str, str], deque[OutboxRow]] = {}
         tasks: set[asyncio.Task[None]] = set()
@@ -158,6 +164,9 @@ class OutboxSender:
                 finished.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(finished.wait(), None if exhausted else 0.05)
+        except Exception:
+            self._interrupted = True  # rows still claimed are released by the next tick
+            raise
         finally:
             for task in list(tasks):
                 task.cancel()  # their rows' leases expire and another tick takes them
@@ -246,9 +255,25 @@ class OutboxSender:
                 await self._failed(row, exc, report)
                 return False
             pacer.delivered(row.chat_id, group=message.is_group)
-            await self._call(self.outbox.mark_sent, row.id, remote_id, self.clock.now())
+            await self._mark_sent(row.id, remote_id)
             report.sent += 1
             return True
+
+    async def _mark_sent(self, row_id: int, remote_id: str) -> None:
+        """Record a sent row. If the database went away after the platform accepted the
+        message, the fact is kept here and written before anything is claimed again, so the
+        lease cannot expire into a second send of the same message."""
+        try:
+            await self._call(self.outbox.mark_sent, row_id, remote_id, self.clock.now())
+        except Exception:
+            self._unrecorded[row_id] = remote_id
+            raise
+
+    async def record_sent(self) -> None:
+        """Write the sends the database missed (see _mark_sent); raises while it is still away."""
+        for row_id, remote_id in list(self._unrecorded.items()):
+            await self._call(self.outbox.mark_sent, row_id, remote_id, self.clock.now())
+            del self._unrecorded[row_id]
 
     async def _failed(self, row: OutboxRow, exc: SendError, report: SendReport) -> None:
         now = self.clock.now()

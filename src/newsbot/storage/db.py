@@ -199,12 +199,15 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         raise database_fault(url, exc, "migrate") from None
 
 
-_MIGRATION_LOCK_KEY = zlib.crc32(b"newsbot migrations")  # one key for every newsbot database
+_MIGRATION_LOCK_KEY = zlib.crc32(b"newsbot migrations") - 2**31  # int4 namespace, keyed per schema
 
 
 def _advisory_lock(connection: Connection) -> None:
     """Held until the migration transaction ends (PostgreSQL runs DDL in transactions)."""
-    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+    connection.execute(
+        text("SELECT pg_advisory_xact_lock(:key, hashtext(coalesce(current_schema(), '')))"),
+        {"key": _MIGRATION_LOCK_KEY},
+    )
 
 
 @contextlib.contextmanager

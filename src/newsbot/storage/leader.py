@@ -4,12 +4,17 @@ Only the leader runs the poll and digest ticks; every process sends outbox rows 
 SKIP LOCKED, so they never collide). The lock is session-level: it is held as long as the
 dedicated connection lives, and released by PostgreSQL when the process dies (even by kill -9),
 so another process takes over at its next tick. SQLite is single-process: always the leader.
+
+The lock is keyed by (newsbot's namespace, the schema in use): two deployments that share one
+PostgreSQL database in different schemas (or parallel test runs) each elect their own leader.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import threading
+import zlib
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,7 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from newsbot.storage import db
 
 log = logging.getLogger(__name__)
-LOCK_KEY = 0x6E657773626F74  # "newsbot"
+LOCK_KEY = zlib.crc32(b"newsbot leader") - 2**31  # an int4 namespace for the two-key lock
+_PER_SCHEMA = "hashtext(coalesce(current_schema(), ''))"
 
 
 class LeaderLock:
@@ -26,6 +32,7 @@ class LeaderLock:
         self.key = key
         self._conn: Connection | None = None
         self._held = not db.is_postgres(engine)
+        self._lock = threading.Lock()
 
     @property
     def held(self) -> bool:
@@ -35,13 +42,19 @@ class LeaderLock:
         """True if this process is the leader now (acquiring, or checking it still is)."""
         if not db.is_postgres(self.engine):
             return True
+        with self._lock:  # the poll and digest ticks ask at once: one connection, one user
+            return self._try_acquire()
+
+    def _try_acquire(self) -> bool:
         try:
             if self._conn is None:
                 self._conn = self.engine.connect()
             if self._held:
                 self._conn.execute(text("SELECT 1"))  # still connected, so still holding it
             else:
-                got = self._conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key})
+                got = self._conn.execute(
+                    text(f"SELECT pg_try_advisory_lock(:k, {_PER_SCHEMA})"), {"k": self.key}
+                )
                 self._held = bool(got.scalar())
                 if self._held:
                     log.info("this process is now the scheduler leader")
@@ -52,9 +65,15 @@ class LeaderLock:
         return self._held
 
     def release(self) -> None:
+        with self._lock:
+            self._release()
+
+    def _release(self) -> None:
         if self._conn is not None and self._held:
             try:
-                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+                self._conn.execute(
+                    text(f"SELECT pg_advisory_unlock(:k, {_PER_SCHEMA})"), {"k": self.key}
+                )
                 self._conn.commit()
             except SQLAlchemyError:
                 pass  # closing the connection releases it anyway

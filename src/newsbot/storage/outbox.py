@@ -74,6 +74,7 @@ class OutboxStore:
         self._local = threading.local()
         self._open: list[Connection] = []
         self._open_lock = threading.Lock()
+        self._generation = 0  # bumped by reconnect(): connections of older generations are stale
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[Connection]:
@@ -86,7 +87,12 @@ class OutboxStore:
         lose the last ~200 ms of marks, which turns into a resend, never into a loss.
         """
         conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and getattr(self._local, "generation", 0) != self._generation:
+            with contextlib.suppress(Exception):  # from before a database outage: stale
+                conn.close()
+            conn = None
         if conn is None or conn.closed or conn.invalidated:
+            self._local.generation = self._generation
             conn = self.engine.connect()
             if db.is_postgres(self.engine):
                 conn.exec_driver_sql("SET synchronous_commit TO off")
@@ -101,6 +107,22 @@ class OutboxStore:
             if conn.invalidated:
                 self._local.conn = None
             raise
+
+    def reconnect(self) -> None:
+        """The database came back after an outage: each thread opens a fresh connection on its
+        next use instead of failing once on the old one (the pool's pre-ping never sees these)."""
+        self._generation += 1
+
+    def release_own(self) -> int:
+        """Give back the pending rows this process claimed and never sent (a tick that the
+        database failed midway), so they go out now rather than when the lease expires."""
+        with self._tx() as conn:
+            result = conn.execute(
+                update(outbox)
+                .where(outbox.c.claim_token == self.token, outbox.c.state == PENDING)
+                .values(claim_token=None, claimed_until=None)
+            )
+            return int(result.rowcount or 0)
 
     def close(self) -> None:
         """Close the per-thread connections (each from any thread: they are idle)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import threading
 from typing import Protocol, TextIO
 
@@ -109,6 +110,10 @@ def _line_queue(stream: TextIO) -> asyncio.Queue[str | None]:
     process alive at shutdown); None marks the end of input."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[str | None] = asyncio.Queue()
+    if isinstance(stream, io.TextIOWrapper):
+        # bytes that are not UTF-8 arrive as lone surrogates (which the conversation layer
+        # drops) instead of ending the chat with a UnicodeDecodeError
+        stream.reconfigure(errors="surrogateescape")
 
     def pump() -> None:
         with contextlib.suppress(OSError, ValueError, RuntimeError):  # closed stream or loop

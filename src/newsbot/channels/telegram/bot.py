@@ -31,6 +31,7 @@ from telegram.ext import (
 
 from newsbot.channels.telegram.profile import NAME
 from newsbot.channels.telegram.replies import Deliver, deliver_button_response, send_messages
+from newsbot.channels.telegram.watch import PollingWatch
 from newsbot.channels.telegram.webhook import webhook_url
 from newsbot.config import Settings
 from newsbot.conversation.commands import visible_commands
@@ -45,7 +46,10 @@ MAX_CONCURRENT_UPDATES = 64
 
 
 def build_application(
-    settings: Settings, host: ChannelContext, deliver: Deliver
+    settings: Settings,
+    host: ChannelContext,
+    deliver: Deliver,
+    watch: PollingWatch | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The PTB Application with our handlers, pointed at settings.telegram.base_url."""
     token = settings.telegram.token
@@ -54,13 +58,15 @@ def build_application(
             "telegram.token", "set NEWSBOT_TELEGRAM_TOKEN to run the Telegram channel"
         )
     admins = frozenset(str(a).lstrip("@").lower() for a in settings.telegram.admins)
-    app = (
+    builder = (
         ApplicationBuilder()
         .token(token.get_secret_value())
         .base_url(settings.telegram.base_url)
         .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
-        .build()
     )
+    if watch is not None:
+        builder = builder.get_updates_request(watch.request())
+    app = builder.build()
     button = functools.partial(on_button, host=host, deliver=deliver, admins=admins)
     message = functools.partial(on_message, host=host, deliver=deliver, admins=admins)
     app.add_handler(CallbackQueryHandler(button))
@@ -252,6 +258,7 @@ async def start_telegram(
     settings: Settings,
     *,
     webhook_secret: str | None = None,
+    watch: PollingWatch | None = None,
 ) -> None:
     """Initialize and start receiving updates: long polling, or (webhook mode) register the
     webhook; its updates then arrive through the HTTP front (channels.telegram.webhook)."""
@@ -272,7 +279,11 @@ async def start_telegram(
     else:
         updater = app.updater
         assert updater is not None
-        await updater.start_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+        await updater.start_polling(
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+            error_callback=watch.failed if watch is not None else None,
+        )
 
 
 async def stop_telegram(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

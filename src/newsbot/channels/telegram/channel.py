@@ -16,6 +16,7 @@ from telegram.error import InvalidToken
 from newsbot.channels.telegram.bot import build_application, start_telegram, stop_telegram
 from newsbot.channels.telegram.profile import NAME, telegram_profile
 from newsbot.channels.telegram.sender import TelegramSender
+from newsbot.channels.telegram.watch import PollingWatch
 from newsbot.channels.telegram.webhook import webhook_routes
 from newsbot.config import Settings
 from newsbot.core.channels import ChannelProfile, Outbound
@@ -32,6 +33,7 @@ class TelegramChannel:
         self.profile: ChannelProfile = telegram_profile(settings.delivery)
         self._sender: TelegramSender | None = None
         self._app: Any = None
+        self._watch: PollingWatch | None = None
 
     @property
     def configured(self) -> bool:
@@ -70,7 +72,10 @@ class TelegramChannel:
         try:
             await self.sender.bot.initialize()
             secret = self._webhook_secret(context) if self.webhook else None
-            await start_telegram(self._application(context), self.settings, webhook_secret=secret)
+            application = self._application(context)
+            await start_telegram(
+                application, self.settings, webhook_secret=secret, watch=self._watch
+            )
         except InvalidToken:  # PTB's message holds the token: name the setting instead
             raise ConfigError(
                 "NEWSBOT_TELEGRAM_TOKEN", "the Bot API rejected the token (401 Unauthorized)"
@@ -82,7 +87,11 @@ class TelegramChannel:
             async def deliver(message: Outbound) -> str:
                 return await context.deliver(self.name, message)
 
-            self._app = build_application(self.settings, context, deliver)
+            def report(problem: str | None) -> None:
+                context.channel_trouble(self.name, problem)
+
+            self._watch = PollingWatch(report)
+            self._app = build_application(self.settings, context, deliver, self._watch)
         return self._app
 
     def _webhook_secret(self, context: ChannelContext) -> str:
