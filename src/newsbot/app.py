@@ -49,6 +49,7 @@ CHANNELS: tuple[str, ...] = (
     "newsbot.channels.console",
     "newsbot.channels.telegram",
     "newsbot.channels.wechat",
+    "newsbot.channels.wecom",
     *ROBOT_CHANNELS,
 )
 

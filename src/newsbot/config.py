@@ -211,11 +211,29 @@ class WeChatSettings(_Section):
 
 
 class WeComSettings(_Section):
-    """The WeCom self-built app (not built yet). Group robots are not configured here: they are
-    group subscriptions in the database (`newsbot groups add NAME --kind wecom ...`)."""
+    """The WeCom self-built app (企业微信自建应用, docs/wecom.md): /wecom on the HTTP front,
+    replies, digests and alerts by the app message API. Group robots are not configured here:
+    they are group subscriptions in the database (`newsbot groups add NAME --kind wecom ...`)."""
 
     enabled: bool = False
     api_base_url: str = "https://qyapi.weixin.qq.com"
+    # corp_id and agent_id are identifiers, not secrets; secret, token and encoding_aes_key
+    # come from the environment only.
+    corp_id: str = ""
+    agent_id: int | None = None
+    secret: SecretStr | None = None
+    token: SecretStr | None = None
+    encoding_aes_key: SecretStr | None = None
+    # "text" reaches members in WeCom and in WeChat (the plug-in shows no markdown); "markdown"
+    # only in the WeCom client.
+    message_format: Literal["text", "markdown"] = "text"
+    # With [http] public_url: a digest is one textcard linking to its page (/d/<token>);
+    # without it (or false), the complete digest as text in several messages.
+    digest_card: bool = True
+    rate_per_second: float = Field(20.0, gt=0)  # our own pace for the whole app
+    # The enterprise's account limit (账号上限): the app may send limit*200 person-times a day.
+    # 0: unknown, not enforced here.
+    account_limit: int = Field(0, ge=0)
 
 
 class ConsoleSettings(_Section):

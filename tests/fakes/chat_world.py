@@ -81,8 +81,9 @@ async def running_telegram(newsroom: Newsroom) -> AsyncIterator[RunningTelegram]
         await newsroom.channels.stop()
 
 
-def seed_articles(newsroom: Newsroom, count: int) -> None:
-    """`count` articles about 党建 (alternating sections), newest last, plus one about 债务."""
+def seed_articles(newsroom: Newsroom, count: int, now: datetime = NOW) -> None:
+    """`count` articles about 党建 (alternating sections), newest last, plus one about 债务,
+    published in the hours before `now`."""
     assert newsroom.ingestor is not None
     store = newsroom.ingestor.articles
     ids = {s.key: s.id for s in newsroom.ingestor.sources.all()}
@@ -102,10 +103,10 @@ def seed_articles(newsroom: Newsroom, count: int) -> None:
             url=f"https://www.shanxidayuan.com/a/{n}.html",
             title=title,
             text=text,
-            published_at=NOW - timedelta(hours=count - n),
+            published_at=now - timedelta(hours=count - n),
             summary=summary,
         )
-        store.save(draft, NOW - timedelta(hours=count - n))
+        store.save(draft, now - timedelta(hours=count - n))
     debt = ArticleDraft(
         source_id=ids["yaowen"],
         section="要闻",
@@ -113,6 +114,6 @@ def seed_articles(newsroom: Newsroom, count: int) -> None:
         url="https://www.shanxidayuan.com/debt.html",
         title="高新区化解债务3029.56万元",
         text="高新区需化解债务3029.56万元。",
-        published_at=NOW - timedelta(minutes=30),
+        published_at=now - timedelta(minutes=30),
     )
-    store.save(debt, NOW - timedelta(minutes=30))
+    store.save(debt, now - timedelta(minutes=30))

@@ -59,8 +59,8 @@ class NewsbotGroup(click.Group):
 @click.version_option(package_name="newsbot")
 @click.pass_context
 def cli(ctx: click.Context, config: Path | None, verbose: bool) -> None:
-    """newsbot: news digests of 山西大院资讯网 for Telegram, WeChat, WeCom/DingTalk/Feishu group
-    robots and the console."""
+    """newsbot: news digests of 山西大院资讯网 for Telegram, WeChat, the WeCom app, WeCom/DingTalk/
+    Feishu group robots and the console."""
     install_redaction(environment_secrets(os.environ))  # before anything can log or crash
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
@@ -81,10 +81,11 @@ def _register() -> None:
         search_cmd,
         summarize_cmd,
         wechat_cmd,
+        wecom_cmd,
     )
 
     modules = (config_cmd, db_cmd, ingest_cmd, search_cmd, chat_cmd, run_cmd, summarize_cmd)
-    for module in (*modules, groups_cmd, wechat_cmd):
+    for module in (*modules, groups_cmd, wechat_cmd, wecom_cmd):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -9,17 +9,10 @@ from urllib.parse import urlsplit
 
 import click
 
+from newsbot.channels.weixin.menu import MENU
 from newsbot.cli import CliState, pass_state
 from newsbot.config import Settings
 from newsbot.errors import ConfigError
-
-MENU = {
-    "button": [
-        {"type": "click", "name": "日报", "key": "DIGEST"},
-        {"type": "click", "name": "搜索", "key": "SEARCH"},
-        {"type": "click", "name": "设置", "key": "SETTINGS"},
-    ]
-}
 
 
 @click.group("wechat")

@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from datetime import datetime, timedelta
+from typing import Literal
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only track the reader; the same page with or without them is one page.
@@ -123,3 +125,70 @@ def bands(value: int, count: int = NEAR_DUPLICATE_DISTANCE + 1) -> list[tuple[in
     width = SIMHASH_BITS // count
     band_mask = (1 << width) - 1
     return [(i, unsigned >> (i * width) & band_mask) for i in range(count)]
+
+
+SaveOutcome = Literal["new", "updated", "unchanged"]
+
+
+def save_decision(
+    stored_hash: str | None, update_count: int, new_hash: str, max_updates: int
+) -> SaveOutcome:
+    """What storing a fetched article means: new (nothing stored under its key), unchanged
+    (same content, or the article already used up its `max_updates` real updates: a page that
+    keeps changing must not be re-sent forever), else updated."""
+    if stored_hash is None:
+        return "new"
+    if stored_hash == new_hash or update_count >= max_updates:
+        return "unchanged"
+    return "updated"
+
+
+class NearDuplicateIndex:
+    """Recent SimHashes banded for near-duplicate lookup without scanning every article."""
+
+    PRUNE_EVERY = 1000
+
+    def __init__(self, distance: int, window: timedelta) -> None:
+        self.distance = distance
+        self.window = window
+        self._bands: dict[tuple[int, int], list[int]] = {}
+        self._entries: dict[int, tuple[int, datetime]] = {}
+        self._added = 0
+
+    def add(self, article_id: int, fingerprint: int, fetched_at: datetime) -> None:
+        self._entries[article_id] = (fingerprint, fetched_at)
+        for band in bands(fingerprint, self.distance + 1):
+            self._bands.setdefault(band, []).append(article_id)
+        self._added += 1
+        if self._added % self.PRUNE_EVERY == 0:  # a long-running poller must not grow forever
+            self.prune(fetched_at - self.window)
+
+    def prune(self, not_before: datetime) -> None:
+        """Forget articles fetched before `not_before`: they can no longer be matched."""
+        stale = {i for i, (_, fetched_at) in self._entries.items() if fetched_at < not_before}
+        if not stale:
+            return
+        for article_id in stale:
+            del self._entries[article_id]
+        for band, ids in list(self._bands.items()):
+            kept = [i for i in ids if i not in stale]
+            if kept:
+                self._bands[band] = kept
+            else:
+                del self._bands[band]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def find(self, fingerprint: int | None, not_before: datetime) -> int | None:
+        """The oldest recent article within the distance, if any."""
+        if fingerprint is None:
+            return None
+        candidates: set[int] = set()
+        for band in bands(fingerprint, self.distance + 1):
+            candidates.update(self._bands.get(band, ()))
+        for article_id in sorted(candidates):
+            other, fetched_at = self._entries[article_id]
+            if fetched_at >= not_before and hamming(fingerprint, other) <= self.distance:
+                return article_id
+        return None

@@ -1,5 +1,8 @@
 """The articles table: idempotent insert-or-update, bounded updates, near-duplicate marking.
 
+The decisions (new / updated / unchanged, the update cap, near-duplicate matching) are pure and
+live in core.dedupe; this module reads and writes the rows they decide about.
+
 Each save is one transaction: the article row and its search-index entry (through the optional
 indexer) commit together or not at all, so a process killed mid-poll leaves either the whole
 article or nothing, and the unique dedupe_key makes a re-run insert it exactly once.
@@ -13,17 +16,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from newsbot.core import dedupe
+from newsbot.core.dedupe import NearDuplicateIndex, SaveOutcome
 from newsbot.core.models import Article, Summary
 from newsbot.errors import StorageError
 from newsbot.storage.schema import articles, sources
-
-SaveOutcome = Literal["new", "updated", "unchanged"]
 
 
 class ArticleIndexer(Protocol):
@@ -170,7 +172,10 @@ class ArticleStore:
                 article_id = int(inserted[0])
                 self._index(conn, article_id)
                 outcome: SaveOutcome = "new"
-            elif row.content_hash == digest or row.update_count >= self.max_updates:
+            elif (
+                dedupe.save_decision(row.content_hash, row.update_count, digest, self.max_updates)
+                == "unchanged"
+            ):
                 changes: dict[str, Any] = {}
                 if row.listed_title != draft.listed_title:  # so the same listing is not refetched
                     changes["listed_title"] = draft.listed_title
@@ -308,54 +313,3 @@ def _article(row: Any) -> Article:
         summary=summary,
         duplicate_of=row.duplicate_of,
     )
-
-
-class NearDuplicateIndex:
-    """Recent SimHashes banded for near-duplicate lookup without scanning every article."""
-
-    PRUNE_EVERY = 1000
-
-    def __init__(self, distance: int, window: timedelta) -> None:
-        self.distance = distance
-        self.window = window
-        self._bands: dict[tuple[int, int], list[int]] = {}
-        self._entries: dict[int, tuple[int, datetime]] = {}
-        self._added = 0
-
-    def add(self, article_id: int, fingerprint: int, fetched_at: datetime) -> None:
-        self._entries[article_id] = (fingerprint, fetched_at)
-        for band in dedupe.bands(fingerprint, self.distance + 1):
-            self._bands.setdefault(band, []).append(article_id)
-        self._added += 1
-        if self._added % self.PRUNE_EVERY == 0:  # a long-running poller must not grow forever
-            self.prune(fetched_at - self.window)
-
-    def prune(self, not_before: datetime) -> None:
-        """Forget articles fetched before `not_before`: they can no longer be matched."""
-        stale = {i for i, (_, fetched_at) in self._entries.items() if fetched_at < not_before}
-        if not stale:
-            return
-        for article_id in stale:
-            del self._entries[article_id]
-        for band, ids in list(self._bands.items()):
-            kept = [i for i in ids if i not in stale]
-            if kept:
-                self._bands[band] = kept
-            else:
-                del self._bands[band]
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def find(self, fingerprint: int | None, not_before: datetime) -> int | None:
-        """The oldest recent article within the distance, if any."""
-        if fingerprint is None:
-            return None
-        candidates: set[int] = set()
-        for band in dedupe.bands(fingerprint, self.distance + 1):
-            candidates.update(self._bands.get(band, ()))
-        for article_id in sorted(candidates):
-            other, fetched_at = self._entries[article_id]
-            if fetched_at >= not_before and dedupe.hamming(fingerprint, other) <= self.distance:
-                return article_id
-        return None

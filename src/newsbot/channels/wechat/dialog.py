@@ -18,6 +18,7 @@ from typing import Any
 
 from newsbot.channels.wechat.profile import NAME, TEXT_LIMIT_BYTES
 from newsbot.channels.weixin.choices import chosen, number_buttons
+from newsbot.channels.weixin.menu import MENU_COMMANDS, MENU_HINTS
 from newsbot.conversation.words import NEXT_PAGE_WORDS, PREV_PAGE_WORDS
 from newsbot.core.channels import Kind, Outbound
 from newsbot.core.i18n import t
@@ -28,8 +29,6 @@ from newsbot.ports import ChannelContext, Clock
 # The platform's customer-service allowance per reader action (docs/wechat.md).
 MESSAGE_WINDOW = (5, timedelta(hours=48))
 EVENT_WINDOW = (3, timedelta(minutes=1))
-MENU_COMMANDS = {"DIGEST": "/digest", "SETTINGS": "/settings", "HELP": "/help", "LATEST": "/latest"}
-MENU_HINTS = {"SEARCH": "wechat.hint"}
 
 
 class WeChatDialog:
