@@ -85,6 +85,16 @@ def front_address(process: subprocess.Popen[str]) -> str:
     raise SystemExit("newsbot run did not start its HTTP front")
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU the service process has used (Linux /proc; None elsewhere): the cost
+    per answer, which the machine's load does not inflate as it does the latencies."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 LATE: list[str] = []  # readers answered "success" in time, then by customer-service message
 
 
@@ -142,7 +152,7 @@ def report(name: str, results: list[tuple[float, bool]], baseline: float) -> Non
 
 
 async def measure(
-    base: str, wechat: FakeWeChatAPI, bot: FakeBotAPI, readers: int, rounds: int
+    base: str, wechat: FakeWeChatAPI, bot: FakeBotAPI, readers: int, rounds: int, pid: int
 ) -> None:
     server = WeChatServer(
         f"{base}/wechat",
@@ -153,8 +163,14 @@ async def measure(
     alone = [await wechat_reader(server, f"o_alone_{n}") for n in range(rounds)]
     baseline = statistics.median(t for t, _ in alone)
     print(f"baseline: one WeChat reader alone, median of {rounds}: {baseline:.0f} ms")
+    before = cpu_seconds(pid)
     burst = await asyncio.gather(*(wechat_reader(server, f"o_reader_{n}") for n in range(readers)))
+    after = cpu_seconds(pid)
     report(f"WeChat, {readers} encrypted readers at once", list(burst), baseline)
+    if before is not None and after is not None:
+        print(
+            f"  service CPU per WeChat answer in the burst: {(after - before) / readers * 1000:.1f} ms"
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not all(wechat.messages(o) for o in LATE):
         await asyncio.sleep(0.05)
@@ -221,7 +237,7 @@ def main(quick: bool, postgres: str | None) -> None:
         process = start_service(config, wechat, bot)
         try:
             base = front_address(process)
-            asyncio.run(measure(base, wechat, bot, readers, rounds))
+            asyncio.run(measure(base, wechat, bot, readers, rounds, process.pid))
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(30)

@@ -217,3 +217,20 @@ def test_bounded_ranking_when_matches_exceed_the_window(engine: Engine) -> None:
     assert [h.article_id for h in results.hits] == [in_title, in_body[1], in_body[0]]
     assert oldest not in ids(results) and results.total_capped
     assert small.search("就业 -服务", now=NOW).total == 3
+
+
+def test_whole_word_ranking_follows_a_reindexed_text(engine: Engine, index: SearchIndex) -> None:
+    """The whole-word verdicts are remembered between searches, but per stored text: an
+    article re-indexed with other words is judged again."""
+    inside = add_article(engine, index, "推动高质量发展", "推动高质量发展。")
+    whole = add_article(engine, index, "质量发展", "质量发展。")
+
+    def order() -> list[int]:
+        found = index.search("质量发展", now=NOW, page_size=10).hits
+        return [hit.article_id for hit in found]
+
+    assert order()[0] == whole
+    with engine.begin() as connection:
+        index.index(connection, article(inside, "质量发展", "质量发展。"))
+        index.index(connection, article(whole, "推动高质量发展", "推动高质量发展。"))
+    assert order()[0] == inside

@@ -44,6 +44,11 @@ VERSION_KEY = "search_index_version"
 WINDOW = 1000
 # A hit on whole words (质量发展 standing as words, not inside 高质量发展) counts double.
 WHOLE_WORD_BONUS = 2.0
+# The whole-word check (jieba boundaries, in Python) was most of a search's CPU, and a burst of
+# readers asks the same words of the same articles: its verdicts are kept, keyed by the terms,
+# the article and a hash of its stored text (a re-indexed article gets a new key). Bounded by
+# clearing, which is safe from several threads without a lock.
+WHOLE_WORD_MEMORY = 20_000
 
 
 class Backend(Protocol):
@@ -90,6 +95,7 @@ class SearchIndex:
         self.window = window
         self.backend: Backend = PostgresBackend() if is_postgres(engine) else SqliteBackend()
         self._ensured = False
+        self._whole_words: dict[tuple[Any, int, int], bool] = {}
 
     # --- keeping in sync (called by ArticleStore inside its transaction) -----------------------
 
@@ -223,9 +229,19 @@ class SearchIndex:
     ) -> list[tuple[int, float]]:
         texts = self.backend.stored_texts(connection, [article_id for article_id, _ in scored])
         return [
-            (i, score * WHOLE_WORD_BONUS if whole_word_hit(query, texts.get(i, "")) else score)
+            (i, score * WHOLE_WORD_BONUS if self._whole_word(query, i, texts.get(i, "")) else score)
             for i, score in scored
         ]
+
+    def _whole_word(self, query: Query, article_id: int, stored: str) -> bool:
+        key = (query.terms, article_id, hash(stored))
+        verdict = self._whole_words.get(key)
+        if verdict is None:
+            verdict = whole_word_hit(query, stored)
+            if len(self._whole_words) >= WHOLE_WORD_MEMORY:
+                self._whole_words.clear()
+            self._whole_words[key] = verdict
+        return verdict
 
     def _hits(
         self, connection: Connection, query: Query, chosen: list[tuple[int, float]]
