@@ -185,18 +185,24 @@ def _alembic_config() -> AlembicConfig:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision`; safe to run on every start, and from several processes
-    at once (the second waits for the lock, then finds the schema at the head)."""
-    check_connection(engine)
+    at once (the second waits for the lock, then finds the schema at the head).
+
+    On SQLite the first connection is made under the lock too: it switches a fresh file to WAL,
+    which needs the file to itself and fails at once ("database is locked") instead of waiting
+    while another process is creating the schema.
+    """
     config = _alembic_config()
     url = engine.url.render_as_string(hide_password=False)
-    try:
-        with _migration_lock(engine), engine.begin() as connection:
-            if is_postgres(engine):
-                _advisory_lock(connection)
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
-    except OperationalError as exc:  # read-only file, disk full, lost server: not a bug of ours
-        raise database_fault(url, exc, "migrate") from None
+    with _migration_lock(engine):
+        check_connection(engine)
+        try:
+            with engine.begin() as connection:
+                if is_postgres(engine):
+                    _advisory_lock(connection)
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+        except OperationalError as exc:  # read-only file, disk full, lost server: not ours
+            raise database_fault(url, exc, "migrate") from None
 
 
 _MIGRATION_LOCK_KEY = zlib.crc32(b"newsbot migrations") - 2**31  # int4 namespace, keyed per schema
