@@ -15,6 +15,7 @@ from telegram.request import HTTPXRequest
 from newsbot.app import build_channels
 from newsbot.channels.telegram import TelegramSender
 from newsbot.config import Settings
+from newsbot.core.channels import RateWindow
 from newsbot.core.models import Summary
 from newsbot.ports import ChannelSender
 from newsbot.service.channels import ChannelRegistry
@@ -53,8 +54,12 @@ class FakeMonotonic:
 
 
 def fake_pacer(rate: float = 1000.0, per_chat: float = 1.0) -> tuple[Pacer, FakeMonotonic]:
+    """A pacer on fake time: `rate` per second, `per_chat` per second per chat, 20 a minute per
+    group (Telegram's rules, scaled)."""
     timer = FakeMonotonic()
-    return Pacer(rate, per_chat, 20, monotonic=timer, sleep=timer.sleep), timer
+    chat = RateWindow(1, 1.0 / per_chat)
+    pacer = Pacer(rate, chat, RateWindow(20, 60.0), monotonic=timer, sleep=timer.sleep)
+    return pacer, timer
 
 
 def add_subscriber(engine: Engine, chat_id: str, **kw: Any) -> int:

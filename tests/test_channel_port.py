@@ -74,9 +74,10 @@ async def test_a_new_channel_gets_its_digest_in_its_dialect_and_limits(world: An
 async def test_pacer_comes_from_the_profile(world: Any) -> None:
     newsroom, _host, _fake = world
     pacer = newsroom.channels.pacer("fake")
-    assert pacer.chat_interval == pytest.approx(1.1 * 3.0)  # 20 a minute per recipient
-    telegram = newsroom.channels.pacer("telegram")
-    assert telegram.chat_interval == pytest.approx(1.1)
+    window = pacer.chat_window
+    assert window is not None and (window.limit, window.span) == (20, pytest.approx(61.0))
+    telegram = newsroom.channels.pacer("telegram").chat_window
+    assert telegram is not None and (telegram.limit, telegram.span) == (1, pytest.approx(1.02))
 
 
 async def test_hold_until_the_recipient_writes_then_deliver(world: Any) -> None:

@@ -247,14 +247,16 @@ class OutboxSender:
                 report.lease_lost += 1
                 return False
             # nothing awaits between the slot and the request
-            await pacer.acquire(row.chat_id, group=message.is_group, priority=message.priority)
+            grant = await pacer.acquire(
+                row.chat_id, group=message.is_group, priority=message.priority
+            )
             try:
                 remote_id = await sender.send(message)
             except SendError as exc:
-                pacer.delivered(row.chat_id, group=message.is_group)
+                pacer.delivered(grant)
                 await self._failed(row, exc, report)
                 return False
-            pacer.delivered(row.chat_id, group=message.is_group)
+            pacer.delivered(grant)
             await self._mark_sent(row.id, remote_id)
             report.sent += 1
             return True
