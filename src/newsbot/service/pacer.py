@@ -112,11 +112,14 @@ class _Window:
 
 
 class Pacer:
+    """One channel's pacing: `rate_per_second` globally, `per_chat` for every recipient and
+    `per_group` also for groups (None: no such limit)."""
+
     def __init__(
         self,
         rate_per_second: float,
-        per_chat: RateWindow | None = RateWindow(1, 1.0),
-        per_group: RateWindow | None = RateWindow(20, 60.0),
+        per_chat: RateWindow | None = None,
+        per_group: RateWindow | None = None,
         *,
         headroom: float = DEFAULT_HEADROOM,
         monotonic: Callable[[], float] = time.monotonic,

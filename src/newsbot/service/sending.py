@@ -51,6 +51,7 @@ from newsbot.core.schedule import backoff_delay
 from newsbot.errors import SendError
 from newsbot.ports import Clock
 from newsbot.service.channels import ChannelRegistry
+from newsbot.service.group_commit import GroupCommit
 from newsbot.storage.digests import DeliverySubscribers
 from newsbot.storage.outbox import OutboxRow, OutboxStore
 
@@ -111,6 +112,9 @@ class OutboxSender:
         self._db = ThreadPoolExecutor(max_workers=db_threads, thread_name_prefix="outbox-db")
         self._random = random.Random()
         self._unrecorded: dict[int, str] = {}  # row id -> remote id: sent, not yet recorded
+        # one transaction per batch of marks that queued up meanwhile (service/group_commit.py)
+        self._marking_sending = GroupCommit(self._write_sending)
+        self._marking_sent = GroupCommit(self._write_sent)
         self._interrupted = False  # the last tick ended on an error with rows still claimed
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -119,6 +123,14 @@ class OutboxSender:
 
     def close(self) -> None:
         self._db.shutdown(wait=True)
+
+    async def _write_sending(self, row_ids: list[int]) -> list[bool]:
+        held = await self._call(self.outbox.mark_sending_many, row_ids, self.clock.now())
+        return [row_id in held for row_id in row_ids]
+
+    async def _write_sent(self, sent: list[tuple[int, str]]) -> list[None]:
+        await self._call(self.outbox.mark_sent_many, sent, self.clock.now())
+        return [None] * len(sent)
 
     async def send_due(self) -> SendReport:
         """Send every row that is due now; rows due later wait for a later tick.
@@ -243,7 +255,7 @@ class OutboxSender:
         if slots is None:
             slots = self._slots[row.channel] = asyncio.Semaphore(self.concurrency)
         async with slots:
-            if not await self._call(self.outbox.mark_sending, row.id, self.clock.now()):
+            if not await self._marking_sending.submit(row.id):
                 report.lease_lost += 1
                 return False
             # nothing awaits between the slot and the request
@@ -266,7 +278,7 @@ class OutboxSender:
         message, the fact is kept here and written before anything is claimed again, so the
         lease cannot expire into a second send of the same message."""
         try:
-            await self._call(self.outbox.mark_sent, row_id, remote_id, self.clock.now())
+            await self._marking_sent.submit((row_id, remote_id))
         except Exception:
             self._unrecorded[row_id] = remote_id
             raise
