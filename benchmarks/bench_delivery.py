@@ -42,6 +42,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # costs.py, also when loaded by a test
 
 from sqlalchemy import func, select  # noqa: E402
 from telegram import Bot  # noqa: E402

@@ -57,6 +57,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # costs.py, also when loaded by a test
 
 import httpx  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
