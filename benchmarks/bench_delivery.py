@@ -171,13 +171,14 @@ async def ours(url: str, rate: float, subscribers: int) -> dict[str, float]:
     server = FakeServer(rate)
     engine = db.create_db_engine(url)
     settings = Settings(delivery=DeliverySettings(rate_per_second=rate))
-    async with bot(server) as tg_bot:
+    sender = TelegramSender.create(server.token, server.base_url)  # what `newsbot run` uses
+    async with sender.bot:
         service = DeliveryService(
             settings,
             engine,
             FixedClock(),
             ArticleStore(engine),
-            channels_with(settings, TelegramSender(tg_bot)),
+            channels_with(settings, sender),
         )
         started = time.perf_counter()
         report = await asyncio.to_thread(service.deliver_due_at, NOW)

@@ -61,8 +61,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))  # costs.py, also when loaded by a 
 
 import httpx  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
-from telegram import Bot  # noqa: E402
-from telegram.request import HTTPXRequest  # noqa: E402
 
 from costs import Costs  # noqa: E402
 from delivery_support import add_subscribers  # noqa: E402
@@ -247,10 +245,10 @@ async def delivering(url: str, telegram: tuple[str, str], alerts: int) -> dict[s
     outbox sent through every channel's own pacer until nothing is left."""
     engine = db.create_db_engine(url)
     config = settings(alerts)
-    request = HTTPXRequest(connection_pool_size=8, read_timeout=30, pool_timeout=30)
-    async with Bot(telegram[1], base_url=telegram[0], request=request) as bot:
+    telegram_sender = TelegramSender.create(telegram[1], telegram[0])  # as `newsbot run` does
+    async with telegram_sender.bot:
         registry = build_channels(config)
-        registry.attach("telegram", TelegramSender(bot))
+        registry.attach("telegram", telegram_sender)
         store = GroupStore(engine)
         for kind in KINDS:
             channel = registry.get(CHANNEL[kind])

@@ -9,8 +9,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, insert
-from telegram import Bot
-from telegram.request import HTTPXRequest
 
 from newsbot.app import build_channels
 from newsbot.channels.telegram import TelegramSender
@@ -148,12 +146,9 @@ def add_articles(
 
 @asynccontextmanager
 async def telegram_sender(base_url: str, token: str, pool: int = 32) -> Iterator[TelegramSender]:  # type: ignore[misc]
-    request = HTTPXRequest(
-        connection_pool_size=pool, read_timeout=10, connect_timeout=10, pool_timeout=10
-    )
-    bot = Bot(token, base_url=base_url, request=request)
-    async with bot:
-        yield TelegramSender(bot)
+    sender = TelegramSender.create(token, base_url, pool_size=pool)  # what `newsbot run` uses
+    async with sender.bot:
+        yield sender
 
 
 def channels_with(
