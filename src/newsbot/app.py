@@ -150,7 +150,8 @@ class ChannelHost:
         return self.newsroom.channels
 
     async def handle(self, incoming: Incoming) -> Response:
-        if self.registry.profile(incoming.channel).reply_window_hours is not None:
+        profile = self.registry.profile(incoming.channel)
+        if profile.reply_window_hours is not None and not profile.takes_held:
             # a channel that reaches people only after they write: what waited goes out now
             await asyncio.to_thread(
                 self.newsroom.recipient_wrote, incoming.channel, incoming.chat_id

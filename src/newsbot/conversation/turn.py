@@ -33,7 +33,7 @@ class Turn:
         return t(self.lang, key, **params)
 
     def say(self, *keys_or_texts: str) -> Response:
-        return Response((Message.plain(*keys_or_texts),))
+        return Response((Message.plain(*keys_or_texts),), language=self.lang)
 
     def button(self, label: str, payload: str) -> Button:
         """A button whose callback data is signed for this chat."""

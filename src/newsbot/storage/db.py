@@ -47,7 +47,26 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     storable text (see `_storable_parameters`)."""
     engine = _create_engine(url, echo=echo)
     event.listen(engine, "before_cursor_execute", _storable_parameters, retval=True)
+    event.listen(engine, "after_cursor_execute", _count_statement)
     return engine
+
+
+class StatementCount:
+    """SQL statements this process has sent to the database (/metrics:
+    newsbot_sql_statements_total): the per-request cost that load does not distort."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def add(self) -> None:
+        self.value += 1  # under the GIL; a lost increment in a race only blurs a figure
+
+
+STATEMENTS = StatementCount()
+
+
+def _count_statement(*_args: Any) -> None:
+    STATEMENTS.add()
 
 
 def _storable_parameters(
