@@ -37,6 +37,7 @@ __all__ = [
     "Clock",
     "Dialect",
     "ErrorRule",
+    "Expiring",
     "Kind",
     "Limits",
     "Outbound",
@@ -253,6 +254,15 @@ class ReplyWindows(Protocol):
     def take(self, channel: str, chat_id: str, now: datetime) -> bool: ...
     def give_back(self, channel: str, chat_id: str) -> None: ...
     def close(self, channel: str, chat_id: str, now: datetime) -> None: ...
+
+
+class Expiring(Protocol):
+    """Rows that outlive their use (digest pages, the inbound ledger, numbered choices, reply
+    windows, API tokens): the housekeeping job deletes them in bounded batches."""
+
+    def purge(self, before: datetime, *, limit: int) -> int:
+        """Delete at most `limit` rows whose date is before `before`; how many were deleted."""
+        ...
 
 
 class ChannelStores(Protocol):

@@ -18,7 +18,18 @@ from typing import Any
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Table,
+    create_engine,
+    delete,
+    event,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -190,6 +201,16 @@ def check_connection(engine: Engine) -> None:
             connection.exec_driver_sql("SELECT 1")
     except DBAPIError as exc:
         raise database_fault(url, exc) from None
+
+
+def purge_batch(engine: Engine, table: Table, expired: ColumnElement[bool], limit: int) -> int:
+    """Delete at most `limit` rows of `table` matching `expired`, oldest keys first: one short
+    transaction, so a large backlog never holds the write lock for long (the caller loops)."""
+    key = [column for column in table.primary_key.columns]
+    chosen = select(*key).where(expired).limit(limit)
+    target = key[0].in_(chosen) if len(key) == 1 else tuple_(*key).in_(chosen)
+    with engine.begin() as conn:
+        return int(conn.execute(delete(table).where(target)).rowcount)
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from newsbot.ports import Offered, WindowGrant
+from newsbot.storage.db import purge_batch
 from newsbot.storage.schema import (
     api_tokens,
     chat_choices,
@@ -29,6 +30,7 @@ from newsbot.storage.schema import (
 )
 
 WORKING, ANSWERED = "working", "answered"
+ledger_c = inbound_messages.c
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,11 +162,9 @@ class InboundLedger:
                 choices = _choice_values(channel, offered.chat_id, offered.choices, now)
                 conn.execute(self.sql.save_choices, choices)
 
-    def purge(self, before: datetime) -> int:
-        with self.engine.begin() as conn:
-            return conn.execute(
-                delete(inbound_messages).where(inbound_messages.c.created_at < before)
-            ).rowcount
+    def purge(self, before: datetime, *, limit: int = 1000) -> int:
+        """Delete up to `limit` records made before `before` (WeChat retries within seconds)."""
+        return purge_batch(self.engine, inbound_messages, ledger_c.created_at < before, limit)
 
 
 class TokenCache:
@@ -204,6 +204,10 @@ class TokenCache:
                 ).rowcount
             return bool(taken)
 
+    def purge(self, before: datetime, *, limit: int = 1000) -> int:
+        """Delete up to `limit` tokens (and refresh leases) that expired before `before`."""
+        return purge_batch(self.engine, api_tokens, api_tokens.c.expires_at < before, limit)
+
     def release_refresh(self, key: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(delete(api_tokens).where(api_tokens.c.key == f"{key}#refresh"))
@@ -230,6 +234,11 @@ class ChoiceStore:
         with self.engine.begin() as conn:
             conn.execute(self.sql.save_choices, _choice_values(channel, chat_id, choices, now))
 
+    def purge(self, before: datetime, *, limit: int = 1000) -> int:
+        """Forget up to `limit` chats' choices last offered before `before` (a "1" then is
+        just text again)."""
+        return purge_batch(self.engine, chat_choices, chat_choices.c.updated_at < before, limit)
+
     def get(self, channel: str, chat_id: str) -> list[tuple[str, str]]:
         with self.engine.connect() as conn:
             text = conn.execute(
@@ -253,6 +262,10 @@ class ReplyWindows:
         values = _window_values(channel, WindowGrant(chat_id, quota, until), now)
         with self.engine.begin() as conn:
             conn.execute(self.sql.open_window, values)
+
+    def purge(self, before: datetime, *, limit: int = 1000) -> int:
+        """Delete up to `limit` windows that closed before `before` (the same as no row)."""
+        return purge_batch(self.engine, reply_windows, reply_windows.c.open_until < before, limit)
 
     def take(self, channel: str, chat_id: str, now: datetime) -> bool:
         """Use one message of the window; False when it is closed or used up."""

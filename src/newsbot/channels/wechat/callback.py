@@ -7,7 +7,8 @@ msg_signature and decryption (safe/compatible mode), then the XML (no DTDs or en
 
 WeChat retries a message it got no answer to, three times. The first request for a MsgId (or
 FromUserName+CreateTime for events) records itself in the database and answers; a retry,
-whichever process it reaches, waits for that answer and returns the same. The passive answer
+whichever process it reaches, waits for that answer and returns the same (the housekeeping
+job deletes the records a day later). The passive answer
 must come within 5 s: `budget` seconds after the request arrived (time spent queued counts) we
 answer "success" and the reply goes out as a customer-service message when it is ready.
 """
@@ -18,7 +19,6 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 from wechatpy import parse_message
@@ -36,8 +36,6 @@ CHANNEL = "wechat"
 MAX_BODY = 64 * 1024
 SUCCESS = "success"  # WeChat's "no passive reply"; it then waits for nothing
 SPILL_DELAY = 0.5  # later messages leave after the passive reply has been delivered
-LEDGER_KEEP = timedelta(days=1)  # WeChat retries within seconds; a day is plenty
-PURGE_EVERY = timedelta(hours=1)
 SendLater = Callable[[str, Sequence[Outbound]], Coroutine[Any, Any, None]]
 
 
@@ -69,7 +67,6 @@ class WeChatCallback:
         self.budget = budget
         self.path = path
         self._background: set[asyncio.Task[Any]] = set()
-        self._purged_at: datetime | None = None
 
     def routes(self) -> list[Route]:
         return [
@@ -114,10 +111,6 @@ class WeChatCallback:
         self.crypto.verify(query.get("signature", ""), timestamp, nonce)
 
     async def _reply_once(self, key: str, message: Any, deadline: float) -> str:
-        now = self.clock.now()
-        if self._purged_at is None or now - self._purged_at > PURGE_EVERY:
-            self._purged_at = now  # the ledger only needs to outlive WeChat's retries
-            await asyncio.to_thread(self.ledger.purge, now - LEDGER_KEEP)
         arrival = await asyncio.to_thread(self._arrive, key, message)
         if not arrival.first:
             return arrival.reply or await self._answer_of_first(key, deadline)
