@@ -104,9 +104,9 @@ class WeChatDialog:
             lang = await language.get() if choices and words else "zh"
             payload = chosen(text, choices, lang) if choices else None
         incoming = (
-            Incoming(NAME, openid, callback_data=payload)
+            Incoming(NAME, openid, callback_data=payload, command_words=True)
             if payload is not None
-            else Incoming(NAME, openid, text)
+            else Incoming(NAME, openid, text, command_words=True)
         )
         return await self._converse(incoming, language)
 
@@ -114,17 +114,16 @@ class WeChatDialog:
         if event in ("subscribe", "subscribe_scan", "scan"):
             scene = str(getattr(message, "scene_id", "") or "").strip()
             start = f"/start {scene}" if scene else "/start"
-            answer = await self._converse(Incoming(NAME, openid, start), language)
-            if event == "scan":
-                return answer
-            hint = _text(openid, t(await language.get(), "wechat.hint"))
-            return Answer([*answer.messages, hint], answer.offered)
+            # the welcome says what to type: one passive reply, no customer-service message
+            return await self._converse(Incoming(NAME, openid, start, command_words=True), language)
         if event == "click":
             key = str(getattr(message, "key", "") or "").upper()
             if key in MENU_HINTS:
                 return Answer([_text(openid, t(await language.get(), MENU_HINTS[key]))])
             if key in MENU_COMMANDS:
-                return await self._converse(Incoming(NAME, openid, MENU_COMMANDS[key]), language)
+                return await self._converse(
+                    Incoming(NAME, openid, MENU_COMMANDS[key], command_words=True), language
+                )
         return Answer()  # other events (VIEW, LOCATION ...) need no answer
 
     async def _converse(self, incoming: Incoming, language: Language) -> Answer:
