@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine
 
 from delivery_support import NOW, FakeClock, add_articles, fake_pacer
+from newsbot.app import build_delivery
 from newsbot.config import Settings
 from newsbot.scheduler import build_scheduler
 from newsbot.service import Newsroom
-from newsbot.service.delivery import DeliveryService
 from newsbot.storage import db
 from newsbot.storage.articles import ArticleStore
 from newsbot.storage.digests import AlertWatermark
@@ -21,7 +21,7 @@ from newsbot.storage.leader import LeaderLock
 
 async def test_scheduler_has_three_interval_jobs_and_no_job_per_subscriber(engine: Engine) -> None:
     clock = FakeClock()
-    delivery = DeliveryService(Settings(), engine, clock, ArticleStore(engine))
+    delivery = build_delivery(Settings(), engine, clock, ArticleStore(engine))
     newsroom = Newsroom(settings=Settings(), engine=engine, clock=clock, delivery=delivery)
     scheduler = build_scheduler(newsroom)
     scheduler.start(paused=True)  # job defaults are applied when the scheduler starts
@@ -123,7 +123,7 @@ async def test_pacer_never_exceeds_rate_in_any_second_even_when_late() -> None:
 
 def test_newsroom_runs_the_sync_ticks(engine: Engine) -> None:
     clock = FakeClock()
-    delivery = DeliveryService(Settings(), engine, clock, ArticleStore(engine))
+    delivery = build_delivery(Settings(), engine, clock, ArticleStore(engine))
     newsroom = Newsroom(settings=Settings(), engine=engine, clock=clock, delivery=delivery)
     report = asyncio.run(newsroom.delivery_tick())
     assert report is not None and report.due == 0

@@ -19,13 +19,6 @@ STORAGE = ("sqlalchemy", "newsbot.storage")
 SERVICE_DEBT = frozenset(
     {
         "newsbot.service",
-        "newsbot.service.admin_reports",  # landed alongside this test; same treatment pending
-        "newsbot.service.alerts",
-        "newsbot.service.delivery",
-        "newsbot.service.ingest",
-        "newsbot.service.sending",
-        "newsbot.service.subscriptions",
-        "newsbot.service.supervisor",  # translates SQLAlchemy errors itself: belongs in storage
     }
 )
 

@@ -6,6 +6,7 @@ import asyncio
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -21,7 +22,7 @@ from newsbot.front.digest_pages import DigestPages
 from newsbot.ports import Channel, ChannelStores, Clock, Summarizer, SystemClock
 from newsbot.service import Newsroom
 from newsbot.service.channels import ChannelRegistry
-from newsbot.service.delivery import DeliveryService
+from newsbot.service.delivery import ArticleReader, DeliveryService, DeliveryStores
 from newsbot.service.groups import GroupService, TestSend
 from newsbot.service.ingest import Ingestor, IngestParts
 from newsbot.service.pages import DigestPublisher
@@ -29,10 +30,15 @@ from newsbot.service.search import Searcher
 from newsbot.service.supervisor import Supervisor
 from newsbot.storage import db
 from newsbot.storage.articles import ArticleIndexer, ArticleStore
+from newsbot.storage.database import Database
+from newsbot.storage.digests import AlertWatermark, DigestRecords
 from newsbot.storage.groups import GroupStore
+from newsbot.storage.leader import LeaderLock
+from newsbot.storage.outbox import OutboxStore
 from newsbot.storage.pages import DigestPageStore
 from newsbot.storage.search import SearchIndex
 from newsbot.storage.sources import SourceStore
+from newsbot.storage.subscribers import SubscriberStore
 from newsbot.storage.weixin import ChoiceStore, InboundLedger, ReplyWindows, TokenCache
 
 ChannelFactory = Callable[[Settings], Channel]
@@ -88,8 +94,10 @@ def build_newsroom(
         searcher.check_version()  # logs a warning when `newsbot search --reindex` is needed
     registry = channel_registry if channel_registry is not None else build_channels(settings)
     pages = digest_publisher(settings, engine)
-    delivery = DeliveryService(settings, engine, clock, ingestor.articles, registry, pages=pages)
-    supervisor = Supervisor(clock, backoff_cap=settings.supervision.backoff_cap_seconds)
+    delivery = build_delivery(settings, engine, clock, ingestor.articles, registry, pages=pages)
+    supervisor = Supervisor(
+        clock, backoff_cap=settings.supervision.backoff_cap_seconds, database=delivery.database
+    )
     supervisor.when_database_returns(delivery.outbox.reconnect)
     return Newsroom(
         settings=settings,
@@ -101,6 +109,28 @@ def build_newsroom(
         delivery=delivery,
         channels=registry,
     )
+
+
+def build_delivery(
+    settings: Settings,
+    engine: Engine,
+    clock: Clock,
+    articles: ArticleReader,
+    channels: ChannelRegistry | None = None,
+    **options: Any,
+) -> DeliveryService:
+    """The delivery service over its stores (the digest tick, alerts, the outbox sender)."""
+    stores = DeliveryStores(
+        database=Database(engine),
+        records=DigestRecords(engine),
+        outbox=OutboxStore(engine),
+        subscribers=SubscriberStore(
+            engine, clock=clock, max_keywords=settings.delivery.max_keywords
+        ),
+        leader=LeaderLock(engine),
+        watermark=AlertWatermark(engine),
+    )
+    return DeliveryService(settings, stores, clock, articles, channels, **options)
 
 
 def digest_publisher(settings: Settings, engine: Engine) -> DigestPublisher | None:

@@ -23,8 +23,6 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from newsbot.service.supervisor import is_database_outage
-
 log = logging.getLogger(__name__)
 OUTBOX_TICK_SECONDS = 1
 
@@ -61,16 +59,16 @@ def _guarded(
 ) -> Callable[[], Awaitable[None]]:
     """The top of a job. While the database is down the ticks wait for the supervisor's probe
     (capped backoff) instead of failing every second; an outage is one line, not a traceback."""
-    supervisor, engine = newsroom.supervisor, newsroom.engine
+    supervisor = newsroom.supervisor
 
     async def job() -> None:
         with supervisor.running_job():  # so that a stop can give it its grace, then cancel it
-            if not await supervisor.database_ready(engine):
+            if not await supervisor.database_ready():
                 return
             try:
                 await call()
             except Exception as exc:  # the next tick tries again
-                if is_database_outage(exc):
+                if newsroom.is_database_outage(exc):
                     supervisor.database_failed(exc)
                 else:
                     log.exception("scheduled %s tick failed", name)

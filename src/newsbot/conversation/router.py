@@ -33,7 +33,7 @@ from newsbot.core.i18n import t
 from newsbot.core.models import Subscriber
 from newsbot.core.text import clean_text, has_unstorable
 from newsbot.service import Newsroom
-from newsbot.service.supervisor import is_database_outage, reason_of
+from newsbot.service.supervisor import reason_of
 
 log = logging.getLogger(__name__)
 MAX_INPUT_CHARS = 4096
@@ -60,7 +60,9 @@ class Conversation:
         try:
             return await self._handle(clean_incoming(incoming))
         except Exception as exc:
-            if is_database_outage(exc):  # the world's fault, not a bug: one line, no traceback
+            if self.services.is_database_outage(
+                exc
+            ):  # the world's fault, not a bug: one line, no traceback
                 log.warning(
                     "cannot answer %s:%s, database unavailable: %s",
                     incoming.channel,

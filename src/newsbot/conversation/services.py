@@ -57,5 +57,8 @@ class Services:
     async def article_count(self) -> int:
         return await asyncio.to_thread(self.newsroom.article_count)
 
+    def is_database_outage(self, exc: BaseException) -> bool:
+        return self.newsroom.is_database_outage(exc)
+
     async def broadcast(self, text: str) -> int:
         return await asyncio.to_thread(self.newsroom.broadcast, text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,3 +157,112 @@ class SummaryDefaults:
 
 
 DEFAULT_SUMMARY = SummaryDefaults()
+
+
+# --- records the stores exchange with the service (ports.py) ----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """One source as stored: what it is and how its polling went."""
+
+    id: int
+    key: str
+    name: str
+    kind: str
+    url: str
+    section: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_status: str | None = None
+    last_error: str | None = None
+    last_polled_at: datetime | None = None
+    last_success_at: datetime | None = None
+    next_poll_at: datetime | None = None
+    failures: int = 0
+    article_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleDraft:
+    """An extracted article about to be stored."""
+
+    source_id: int
+    section: str
+    dedupe_key: str
+    url: str
+    title: str
+    text: str
+    guid: str | None = None
+    byline: str | None = None
+    lead_image: str | None = None
+    published_at: datetime | None = None
+    summary: Summary | None = None
+    listed_title: str = ""  # the title the feed or section page gave
+
+
+@dataclass(frozen=True, slots=True)
+class KnownArticle:
+    """What ingest needs to know about a stored article to decide whether to fetch it again."""
+
+    id: int
+    listed_title: str
+    content_hash: str
+    update_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordChange:
+    """What add_keywords did: added, already there, refused over the cap, refused as too long."""
+
+    added: tuple[str, ...] = ()
+    existing: tuple[str, ...] = ()
+    over_limit: tuple[str, ...] = ()
+    too_long: tuple[str, ...] = ()
+    total: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberCounts:
+    total: int = 0
+    active: int = 0
+    digest_enabled: int = 0
+    keywords: int = 0
+    by_channel: dict[str, int] = field(default_factory=dict)
+
+
+# The states of a digest record: one per (subscriber, local date), claimed before anything is sent.
+CLAIMED, QUEUED, EMPTY, SKIPPED = "claimed", "queued", "empty", "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One rendered chunk in the outbox, as the sender claims it."""
+
+    id: int
+    dedupe_key: str
+    subscriber_id: int | None
+    channel: str
+    chat_id: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    claim_token: str | None = None
+
+    @property
+    def text(self) -> str:
+        return str(self.payload.get("text", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A chunk to enqueue; `article_ids` go to the delivery ledger with this row."""
+
+    dedupe_key: str
+    subscriber_id: int | None
+    channel: str
+    chat_id: str
+    kind: str
+    payload: dict[str, Any]
+    article_ids: tuple[int, ...] = ()
+    not_before: datetime | None = None  # e.g. the end of the subscriber's quiet hours

@@ -15,7 +15,7 @@ from functools import cached_property
 from sqlalchemy import Engine
 
 from newsbot.config import Settings
-from newsbot.core.models import Article, Subscriber
+from newsbot.core.models import Article, SourceState, Subscriber
 from newsbot.core.replies import Message
 from newsbot.errors import NewsbotError
 from newsbot.ports import ChannelSender, Clock, Outbound
@@ -27,7 +27,6 @@ from newsbot.service.search import Searcher, SearchResults
 from newsbot.service.sending import SendReport, outbound_of
 from newsbot.service.subscriptions import Subscriptions
 from newsbot.service.supervisor import Supervisor
-from newsbot.storage.sources import SourceState
 
 
 @dataclass
@@ -98,7 +97,11 @@ class Newsroom:
 
     @cached_property
     def admin_reports(self) -> AdminReports:
-        return AdminReports(self.settings, self.engine, self.channels)
+        from newsbot.storage.database import Database
+        from newsbot.storage.outbox import OutboxStore
+
+        database, outbox = Database(self.engine), OutboxStore(self.engine)
+        return AdminReports(self.settings, database, outbox, self.channels)
 
     def report_sources(self, reports: Sequence[SourceReport]) -> None:
         """Log failed polls; tell the admin chats when a source starts or stops failing."""
@@ -131,7 +134,22 @@ class Newsroom:
     @cached_property
     def subscriptions(self) -> Subscriptions:
         """Subscribers, their settings and keywords (the chat channels' operations)."""
-        return Subscriptions.over(self.engine, self.settings, self.clock, self.channels)
+        from newsbot.storage.database import Database
+        from newsbot.storage.outbox import OutboxStore
+        from newsbot.storage.subscribers import SubscriberStore
+
+        max_keywords = self.settings.delivery.max_keywords
+        store = SubscriberStore(self.engine, clock=self.clock, max_keywords=max_keywords)
+        database, outbox = Database(self.engine), OutboxStore(self.engine)
+        return Subscriptions(store, self.settings, database, outbox, self.channels)
+
+    def is_database_outage(self, exc: BaseException) -> bool:
+        """`exc` says the database is unreachable (the world's fault, not a bug)."""
+        if self.supervisor.database is None:
+            from newsbot.storage.database import Database
+
+            self.supervisor.database = Database(self.engine)
+        return self.supervisor.is_database_outage(exc)
 
     def broadcast(self, text: str) -> int:
         """Queue an admin's message for every active subscriber (through the outbox)."""
