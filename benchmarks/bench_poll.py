@@ -32,7 +32,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from newsbot.app import build_newsroom  # noqa: E402
+from newsbot.app import build_newsroom, engine_of  # noqa: E402
 from newsbot.config import Settings  # noqa: E402
 from newsbot.service.ingest import SourceReport  # noqa: E402
 from newsbot.storage.articles import ArticleStore  # noqa: E402
@@ -186,7 +186,7 @@ def run(
     started = time.perf_counter()
     first = asyncio.run(newsroom.poll_all())
     cycle1 = time.perf_counter() - started
-    stored = ArticleStore(newsroom.engine).count()
+    stored = ArticleStore(engine_of(newsroom)).count()
     failed = [r for r in first if r.status != "ok"]
     rate = stored / cycle1
     rss_after_poll = peak_rss_mib()

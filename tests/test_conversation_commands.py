@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fakes.chat_world import build_world
+from newsbot.app import engine_of
 from newsbot.conversation import Conversation, Incoming, Response
 from newsbot.core.render import render_plain
 from newsbot.service import Newsroom
@@ -40,7 +41,7 @@ def text_of(response: Response) -> str:
 
 
 def store(newsroom: Newsroom) -> SubscriberStore:
-    return SubscriberStore(newsroom.engine)
+    return SubscriberStore(engine_of(newsroom))
 
 
 async def test_start_subscribes_and_welcomes(
@@ -222,7 +223,7 @@ async def test_broadcast_goes_through_the_outbox(
     assert "已排队群发给 4 位订阅者" in reply  # 1, 2, 3 and the admin's own chat
     again = await say(conversation, "/broadcast 明天 <b>停电</b> 检修", chat="1001", is_admin=True)
     assert "0 位" in again  # a double tap queues nothing
-    with newsroom.engine.connect() as conn:
+    with engine_of(newsroom).connect() as conn:
         rows = conn.execute(select(outbox.c.chat_id, outbox.c.kind, outbox.c.payload)).all()
     assert sorted(r.chat_id for r in rows) == ["1", "1001", "2", "3"]
     assert all(r.kind == "broadcast" and "&lt;b&gt;停电" in r.payload for r in rows)

@@ -19,15 +19,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+if TYPE_CHECKING:
+    from newsbot.service import Newsroom
 
 log = logging.getLogger(__name__)
 OUTBOX_TICK_SECONDS = 1
 
 
-def build_scheduler(newsroom: Any) -> AsyncIOScheduler:
+def build_scheduler(newsroom: Newsroom) -> AsyncIOScheduler:
     """The service's scheduler; CHAT's `newsbot run` starts it (scheduler.start()) and shuts it down."""
     settings = newsroom.settings.scheduler
     scheduler = AsyncIOScheduler(
@@ -55,21 +58,20 @@ def build_scheduler(newsroom: Any) -> AsyncIOScheduler:
 
 
 def _guarded(
-    name: str, call: Callable[[], Awaitable[object]], newsroom: Any
+    name: str, call: Callable[[], Awaitable[object]], newsroom: Newsroom
 ) -> Callable[[], Awaitable[None]]:
     """The top of a job. While the database is down the ticks wait for the supervisor's probe
     (capped backoff) instead of failing every second; an outage is one line, not a traceback."""
-    supervisor = newsroom.supervisor
 
     async def job() -> None:
-        with supervisor.running_job():  # so that a stop can give it its grace, then cancel it
-            if not await supervisor.database_ready():
+        with newsroom.running_job():  # so that a stop can give it its grace, then cancel it
+            if not await newsroom.database_ready():
                 return
             try:
                 await call()
             except Exception as exc:  # the next tick tries again
                 if newsroom.is_database_outage(exc):
-                    supervisor.database_failed(exc)
+                    newsroom.database_failed(exc)
                 else:
                     log.exception("scheduled %s tick failed", name)
 

@@ -15,7 +15,6 @@ from newsbot.core.query import SearchResults
 from newsbot.core.replies import Message
 from newsbot.errors import NewsbotError, QueryError
 from newsbot.service import Newsroom
-from newsbot.service.subscriptions import Subscriptions
 
 
 class Unavailable(Exception):
@@ -25,14 +24,13 @@ class Unavailable(Exception):
 class Services:
     def __init__(self, newsroom: Newsroom) -> None:
         self.newsroom = newsroom
-        self.subscriptions: Subscriptions = newsroom.subscriptions
 
     @property
     def settings(self) -> Settings:
         return self.newsroom.settings
 
     def now(self) -> datetime:
-        return self.newsroom.clock.now()
+        return self.newsroom.now()
 
     async def search(self, query: str, page: int) -> SearchResults:
         try:
