@@ -39,7 +39,7 @@ section = "阳泉"
 
 @pytest.fixture
 def config(tmp_path: Path, sqlite_url: str) -> Path:
-    build_world(sqlite_url).engine.dispose()  # migrated, with sample articles
+    build_world(sqlite_url).close()  # migrated, with sample articles
     path = tmp_path / "newsbot.toml"
     path.write_text(CONFIG.format(url=sqlite_url), encoding="utf-8")
     return path

@@ -21,7 +21,7 @@ from newsbot.storage.subscribers import SubscriberStore
 def newsroom(database_url: str) -> Iterator[Newsroom]:
     room = build_world(database_url)
     yield room
-    room.engine.dispose()
+    room.close()
 
 
 @pytest.fixture
@@ -280,7 +280,7 @@ def test_random_input_never_breaks_the_conversation(sqlite_url: str) -> None:
     try:
         check()
     finally:
-        room.engine.dispose()
+        room.close()
 
 
 async def test_quiet_day_digest_shows_the_latest(

@@ -47,7 +47,7 @@ def test_extreme_since_dates_are_bounded(value: str) -> None:
 def newsroom(database_url: str) -> Iterator[Newsroom]:
     room = build_world(database_url)
     yield room
-    room.engine.dispose()
+    room.close()
 
 
 async def say(newsroom: Newsroom, text: str, name: str = "张三", chat: str = "7") -> str:

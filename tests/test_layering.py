@@ -138,7 +138,7 @@ def reaches(path: Path, public: set[str], parts: set[str]) -> list[str]:
             continue
         owner = ast.unparse(node.value)
         if (node.attr in parts and owner != "self") or (
-            owner.split(".")[-1] == "newsroom" and node.attr not in public
+            owner.split(".")[-1] in ("newsroom", "room") and node.attr not in public
         ):
             wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {owner}.{node.attr}")
     return wrong

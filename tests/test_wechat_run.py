@@ -15,9 +15,9 @@ import pytest
 from fakes.chat_world import SettableClock, world_settings
 from fakes.wechat_api import APP_ID, APP_SECRET, FakeWeChatAPI
 from fakes.wechat_server import AES_KEY, TOKEN, WeChatServer
-from newsbot.app import build_newsroom, engine_of
+from newsbot.app import build_newsroom, engine_of, indexed_articles
 from newsbot.core.models import Figure, Summary
-from newsbot.storage.articles import ArticleDraft, ArticleStore
+from newsbot.storage.articles import ArticleDraft
 from newsbot.storage.sources import SourceStore
 from test_console_run import Running, start_run
 
@@ -42,7 +42,7 @@ def seed_fresh_articles(database_url: str) -> None:
             published_at=now - timedelta(hours=3 - n),
             summary=Summary(key_points=(f"查摆出问题{4800 + n}条。",), headline_figures=(figure,)),
         )
-        ArticleStore(engine_of(newsroom)).save(draft, now - timedelta(hours=3 - n))
+        indexed_articles(newsroom).save(draft, now - timedelta(hours=3 - n))
     newsroom.close()
 
 

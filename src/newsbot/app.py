@@ -197,6 +197,17 @@ def build_ingestor(
     return Ingestor(settings, SourceStore(engine), articles, clock, parts, summarizer=summarizer)
 
 
+def indexed_articles(newsroom: Newsroom) -> ArticleStore:
+    """The Newsroom's articles as ingest stores them (search index kept in step): for seeding
+    a database in tests and benchmarks."""
+    settings, engine = newsroom.settings, engine_of(newsroom)
+    return ArticleStore(
+        engine,
+        SearchIndex(engine, settings.search),
+        max_updates=settings.polling.max_updates_per_article,
+    )
+
+
 @dataclass
 class ChannelHost:
     """ports.ChannelContext for the running channels: the conversation, the paced path out of

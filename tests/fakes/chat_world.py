@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from newsbot.app import ChannelHost, build_newsroom, channel_host, engine_of
+from newsbot.app import ChannelHost, build_newsroom, channel_host, engine_of, indexed_articles
 from newsbot.config import Settings
 from newsbot.core.models import Figure, Summary
 from newsbot.service import Newsroom
-from newsbot.storage.articles import ArticleDraft, ArticleStore
+from newsbot.storage.articles import ArticleDraft
 from newsbot.storage.sources import SourceStore
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
@@ -85,7 +85,7 @@ async def running_telegram(newsroom: Newsroom) -> AsyncIterator[RunningTelegram]
 def seed_articles(newsroom: Newsroom, count: int, now: datetime = NOW) -> None:
     """`count` articles about 党建 (alternating sections), newest last, plus one about 债务,
     published in the hours before `now`."""
-    store = ArticleStore(engine_of(newsroom))
+    store = indexed_articles(newsroom)
     ids = {s.key: s.id for s in SourceStore(engine_of(newsroom)).all()}
     for n in range(count):
         key = "yaowen" if n % 2 == 0 else "yangquan"
