@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -68,7 +69,7 @@ async def test_time_accepts_short_and_rejects_nonsense(
     assert "07:30" in await say(conversation, "/time 7:30")
     assert "无法识别时间“25:99”" in await say(conversation, "/time 25:99")
     subscriber = store(newsroom).get("telegram", "1")
-    assert subscriber is not None and subscriber.digest_time == "07:30"
+    assert subscriber is not None and subscriber.digest_time == time(7, 30)
 
 
 async def test_timezone(conversation: Conversation, newsroom: Newsroom) -> None:

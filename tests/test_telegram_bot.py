@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import time
 from typing import Any
 
 import pytest
@@ -87,7 +88,7 @@ async def test_subscriber_conversation(bot: Bot) -> None:
     (bye,) = await bot.ask(42, "/unsubscribe")
     assert "已退订" in bye["plain"]
     subscriber = bot.subscriber(42)
-    assert subscriber.digest_time == "07:30" and subscriber.keywords == ("党建",)
+    assert subscriber.digest_time == time(7, 30) and subscriber.keywords == ("党建",)
     assert not subscriber.digest_enabled
 
 
@@ -245,7 +246,7 @@ async def test_only_group_admins_change_group_settings(bot: Bot) -> None:
     (done,) = await bot.ask(group, "/time 6:45", chat_type="supergroup", user_id=5)
     assert "06:45" in done["plain"]
     subscriber = bot.subscriber(group)
-    assert subscriber.digest_time == "06:45" and subscriber.digest_enabled
+    assert subscriber.digest_time == time(6, 45) and subscriber.digest_enabled
 
 
 async def test_blocking_the_bot_marks_the_subscriber_inactive_until_start(bot: Bot) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import time
 
 import pytest
 
@@ -57,7 +58,7 @@ async def test_chinese_command_words(wx: WeChatWorld) -> None:
     assert "债务" in (await wx.server.send(READER, "关键词 债务")).content
     assert "/time" in (await wx.server.send(READER, "帮助")).content
     subscriber = SubscriberStore(engine_of(wx.newsroom)).get("wechat", READER)
-    assert subscriber is not None and subscriber.digest_time == "07:30"
+    assert subscriber is not None and subscriber.digest_time == time(7, 30)
     assert subscriber.keywords == ("债务",)
     assert "07:30" in (await wx.server.send(READER, "/time")).content  # slash forms work too
 

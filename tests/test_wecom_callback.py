@@ -4,7 +4,7 @@ retries, hostile requests. Answers arrive as app messages at the fake WeCom API.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 
@@ -56,7 +56,7 @@ async def test_time_word_sets_the_digest_time_and_the_digest_comes_then(wc: WeCo
     await wc.settle()
     assert any("09:30" in text for text in wc.api.texts(MEMBER))
     subscriber = SubscriberStore(engine_of(wc.newsroom)).get("wecom", MEMBER)
-    assert subscriber is not None and subscriber.digest_time == "09:30"
+    assert subscriber is not None and subscriber.digest_time == time(9, 30)
     before = len(wc.api.messages(MEMBER))
     wc.clock.current += timedelta(minutes=20)  # 09:20: not yet
     assert wc.newsroom.deliver_due_at(wc.clock.now()).queued == 0

@@ -7,6 +7,7 @@ from newsbot.conversation.incoming import Response
 from newsbot.conversation.parsing import parse_deep_link, parse_time, parse_timezone, split_words
 from newsbot.conversation.turn import Turn, listing
 from newsbot.core.i18n import LANGUAGES, normalize_language
+from newsbot.core.models import hhmm
 from newsbot.core.replies import Message, text_block
 
 
@@ -20,7 +21,11 @@ async def start(turn: Turn, args: str) -> Response:
     name = turn.incoming.user_name or ("朋友" if turn.lang == "zh" else "friend")
     return turn.say(
         turn.t("welcome", name=name),
-        turn.t("welcome.subscribed", time=turn.subscriber.digest_time, tz=turn.subscriber.timezone),
+        turn.t(
+            "welcome.subscribed",
+            time=hhmm(turn.subscriber.digest_time),
+            tz=turn.subscriber.timezone,
+        ),
         *extra,
         turn.t("welcome.next"),
     )
@@ -74,7 +79,9 @@ async def subscribe(turn: Turn, args: str) -> Response:
         subscriber = await turn.db(
             subs.change_subscriber, subscriber, digest_enabled=True, active=True
         )
-        return turn.say(turn.t("subscribe.on", time=subscriber.digest_time, tz=subscriber.timezone))
+        return turn.say(
+            turn.t("subscribe.on", time=hhmm(subscriber.digest_time), tz=subscriber.timezone)
+        )
     found, unknown = _match_sections(split_words(args), subs.known_sections())
     if unknown:
         return _unknown_sections(turn, unknown)
@@ -105,12 +112,14 @@ async def unsubscribe(turn: Turn, args: str) -> Response:
 async def time(turn: Turn, args: str) -> Response:
     subscriber = turn.subscriber
     if not args:
-        return turn.say(turn.t("time.show", time=subscriber.digest_time, tz=subscriber.timezone))
+        return turn.say(
+            turn.t("time.show", time=hhmm(subscriber.digest_time), tz=subscriber.timezone)
+        )
     value = parse_time(args)
     if value is None:
         return turn.say(turn.t("time.bad", value=args[:40]))
     await turn.db(turn.services.newsroom.change_subscriber, subscriber, digest_time=value)
-    return turn.say(turn.t("time.set", time=value, tz=subscriber.timezone))
+    return turn.say(turn.t("time.set", time=hhmm(value), tz=subscriber.timezone))
 
 
 async def tz(turn: Turn, args: str) -> Response:
@@ -121,7 +130,7 @@ async def tz(turn: Turn, args: str) -> Response:
     if name is None:
         return turn.say(turn.t("tz.bad", value=args[:64]))
     await turn.db(turn.services.newsroom.change_subscriber, subscriber, timezone=name)
-    return turn.say(turn.t("tz.set", tz=name, time=subscriber.digest_time))
+    return turn.say(turn.t("tz.set", tz=name, time=hhmm(subscriber.digest_time)))
 
 
 _LANGUAGE_NAMES = {"中文": "zh", "chinese": "zh", "english": "en", "英文": "en", "英语": "en"}
@@ -146,7 +155,7 @@ def settings_message(turn: Turn) -> Message:
     body = turn.t(
         "settings.body",
         digest=turn.t("settings.on" if s.digest_enabled else "settings.off"),
-        time=s.digest_time,
+        time=hhmm(s.digest_time),
         tz=s.timezone,
         sections=listing(s.sections) if s.sections else turn.t("settings.all_sections"),
         keywords=len(s.keywords),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 
@@ -112,10 +112,15 @@ class Article:
 
 
 # Defaults of a new subscriber, here once (config, storage and the groups read them from here).
-DEFAULT_DIGEST_TIME = "08:00"
+DEFAULT_DIGEST_TIME = time(8, 0)
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 MAX_KEYWORD_CHARS = 30  # a keyword alert is a word or a short phrase, not a query
 GROUP_CHAT_TYPES = frozenset({"group", "supergroup", "channel"})
+
+
+def hhmm(at: time) -> str:
+    """A time of day as people write it and the database keeps it: time(7, 30) -> '07:30'."""
+    return f"{at.hour:02d}:{at.minute:02d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +133,7 @@ class Subscriber:
     chat_type: str = "private"
     language: str = "zh"
     timezone: str = DEFAULT_TIMEZONE
-    digest_time: str = DEFAULT_DIGEST_TIME
+    digest_time: time = DEFAULT_DIGEST_TIME  # local, in `timezone`
     digest_enabled: bool = True
     sections: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()

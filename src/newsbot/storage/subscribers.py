@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import secrets
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
@@ -23,7 +23,9 @@ from newsbot.core.models import (
     KeywordChange,
     Subscriber,
     SubscriberCounts,
+    hhmm,
 )
+from newsbot.core.schedule import parse_hhmm
 from newsbot.errors import StorageError
 from newsbot.ports import Clock, SystemClock
 from newsbot.storage.schema import keywords, meta, subscribers
@@ -84,7 +86,7 @@ class SubscriberStore:
             "display_name": (name or "")[:200] or None,
             "language": "zh",
             "timezone": DEFAULT_TIMEZONE,
-            "digest_time": DEFAULT_DIGEST_TIME,
+            "digest_time": hhmm(DEFAULT_DIGEST_TIME),
             "digest_enabled": True,
             "sections": "",
             "alert_mode": "push",
@@ -316,6 +318,8 @@ def load_or_create_secret(engine: Engine, name: str) -> bytes:
 
 def _column_values(changes: dict[str, Any]) -> dict[str, Any]:
     values = dict(changes)
+    if isinstance(values.get("digest_time"), time):  # kept as 'HH:MM', read back as a time
+        values["digest_time"] = hhmm(values["digest_time"])
     if "sections" in values:
         values["sections"] = ",".join(s.strip() for s in values["sections"] if s.strip())
     return values
@@ -356,7 +360,7 @@ def subscriber_from_row(row: Any, words: tuple[str, ...]) -> Subscriber:
         chat_type=row.chat_type,
         language=row.language,
         timezone=row.timezone,
-        digest_time=row.digest_time,
+        digest_time=parse_hhmm(row.digest_time),
         digest_enabled=bool(row.digest_enabled),
         sections=tuple(s for s in (row.sections or "").split(",") if s.strip()),
         keywords=words,
