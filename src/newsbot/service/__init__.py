@@ -333,6 +333,8 @@ class Newsroom:
         return self._delivery.build_digest(subscriber, now or self._clock.now())
 
     def close(self) -> None:
-        """Release what this process holds: the sender's connections, leadership, the pool."""
-        self._delivery.close()
+        """At the end of the process's work: give up the scheduler leadership (another process
+        takes over at once) and close the database pool. Threads still inside a database call
+        are not waited for, so a stop stays prompt when the database hangs."""
+        self._delivery.leader.release()
         self._database.dispose()
