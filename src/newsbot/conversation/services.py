@@ -1,7 +1,7 @@
 """What the conversation asks of the service: typed calls on the Newsroom facade, off the loop.
 
-When a part is not wired (a Newsroom built without a search index or delivery), the
-subscriber gets a clear "unavailable" reply instead of an error.
+When search or /digest fails with one of newsbot's own errors (the database refused, the
+search index is missing), the subscriber gets a clear "unavailable" reply instead of an error.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from newsbot.service import Newsroom
 
 
 class Unavailable(Exception):
-    """The part of newsbot this needs is not wired (e.g. search before its index exists)."""
+    """The part of newsbot this needs cannot answer now (a newsbot error, not a bug)."""
 
 
 class Services:
@@ -39,14 +39,14 @@ class Services:
             )
         except QueryError:
             raise
-        except NewsbotError as exc:  # e.g. "search is not wired"
+        except NewsbotError as exc:  # e.g. StorageError
             raise Unavailable(str(exc)) from exc
 
     async def digest(self, subscriber: Subscriber) -> Message | None:
         """Today's digest for the subscriber, now (Newsroom.digest_now: one digest builder)."""
         try:
             return await asyncio.to_thread(self.newsroom.digest_now, subscriber)
-        except NewsbotError as exc:  # delivery not wired
+        except NewsbotError as exc:
             raise Unavailable(str(exc)) from exc
 
     async def latest(self, limit: int) -> list[Article]:
