@@ -110,7 +110,7 @@ async def test_page_is_escaped_cached_and_script_free(pages: Pages) -> None:
         assert again.status_code == 304 and again.content == b""
         for bad in ("/d/short", "/d/" + "z" * 40, "/d/..%2F..%2Fetc"):
             missing = await client.get(bad)
-            assert missing.status_code == 404 and "找不到这份摘要" in missing.text
+            assert missing.status_code == 404 and "摘要已过期或不存在" in missing.text
 
 
 async def test_expired_page_says_so(pages: Pages) -> None:

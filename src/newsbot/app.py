@@ -6,6 +6,7 @@ import asyncio
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -26,6 +27,7 @@ from newsbot.service.admin_reports import AdminReports
 from newsbot.service.channels import ChannelRegistry
 from newsbot.service.delivery import ArticleReader, DeliveryService, DeliveryStores
 from newsbot.service.groups import GroupService, TestSend
+from newsbot.service.housekeeping import Expiry, Housekeeping
 from newsbot.service.ingest import Ingestor, IngestParts
 from newsbot.service.pages import DigestPublisher
 from newsbot.service.search import Searcher
@@ -45,6 +47,8 @@ from newsbot.storage.subscribers import SubscriberStore
 from newsbot.storage.weixin import ChoiceStore, InboundLedger, ReplyWindows, TokenCache
 
 ChannelFactory = Callable[[Settings], Channel]
+LEDGER_KEEP = timedelta(days=1)  # WeChat and WeCom retry a message within seconds
+CHOICES_KEEP = timedelta(days=7)  # a week-old "回复 1" is not what the reader means now
 
 # The channel registry: one line per channel package, whose `build(settings)` makes the channel
 # (docs/channels.md).
@@ -220,7 +224,8 @@ class ChannelHost:
     _groups: GroupStore | None = None
 
     async def handle(self, incoming: Incoming) -> Response:
-        if self.newsroom.channel_profile(incoming.channel).reply_window_hours is not None:
+        profile = self.newsroom.channel_profile(incoming.channel)
+        if profile.reply_window_hours is not None and not profile.takes_held:
             # a channel that reaches people only after they write: what waited goes out now
             await asyncio.to_thread(
                 self.newsroom.recipient_wrote, incoming.channel, incoming.chat_id
@@ -274,6 +279,20 @@ def channel_stores(engine: Engine) -> DatabaseChannelStores:
     return DatabaseChannelStores(
         InboundLedger(engine), TokenCache(engine), ChoiceStore(engine), ReplyWindows(engine)
     )
+
+
+def housekeeping(newsroom: Newsroom) -> Housekeeping:
+    """The scheduled purge of rows that outlived their use (service/housekeeping.py)."""
+    engine, http = engine_of(newsroom), newsroom.settings.http
+    stores = channel_stores(engine)
+    kinds = [
+        Expiry("digest pages", DigestPageStore(engine), timedelta(days=http.expired_page_days)),
+        Expiry("inbound ledger", stores.inbound, LEDGER_KEEP),
+        Expiry("numbered choices", stores.choices, CHOICES_KEEP),
+        Expiry("reply windows", stores.windows),
+        Expiry("api tokens", stores.tokens, timedelta(days=1)),
+    ]
+    return Housekeeping(kinds, newsroom.clock)
 
 
 def digest_pages(newsroom: Newsroom) -> DigestPages:

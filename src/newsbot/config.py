@@ -315,6 +315,8 @@ class HttpSettings(_Section):
     # in messages and the webhook URLs; unset means no links to digest pages.
     public_url: str | None = None
     page_ttl_days: float = Field(7.0, gt=0)
+    # An expired page says so this long, then its row is deleted (the link reads as unknown).
+    expired_page_days: float = Field(30.0, ge=0)
 
     @field_validator("public_url")
     @classmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -54,6 +55,7 @@ __all__ = [
     "Dialect",
     "DigestRecords",
     "ErrorRule",
+    "Expiring",
     "Kind",
     "LeaderLock",
     "Limits",
@@ -198,6 +200,23 @@ class RobotDirectory(Protocol):
 # --- state of callback channels (WeChat, WeCom), kept in the database -------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class WindowGrant:
+    """A reader action's customer-service allowance: `quota` messages to `chat_id` until `until`."""
+
+    chat_id: str
+    quota: int
+    until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Offered:
+    """The numbered choices an answer shows to `chat_id`: (label, signed payload), from 1."""
+
+    chat_id: str
+    choices: Sequence[tuple[str, str]]
+
+
 class InboundRecord(Protocol):
     @property
     def first(self) -> bool:
@@ -213,9 +232,20 @@ class InboundRecord(Protocol):
 class InboundLedger(Protocol):
     """Each inbound message id once: retries of a platform get the first answer."""
 
-    def begin(self, channel: str, key: str, now: datetime) -> InboundRecord: ...
+    def begin(
+        self, channel: str, key: str, now: datetime, *, window: WindowGrant | None = None
+    ) -> InboundRecord:
+        """Record the message; the first request for `key` gets first=True. With `window`, the
+        reader's reply window opens in the same transaction."""
+        ...
+
     def reply(self, channel: str, key: str) -> str | None: ...
-    def answer(self, channel: str, key: str, reply: str, now: datetime) -> None: ...
+    def answer(
+        self, channel: str, key: str, reply: str, now: datetime, *, offered: Offered | None = None
+    ) -> None:
+        """Store the answer for retries; with `offered`, save the choices it shows, together."""
+        ...
+
     def purge(self, before: datetime) -> int: ...
 
 
@@ -247,6 +277,15 @@ class ReplyWindows(Protocol):
     def take(self, channel: str, chat_id: str, now: datetime) -> bool: ...
     def give_back(self, channel: str, chat_id: str) -> None: ...
     def close(self, channel: str, chat_id: str, now: datetime) -> None: ...
+
+
+class Expiring(Protocol):
+    """Rows that outlive their use (digest pages, the inbound ledger, numbered choices, reply
+    windows, API tokens): the housekeeping job deletes them in bounded batches."""
+
+    def purge(self, before: datetime, *, limit: int) -> int:
+        """Delete at most `limit` rows whose date is before `before`; how many were deleted."""
+        ...
 
 
 class ChannelStores(Protocol):

@@ -1,8 +1,10 @@
-"""APScheduler wiring only: three interval jobs, each a one-line call into the Newsroom.
+"""APScheduler wiring only: four interval jobs, each a one-line call into the Newsroom.
 
 - poll tick (leader only): sources whose next poll time has come (Newsroom.poll_tick)
 - delivery tick (leader only, every minute): digests that are due (Newsroom.delivery_tick)
 - outbox tick (every process, every second): send due outbox rows (Newsroom.send_outbox)
+- housekeeping (every process, hourly): expired rows deleted in bounded batches
+  (service/housekeeping.py; idempotent, so several processes doing it is harmless)
 
 Each job is guarded (`_guarded`): while the database is unreachable the ticks wait for the
 supervisor's probe instead of failing every second (service/supervisor.py).
@@ -25,12 +27,16 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 if TYPE_CHECKING:
     from newsbot.service import Newsroom
+    from newsbot.service.housekeeping import Housekeeping
 
 log = logging.getLogger(__name__)
 OUTBOX_TICK_SECONDS = 1
+HOUSEKEEPING_TICK_SECONDS = 3600
 
 
-def build_scheduler(newsroom: Newsroom) -> AsyncIOScheduler:
+def build_scheduler(
+    newsroom: Newsroom, housekeeping: Housekeeping | None = None
+) -> AsyncIOScheduler:
     """The service's scheduler; CHAT's `newsbot run` starts it (scheduler.start()) and shuts it down."""
     settings = newsroom.settings.scheduler
     scheduler = AsyncIOScheduler(
@@ -46,6 +52,8 @@ def build_scheduler(newsroom: Newsroom) -> AsyncIOScheduler:
         ("delivery", newsroom.delivery_tick, settings.delivery_tick_seconds),
         ("outbox", newsroom.send_outbox, OUTBOX_TICK_SECONDS),
     ]
+    if housekeeping is not None:
+        jobs.append(("housekeeping", housekeeping.tick, HOUSEKEEPING_TICK_SECONDS))
     for name, call, seconds in jobs:
         scheduler.add_job(
             _guarded(name, call, newsroom),

@@ -224,9 +224,10 @@ def _on_signals(stop: asyncio.Event) -> None:
 def _start_scheduler(newsroom: Newsroom) -> Any:
     if not newsroom.settings.scheduler.enabled:
         return None
+    from newsbot.app import housekeeping
     from newsbot.scheduler import build_scheduler
 
-    scheduler = build_scheduler(newsroom)
+    scheduler = build_scheduler(newsroom, housekeeping(newsroom))
     scheduler.start()
     return scheduler
 

@@ -201,4 +201,9 @@ async def settings_button(turn: Turn, payload: str) -> Response:
     if change is None:
         return Response(notice=turn.t("error.bad_callback"))
     updated = turn.with_subscriber(await turn.db(subs.change_subscriber, s, **change))
-    return Response((settings_message(updated),), edit=True, notice=updated.t("settings.updated"))
+    return Response(
+        (settings_message(updated),),
+        edit=True,
+        notice=updated.t("settings.updated"),
+        language=updated.lang,
+    )

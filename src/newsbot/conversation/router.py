@@ -24,7 +24,7 @@ import logging
 from newsbot.conversation.callbacks import CallbackSigner
 from newsbot.conversation.commands import BUTTONS, BY_NAME
 from newsbot.conversation.incoming import Incoming, Response
-from newsbot.conversation.parsing import parse_command
+from newsbot.conversation.parsing import Command, parse_command
 from newsbot.conversation.search import search
 from newsbot.conversation.services import Services
 from newsbot.conversation.turn import Turn
@@ -105,6 +105,10 @@ class Conversation:
                 incoming, "error.too_long", length=len(text), limit=MAX_INPUT_CHARS
             )
         turn = await self._turn(incoming)
+        return _written_in(turn, await self._command(turn, command, text))
+
+    async def _command(self, turn: Turn, command: Command | None, text: str) -> Response:
+        incoming = turn.incoming
         if command is None:
             if not text.strip():
                 return turn.say(turn.tw("error.empty"))
@@ -122,6 +126,10 @@ class Conversation:
 
     async def _button(self, incoming: Incoming, data: str) -> Response:
         turn = await self._turn(incoming)
+        return _written_in(turn, await self._press(turn, data))
+
+    async def _press(self, turn: Turn, data: str) -> Response:
+        incoming = turn.incoming
         payload = self.signer.verify(incoming.chat_id, data)
         handler = BUTTONS.get(payload.split(":", 1)[0]) if payload else None
         if payload is None or handler is None:
@@ -169,6 +177,12 @@ def clean_incoming(incoming: Incoming) -> Incoming:
         user_name=clean_text(incoming.user_name),
         callback_data=None if data is None else clean_text(data),
     )
+
+
+def _written_in(turn: Turn, response: Response) -> Response:
+    """The response with the language it was written in (the turn's, unless the handler changed
+    it and said so), so a channel never reads the subscriber again for its own words."""
+    return response if response.language else dataclasses.replace(response, language=turn.lang)
 
 
 def _only_shows(command: str, args: str) -> bool:

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from newsbot.core.models import NewMessage, OutboxRow
@@ -299,17 +299,9 @@ class OutboxStore:
     def take_held(self, channel: str, chat_id: str, now: datetime) -> list[OutboxRow]:
         """The recipient's held rows, marked sent in the same statement (UPDATE ... RETURNING:
         two processes never both take one); the channel delivers them itself now."""
-        with self.engine.begin() as conn:
-            rows = conn.execute(
-                update(outbox)
-                .where(
-                    outbox.c.channel == channel,
-                    outbox.c.chat_id == chat_id,
-                    outbox.c.state == HELD,
-                )
-                .values(state=SENT, sent_at=now, remote_id="passive")
-                .returning(*outbox.c)
-            ).all()
+        values = {"b_channel": channel, "b_chat_id": chat_id, "sent_at": now}
+        with self.engine.begin() as conn:  # on every message of such a channel: built once
+            rows = conn.execute(_TAKE_HELD, values).all()
         return sorted((_row(row) for row in rows), key=lambda r: r.id)
 
     def release_held(self, channel: str, chat_id: str, now: datetime) -> int:
@@ -415,6 +407,18 @@ class OutboxStore:
                 )
             ).scalar()
             return int(value or 0)
+
+
+_TAKE_HELD = (
+    update(outbox)
+    .where(
+        outbox.c.channel == bindparam("b_channel"),
+        outbox.c.chat_id == bindparam("b_chat_id"),
+        outbox.c.state == HELD,
+    )
+    .values(state=SENT, remote_id="passive")
+    .returning(*outbox.c)
+)
 
 
 def _row(row: Any) -> OutboxRow:

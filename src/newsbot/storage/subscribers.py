@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from newsbot.core.models import (
@@ -96,24 +96,22 @@ class SubscriberStore:
             **_column_values(defaults),
         }
         try:
-            with self.engine.begin() as conn:
-                conn.execute(insert(subscribers).values(**values))
+            with self.engine.begin() as conn:  # RETURNING: the new row without reading it again
+                row = conn.execute(insert(subscribers).values(**values).returning(subscribers))
+                return subscriber_from_row(row.one(), ()), True
         except IntegrityError:  # another process created it between our read and insert
             pass
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot create subscriber {channel}:{chat_id}: {exc}") from exc
         created = self.get(channel, chat_id)
         assert created is not None
-        return created, created.created_at == now
+        return created, False
 
     def get(self, channel: str, chat_id: str) -> Subscriber | None:
-        query = select(subscribers).where(
-            subscribers.c.channel == channel, subscribers.c.chat_id == str(chat_id)
-        )
-        return self._one(query)
+        return self._one(_BY_CHAT, {"channel": channel, "chat_id": str(chat_id)})
 
     def get_by_id(self, subscriber_id: int) -> Subscriber | None:
-        return self._one(select(subscribers).where(subscribers.c.id == subscriber_id))
+        return self._one(_BY_ID, {"id": subscriber_id})
 
     def update(self, subscriber_id: int, **changes: Any) -> Subscriber:
         """Change settings (see SETTINGS_COLUMNS); the updated subscriber."""
@@ -121,14 +119,16 @@ class SubscriberStore:
         if unknown:
             raise ValueError(f"not a subscriber setting: {sorted(unknown)}")
         values = {**_column_values(changes), "updated_at": self.clock.now()}
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(subscribers).where(subscribers.c.id == subscriber_id).values(**values)
-            )
-        found = self.get_by_id(subscriber_id)
-        if found is None:
-            raise StorageError(f"subscriber {subscriber_id} does not exist")
-        return found
+        with self.engine.begin() as conn:  # RETURNING: the changed row without reading it again
+            row = conn.execute(
+                update(subscribers)
+                .where(subscribers.c.id == subscriber_id)
+                .values(**values)
+                .returning(subscribers)
+            ).first()
+            if row is None:
+                raise StorageError(f"subscriber {subscriber_id} does not exist")
+            return subscriber_from_row(row, _keywords_of(conn, [row.id]).get(row.id, ()))
 
     def activate(self, subscriber_id: int) -> Subscriber:
         return self.update(subscriber_id, active=True)
@@ -139,11 +139,8 @@ class SubscriberStore:
     def set_last_query(self, subscriber_id: int, query: str) -> None:
         """One UPDATE, no re-read: this runs on every search."""
         with self.engine.begin() as conn:
-            conn.execute(
-                update(subscribers)
-                .where(subscribers.c.id == subscriber_id)
-                .values(last_query=query, updated_at=self.clock.now())
-            )
+            values = {"b_id": subscriber_id, "last_query": query, "updated_at": self.clock.now()}
+            conn.execute(_SET_LAST_QUERY, values)
 
     def last_query(self, subscriber_id: int) -> str | None:
         with self.engine.connect() as conn:
@@ -292,12 +289,27 @@ class SubscriberStore:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _one(self, query: Any) -> Subscriber | None:
+    def _one(self, query: Any, params: dict[str, Any]) -> Subscriber | None:
         with self.engine.connect() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(query, params).first()
             if row is None:
                 return None
-            return subscriber_from_row(row, _keywords_of(conn, [row.id]).get(row.id, ()))
+            words = conn.execute(_KEYWORDS_OF_ONE, {"id": row.id}).scalars()
+            return subscriber_from_row(row, tuple(str(word) for word in words))
+
+
+# The reads and the write on every chat turn, built once (building a statement costs more CPU
+# than running it).
+_BY_CHAT = select(subscribers).where(
+    subscribers.c.channel == bindparam("channel"), subscribers.c.chat_id == bindparam("chat_id")
+)
+_BY_ID = select(subscribers).where(subscribers.c.id == bindparam("id"))
+_KEYWORDS_OF_ONE = (
+    select(keywords.c.keyword)
+    .where(keywords.c.subscriber_id == bindparam("id"))
+    .order_by(keywords.c.id)
+)
+_SET_LAST_QUERY = update(subscribers).where(subscribers.c.id == bindparam("b_id"))
 
 
 def load_or_create_secret(engine: Engine, name: str) -> bytes:
