@@ -52,9 +52,9 @@ from telegram.request import HTTPXRequest  # noqa: E402
 from costs import Costs  # noqa: E402
 from delivery_support import add_articles, add_subscribers, channels_with  # noqa: E402
 from fakes.bot_api import FakeBotAPI, RateLimits  # noqa: E402
+from newsbot.app import build_delivery  # noqa: E402
 from newsbot.channels.telegram import TelegramSender  # noqa: E402
 from newsbot.config import DeliverySettings, Settings  # noqa: E402
-from newsbot.service.delivery import DeliveryService  # noqa: E402
 from newsbot.storage import db  # noqa: E402
 from newsbot.storage.articles import ArticleStore  # noqa: E402
 from newsbot.storage.outbox import SENDING  # noqa: E402
@@ -173,7 +173,7 @@ async def ours(url: str, rate: float, subscribers: int) -> dict[str, float]:
     settings = Settings(delivery=DeliverySettings(rate_per_second=rate))
     sender = TelegramSender.create(server.token, server.base_url)  # what `newsbot run` uses
     async with sender.bot:
-        service = DeliveryService(
+        service = build_delivery(
             settings,
             engine,
             FixedClock(),

@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 
 from delivery_support import channels_with  # noqa: E402
+from newsbot.app import build_delivery  # noqa: E402
 from newsbot.channels.telegram import TelegramSender  # noqa: E402
 from newsbot.config import DeliverySettings, Settings  # noqa: E402
-from newsbot.service.delivery import DeliveryService  # noqa: E402
 from newsbot.storage import db  # noqa: E402
 from newsbot.storage.articles import ArticleStore  # noqa: E402
 
@@ -46,7 +46,7 @@ async def main(url: str, base_url: str, token: str, rate: float, now: str, enque
     settings = Settings(delivery=DeliverySettings(rate_per_second=rate))
     sender = TelegramSender.create(token, base_url)  # what `newsbot run` uses
     async with sender.bot:
-        service = DeliveryService(
+        service = build_delivery(
             settings,
             engine,
             FixedClock(datetime.fromisoformat(now)),

@@ -46,14 +46,13 @@ from newsbot.core.channels import (
     Priority,
     SendOutcome,
 )
+from newsbot.core.models import OutboxRow
 from newsbot.core.replies import Button
 from newsbot.core.schedule import backoff_delay
 from newsbot.errors import SendError
-from newsbot.ports import Clock
+from newsbot.ports import Clock, Outbox, SubscriberStore
 from newsbot.service.channels import ChannelRegistry
 from newsbot.service.group_commit import GroupCommit
-from newsbot.storage.digests import DeliverySubscribers
-from newsbot.storage.outbox import OutboxRow, OutboxStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -89,8 +88,8 @@ def html_to_plain(chunk: str) -> str:
 class OutboxSender:
     def __init__(
         self,
-        outbox: OutboxStore,
-        subscribers: DeliverySubscribers,
+        outbox: Outbox,
+        subscribers: SubscriberStore,
         channels: ChannelRegistry,
         clock: Clock,
         *,
