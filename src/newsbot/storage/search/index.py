@@ -60,14 +60,10 @@ class Backend(Protocol):
     def clear(self, connection: Connection) -> None: ...
     def plan(
         self, connection: Connection, query: Query, since: datetime | None, window: int
-    ) -> bool: ...
+    ) -> Any: ...
+    def wider(self, plan: Any, found: int, window: int) -> Any: ...
     def candidate_sql(
-        self,
-        query: Query,
-        since: datetime | None,
-        now: datetime,
-        fragments: Fragments,
-        common: bool = False,
+        self, query: Query, since: datetime | None, now: datetime, fragments: Fragments, plan: Any
     ) -> str: ...
     def stored_texts(
         self, connection: Connection, article_ids: Sequence[int]
@@ -192,9 +188,32 @@ class SearchIndex:
         still reach the page (the page's last base score is the bar). The whole-word check
         (jieba on the matching runs) then runs here on those few."""
         since = query.since_time(now)
-        common = bool(query.include) and self.backend.plan(connection, query, since, self.window)
+        plan = self.backend.plan(connection, query, since, self.window)
+        while True:
+            scored, total = self._contenders(connection, query, since, now, page * size, plan)
+            wider = None if total > self.window else self.backend.wider(plan, total, self.window)
+            if wider is None:
+                break
+            plan = wider  # a bounded plan (PostgreSQL's newest ids) held too few matches
+        if query.include and scored:
+            scored = self._whole_word_bonus(connection, query, scored)
+        scored.sort(key=lambda item: (-item[1], -item[0]))
+        start = (page - 1) * size
+        return scored[start : start + size], total
+
+    def _contenders(
+        self,
+        connection: Connection,
+        query: Query,
+        since: datetime | None,
+        now: datetime,
+        shown: int,
+        plan: Any,
+    ) -> tuple[list[tuple[int, float]], int]:
+        """(id, base score) of the contenders for the first `shown` places under one plan,
+        and the number of candidates."""
         fragments = Fragments()
-        inner = self.backend.candidate_sql(query, since, now, fragments, common)
+        inner = self.backend.candidate_sql(query, since, now, fragments, plan)
         bonus = WHOLE_WORD_BONUS if query.include else 1.0
         sql = (
             f"WITH candidates AS ({inner}), kept AS (SELECT id, relevance * power(0.5, "
@@ -209,7 +228,7 @@ class SearchIndex:
             "limit": self.window + 1,  # one more than kept: tells whether there are more
             "window": self.window,
             "half_life": self.settings.recency_half_life_days,
-            "last": page * size - 1,
+            "last": shown - 1,
             "bonus": bonus,
         }
         rows = connection.execute(text(sql).bindparams(*fragments.binds), params).all()
@@ -217,12 +236,7 @@ class SearchIndex:
             count = f"WITH candidates AS ({inner}) SELECT count(*) FROM candidates"
             total = connection.execute(text(count).bindparams(*fragments.binds), params).scalar()
             return [], int(total or 0)
-        scored = [(row.id, float(row.base or 0.0)) for row in rows]
-        if query.include:
-            scored = self._whole_word_bonus(connection, query, scored)
-        scored.sort(key=lambda item: (-item[1], -item[0]))
-        start = (page - 1) * size
-        return scored[start : start + size], int(rows[0].total)
+        return [(row.id, float(row.base or 0.0)) for row in rows], int(rows[0].total)
 
     def _whole_word_bonus(
         self, connection: Connection, query: Query, scored: list[tuple[int, float]]
