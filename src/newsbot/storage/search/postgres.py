@@ -213,7 +213,9 @@ class PostgresBackend:
             if plan.low is not None:
                 keys = fragments.param(range_keys(plan.low, plan.top))
                 where.insert(1, f"s.grams && CAST({keys} AS integer[])")
-                where.append(f"s.article_id >= {fragments.param(plan.low)}")
+                # The buckets already bound the ids (low is a bucket's first id); `+ 0` keeps
+                # this a plain check of the rows found, not a second bitmap of the btree
+                where.append(f"s.article_id + 0 >= {fragments.param(plan.low)}")
             return (
                 f"SELECT s.article_id AS id, {relevance(query, fragments)} AS relevance, "
                 f"{timestamp} FROM article_search AS s JOIN articles AS a ON a.id = s.article_id "
