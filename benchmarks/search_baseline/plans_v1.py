@@ -43,6 +43,9 @@ class PlansV1Backend(PostgresBackend):
     def wider(self, plan: object, found: int, window: int) -> None:
         return None
 
+    def carries(self, plan: object) -> bool:
+        return False
+
     def candidate_sql(  # type: ignore[override]
         self,
         query: Query,

@@ -62,6 +62,7 @@ class Backend(Protocol):
         self, connection: Connection, query: Query, since: datetime | None, window: int
     ) -> Any: ...
     def wider(self, plan: Any, found: int, window: int) -> Any: ...
+    def carries(self, plan: Any) -> bool: ...
     def candidate_sql(
         self, query: Query, since: datetime | None, now: datetime, fragments: Fragments, plan: Any
     ) -> str: ...
@@ -189,12 +190,18 @@ class SearchIndex:
         (jieba on the matching runs) then runs here on those few."""
         since = query.since_time(now)
         plan = self.backend.plan(connection, query, since, self.window)
+        carried: list[tuple[int, float]] = []
         while True:
-            scored, total = self._contenders(connection, query, since, now, page * size, plan)
+            carry = self.backend.carries(plan)
+            scored, total = self._contenders(
+                connection, query, since, now, page * size, plan, carried, carry
+            )
             wider = None if total > self.window else self.backend.wider(plan, total, self.window)
             if wider is None:
                 break
-            plan = wider  # a bounded plan (PostgreSQL's newest ids) held too few matches
+            # A bounded plan (PostgreSQL's newest ids) held too few matches: all of them are
+            # carried into the plan over older ids.
+            plan, carried = wider, scored if carry else []
         if query.include and scored:
             scored = self._whole_word_bonus(connection, query, scored)
         scored.sort(key=lambda item: (-item[1], -item[0]))
@@ -209,29 +216,45 @@ class SearchIndex:
         now: datetime,
         shown: int,
         plan: Any,
+        carried: list[tuple[int, float]],
+        carry: bool,
     ) -> tuple[list[tuple[int, float]], int]:
         """(id, base score) of the contenders for the first `shown` places under one plan,
-        and the number of candidates."""
+        and the number of candidates. `carried`: (id, base) of newer candidates found by
+        earlier plans (PostgreSQL only). `carry`: when there are at most `window` candidates,
+        return all of them (the next plan carries them)."""
         fragments = Fragments()
         inner = self.backend.candidate_sql(query, since, now, fragments, plan)
         bonus = WHOLE_WORD_BONUS if query.include else 1.0
-        sql = (
-            f"WITH candidates AS ({inner}), kept AS (SELECT id, relevance * power(0.5, "
-            "age_days / :half_life) AS base, count(*) OVER () AS total FROM candidates "
-            "ORDER BY id DESC LIMIT :window), "
-            "bar AS (SELECT coalesce((SELECT base FROM kept ORDER BY base DESC, id DESC "
-            "LIMIT 1 OFFSET :last), 0.0) AS value) "
-            "SELECT id, base, total FROM kept WHERE base * :bonus >= (SELECT value FROM bar) "
-            "ORDER BY base DESC, id DESC"
-        )
-        params = {
+        more = ""
+        params: dict[str, Any] = {
             "limit": self.window + 1,  # one more than kept: tells whether there are more
             "window": self.window,
             "half_life": self.settings.recency_half_life_days,
             "last": shown - 1,
             "bonus": bonus,
+            "carry": carry,
         }
+        if carried:
+            more = (
+                " UNION ALL SELECT id, base FROM unnest(CAST(:carried_ids AS integer[]), "
+                "CAST(:carried_base AS double precision[])) AS carried (id, base)"
+            )
+            params["carried_ids"] = [i for i, _ in carried]
+            params["carried_base"] = [b for _, b in carried]
+        sql = (
+            f"WITH candidates AS ({inner}), scored AS (SELECT id, relevance * power(0.5, "
+            f"age_days / :half_life) AS base FROM candidates{more}), "
+            "kept AS (SELECT id, base, count(*) OVER () AS total FROM scored "
+            "ORDER BY id DESC LIMIT :window), "
+            "bar AS (SELECT coalesce((SELECT base FROM kept ORDER BY base DESC, id DESC "
+            "LIMIT 1 OFFSET :last), 0.0) AS value) "
+            "SELECT id, base, total FROM kept WHERE base * :bonus >= (SELECT value FROM bar) "
+            "OR (:carry AND total <= :window) ORDER BY base DESC, id DESC"
+        )
         rows = connection.execute(text(sql).bindparams(*fragments.binds), params).all()
+        if not rows and carry:
+            return [], 0  # every candidate would have been returned
         if not rows:
             count = f"WITH candidates AS ({inner}) SELECT count(*) FROM candidates"
             total = connection.execute(text(count).bindparams(*fragments.binds), params).scalar()

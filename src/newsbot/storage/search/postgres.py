@@ -30,22 +30,43 @@ from newsbot.storage.search.filters import Fragments, age_days, article_filters
 SAMPLE, DENSE = 200, 0.2
 # A range covers this many times the ids the window needs at the density seen.
 SPARE = 1.2
+# Past this many buckets (~500k ids), the oldest range is bounded by a row check only.
+MAX_BUCKET_KEYS = 256
 COMPACT = "{}.stored"
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
     """walk: ids newest first, rows checked one by one, no GIN. Else the GIN bitmap, narrowed
-    to the id buckets of low..top when low is set (low is a bucket's first id)."""
+    to the id buckets of ids >= low (a bucket's first id) when low is set, and below `below`
+    when an earlier, newer range was already read (its rows are carried, not read again)."""
 
     walk: bool
     low: int | None = None
     top: int = 0
+    below: int | None = None
 
 
-def _bounded(top: int, span: int) -> Plan:
+def _bounded(top: int, span: int, below: int | None = None) -> Plan:
     low = bucket_start(max(top - span, 0))
-    return Plan(walk=False, low=low, top=top) if low > 0 else Plan(walk=False)
+    return Plan(walk=False, low=low if low > 0 else None, top=top, below=below)
+
+
+def _id_bounds(plan: Plan, fragments: Fragments) -> list[str]:
+    """The plan's id range: its buckets' keys (part of the same GIN scan), and the bounds as
+    plain checks of the rows found (`+ 0`: not a second bitmap of the btree)."""
+    found: list[str] = []
+    if plan.low is None and plan.below is None:
+        return found
+    first, last = plan.low or 0, (plan.below or plan.top + 1) - 1
+    keys = range_keys(first, last)
+    if len(keys) <= MAX_BUCKET_KEYS:
+        found.append(f"s.grams && CAST({fragments.param(keys)} AS integer[])")
+    if plan.low is not None:
+        found.append(f"s.article_id + 0 >= {fragments.param(plan.low)}")
+    if plan.below is not None:
+        found.append(f"s.article_id + 0 < {fragments.param(plan.below)}")
+    return found
 
 
 def _session(connection: Connection) -> None:
@@ -179,17 +200,22 @@ class PostgresBackend:
             return Plan(walk=True)
         _choose(connection, walk=False)
         if n < SAMPLE:
-            return Plan(walk=False)
+            return Plan(walk=False, top=top)
         return _bounded(top, _span(window, found, n))
 
     def wider(self, plan: Plan, found: int, window: int) -> Plan | None:
-        """After a range held only `found` (<= window) matches: a range as large as the
-        density seen in it asks for, at least twice as large; None after the last plan (no
-        bound)."""
-        if plan.low is None:
+        """After the ids from plan.low to the newest held only `found` (<= window) matches:
+        the older ids of a range as large as the density seen asks for (at least twice as
+        large), or all older ids; None after the last plan (no lower bound)."""
+        if plan.walk or plan.low is None:
             return None
         span = plan.top - plan.low + 1
-        return _bounded(plan.top, max(2 * span, _span(window, found, span)))
+        return _bounded(plan.top, max(2 * span, _span(window, found, span)), below=plan.low)
+
+    def carries(self, plan: Plan) -> bool:
+        """A short result of a bounded plan is followed by one over older ids only, so all of
+        its rows are kept (they are not read again)."""
+        return not plan.walk and plan.low is not None
 
     def candidate_sql(
         self,
@@ -210,12 +236,8 @@ class PostgresBackend:
             narrow = None if plan.walk else prefilter(query, "s", fragments)
             if narrow is not None:
                 where.insert(0, narrow)
-            if plan.low is not None:
-                keys = fragments.param(range_keys(plan.low, plan.top))
-                where.insert(1, f"s.grams && CAST({keys} AS integer[])")
-                # The buckets already bound the ids (low is a bucket's first id); `+ 0` keeps
-                # this a plain check of the rows found, not a second bitmap of the btree
-                where.append(f"s.article_id + 0 >= {fragments.param(plan.low)}")
+            if not plan.walk:
+                where[1:1] = _id_bounds(plan, fragments)
             return (
                 f"SELECT s.article_id AS id, {relevance(query, fragments)} AS relevance, "
                 f"{timestamp} FROM article_search AS s JOIN articles AS a ON a.id = s.article_id "

@@ -153,6 +153,9 @@ class SqliteBackend:
     def wider(self, plan: bool, found: int, window: int) -> None:
         """Every plan here is final."""
 
+    def carries(self, plan: bool) -> bool:
+        return False
+
     def plan(
         self, connection: Connection, query: Query, since: datetime | None, window: int
     ) -> bool:
