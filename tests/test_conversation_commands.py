@@ -158,6 +158,9 @@ async def test_tampered_and_foreign_callbacks_change_nothing(
     assert subscriber is not None and subscriber.digest_enabled and subscriber.language == "zh"
     ok = await conversation.handle(Incoming("telegram", "1", callback_data=toggle))
     assert ok.edit and "每日摘要：关" in text_of(ok)
+    # the buttons say what pressing them does, not the state (回复 1：开启每日摘要)
+    labels = [button.label for row in ok.messages[0].buttons for button in row]
+    assert labels[:2] == ["开启每日摘要", "提醒改为并入摘要"]
 
 
 async def test_bad_input_gets_clear_replies(conversation: Conversation) -> None:
@@ -311,3 +314,23 @@ async def test_signed_but_unusable_buttons(
     data = conversation.signer.sign("1", payload)
     response = await conversation.handle(Incoming("telegram", "1", callback_data=data))
     assert response.notice.startswith(notice) and not response.messages
+
+
+async def test_readers_who_type_words_are_told_the_words(conversation: Conversation) -> None:
+    """WeChat and WeCom readers type 帮助, not /help: what we tell them to type names the words."""
+
+    async def words(text: str) -> str:
+        return await say(conversation, text, chat="w1", command_words=True)
+
+    welcome = await words("/start")
+    assert "“帮助”" in welcome and "/help" not in welcome
+    help_text = await words("帮助")
+    assert "订阅 — " in help_text and "时间 — 设置摘要时间，如 时间 07:30" in help_text
+    assert "/time" not in help_text
+    assert "/help" in await say(conversation, "/start")  # Telegram readers keep the slash forms
+
+
+async def test_a_page_word_with_nothing_to_page_is_not_a_search(conversation: Conversation) -> None:
+    for typed in ("下一页", "上一页", " 下一页。"):
+        answer = await say(conversation, typed, command_words=True)
+        assert "没有可翻的页了" in answer and "没有找到" not in answer

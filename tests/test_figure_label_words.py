@@ -100,6 +100,8 @@ def test_sample_portal_labels_are_whole_words_with_a_clean_start() -> None:
         ("普惠性幼儿园覆盖率达到89.6%", "89.6%", {"普惠性幼儿园覆盖率"}),
         ("45人以下标准班额比例达到93.7%", "93.7%", {"标准班额比例"}),
         ("对企业研发投入按增量部分的10%给予补助", "10%", {"增量部分", "研发投入", ""}),
+        # too long for a label: cut at the conjunction, not inside the first noun
+        ("累计发放支农支小再贷款和再贴现资金286.5亿元", "286.5亿元", {"再贴现资金", ""}),
     ],
 )
 def test_labels_the_digest_showed_garbled(sentence: str, figure: str, labels: set[str]) -> None:

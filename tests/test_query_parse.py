@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -129,3 +130,24 @@ def test_matcher_never_raises(query: str, title: str, text: str) -> None:
 def test_snippet_spans_lie_inside_the_text(text: str, needles: set[str]) -> None:
     piece = snippet(text, frozenset(needles))
     assert all(0 <= s < e <= len(piece.text) for s, e in piece.spans)
+
+
+def test_snippet_shows_the_readers_own_text_where_normalisation_changes_length() -> None:
+    # Ⅲ -> iii and full-width commas -> ASCII in the index; the reader still reads Ⅲ and ，
+    text = "记者从太原市生态环境局了解到，汾河太原段水质稳定保持在Ⅲ类及以上，流域生态持续改善。"
+    piece = snippet(text, frozenset({"太原"}))
+    assert piece.text == text
+    assert [p for p, hit in piece.parts() if hit] == ["太原", "太原"]
+    inside = snippet(text, frozenset({"iii类"}))
+    assert [p for p, hit in inside.parts() if hit] == ["Ⅲ类"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200), st.sets(st.text(min_size=1, max_size=4), max_size=4))
+def test_snippet_text_is_always_a_piece_of_the_original(text: str, needles: set[str]) -> None:
+    piece = snippet(text, frozenset(needles), width=60)
+    body = piece.text.removeprefix("…").removesuffix("…")
+    assert body in text.replace("\n", " ")
+    spans = list(piece.spans)
+    assert all(0 <= s < e <= len(piece.text) for s, e in spans)
+    assert all(a[1] <= b[0] for a, b in pairwise(spans))

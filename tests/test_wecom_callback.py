@@ -94,7 +94,7 @@ async def test_a_retried_message_is_answered_once(wc: WeComWorld) -> None:
     for _ in range(3):  # WeCom retries a message it got no answer to, three times in all
         assert (await wc.server.post(message)).status_code == 200
     await wc.settle()
-    assert sum("/time" in text for text in wc.api.texts(MEMBER)) == 1
+    assert sum("时间 — " in text for text in wc.api.texts(MEMBER)) == 1
 
 
 async def test_hostile_requests_are_refused_and_the_service_keeps_serving(

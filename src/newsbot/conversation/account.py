@@ -22,7 +22,7 @@ async def start(turn: Turn, args: str) -> Response:
         turn.t("welcome", name=name),
         turn.t("welcome.subscribed", time=turn.subscriber.digest_time, tz=turn.subscriber.timezone),
         *extra,
-        turn.t("welcome.next"),
+        turn.tw("welcome.next"),
     )
 
 
@@ -147,12 +147,19 @@ def settings_message(turn: Turn) -> Message:
         alert=turn.t(f"settings.alert.{s.alert_mode}"),
         lang=turn.t("settings.lang.name"),
     )
-    state = turn.t("settings.on" if s.digest_enabled else "settings.off")
+    # Buttons name what pressing them does (the body above shows the state): "回复 1：每日摘要：开"
+    # read as "reply 1 to turn it on" whatever the state was.
+    other_mode = "digest" if s.alert_mode == "push" else "push"
     buttons = (
-        (turn.button(turn.t("settings.toggle_digest", state=state), "set:digest"),),
         (
             turn.button(
-                turn.t("settings.toggle_alert", mode=turn.t(f"settings.alert.{s.alert_mode}")),
+                turn.t("settings.digest_off" if s.digest_enabled else "settings.digest_on"),
+                "set:digest",
+            ),
+        ),
+        (
+            turn.button(
+                turn.t("settings.alert_to", mode=turn.t(f"settings.alert.{other_mode}")),
                 "set:alert",
             ),
         ),

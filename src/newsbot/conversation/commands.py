@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from newsbot.conversation import account, admin, keywords, reading, search
 from newsbot.conversation.incoming import Response
 from newsbot.conversation.turn import Turn
+from newsbot.conversation.words import WORD_OF
 from newsbot.core.replies import Message, text_block
 
 Handler = Callable[[Turn, str], Awaitable[Response]]
@@ -18,7 +19,14 @@ Handler = Callable[[Turn, str], Awaitable[Response]]
 
 async def help_(turn: Turn, args: str) -> Response:
     """/help lists the table below (here, so account.py need not import this module)."""
-    lines = [f"/{spec.name} — {turn.t(spec.description)}" for spec in visible_commands(admin=False)]
+    if turn.incoming.command_words and turn.lang == "zh":
+        lines = [
+            _in_words(spec.name, turn.t(spec.description)) for spec in visible_commands(admin=False)
+        ]
+    else:
+        lines = [
+            f"/{spec.name} — {turn.t(spec.description)}" for spec in visible_commands(admin=False)
+        ]
     blocks = [text_block(turn.t("help.title"), bold=True), text_block("\n".join(lines))]
     if turn.incoming.is_admin:
         admin = [
@@ -29,6 +37,14 @@ async def help_(turn: Turn, args: str) -> Response:
         blocks += [text_block(turn.t("help.admin"), bold=True), text_block("\n".join(admin))]
     blocks.append(text_block(turn.t("help.search_hint")))
     return Response((Message(tuple(blocks)),))
+
+
+def _in_words(name: str, description: str) -> str:
+    """A help line in the command word a WeChat reader types: 时间 — 设置摘要时间，如 时间 07:30."""
+    word = WORD_OF.get(name)
+    if word is None:
+        return f"/{name} — {description}"
+    return f"{word} — {description.replace(f'/{name}', word)}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from newsbot.conversation.parsing import parse_command
 from newsbot.conversation.search import search
 from newsbot.conversation.services import Services
 from newsbot.conversation.turn import Turn
-from newsbot.conversation.words import command_from_words
+from newsbot.conversation.words import command_from_words, is_page_word
 from newsbot.core.i18n import t
 from newsbot.core.models import Subscriber
 from newsbot.core.text import clean_text, has_unstorable
@@ -104,10 +104,14 @@ class Conversation:
             )
         turn = await self._turn(incoming)
         if command is None:
-            return await search(turn, text) if text.strip() else turn.say(turn.t("error.empty"))
+            if not text.strip():
+                return turn.say(turn.tw("error.empty"))
+            if is_page_word(text):  # 下一页 with no search to page (the channel had none open)
+                return turn.say(turn.t("search.no_page"))
+            return await search(turn, text)
         spec = BY_NAME.get(command.name)
         if spec is None:
-            return turn.say(turn.t("error.unknown_command", command=command.name))
+            return turn.say(turn.tw("error.unknown_command", command=command.name))
         if spec.admin and not incoming.is_admin:
             return turn.say(turn.t("admin.only"))
         if spec.manage and not incoming.can_manage and not _only_shows(spec.name, command.args):

@@ -25,7 +25,7 @@ MAX_PAGE = 1000
 async def search(turn: Turn, args: str) -> Response:
     query = args.strip()
     if not query:
-        return turn.say(turn.t("error.empty"))
+        return turn.say(turn.tw("error.empty"))
     limit = turn.services.settings.search.max_query_chars
     if len(query) > limit:
         return turn.say(turn.t("search.too_long", length=len(query), limit=limit))

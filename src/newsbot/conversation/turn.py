@@ -32,6 +32,10 @@ class Turn:
     def t(self, key: str, /, **params: object) -> str:
         return t(self.lang, key, **params)
 
+    def tw(self, key: str, /, **params: object) -> str:
+        """t(), in the form that names what this reader types: 帮助 or /help."""
+        return self.t(f"{key}.words" if self.incoming.command_words else key, **params)
+
     def say(self, *keys_or_texts: str) -> Response:
         return Response((Message.plain(*keys_or_texts),))
 

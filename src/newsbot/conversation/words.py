@@ -30,6 +30,10 @@ WORDS: dict[str, str] = {
     "帮助": "help",
     "语言": "lang",
 }
+# command -> the word shown for it in 帮助 (the first of its words above)
+WORD_OF: dict[str, str] = {}
+for _word, _name in WORDS.items():
+    WORD_OF.setdefault(_name, _word)
 NEXT_PAGE_WORDS = ("下一页", "下页", "next")
 PREV_PAGE_WORDS = ("上一页", "上页", "prev", "previous")
 _KEYWORD_VERBS = {"add", "+", "添加", "增加", "remove", "rm", "del", "delete", "-", "删除"}
@@ -40,6 +44,12 @@ _PATTERN = re.compile(
     + r")(?:\s+(.*)|(\d.*))?$",
     re.DOTALL,
 )
+
+
+def is_page_word(text: str) -> bool:
+    """下一页 / 上一页 (or next / prev) and nothing else: a page turn, never a search."""
+    typed = text.strip().rstrip("。.").strip().casefold()
+    return typed in NEXT_PAGE_WORDS or typed in PREV_PAGE_WORDS
 
 
 def command_from_words(text: str) -> Command | None:

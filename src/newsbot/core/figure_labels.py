@@ -70,6 +70,7 @@ _CHANGE_TAIL_RE = re.compile(r"[\u4e00-\u9fff]?[到至]")  # 延至, 降到, 增
 _CHANGE_HEAD_RE = re.compile(
     r"提高|增加|增长|上升|提升|扩大|攀升|跃升|发展|下降|减少|降低|缩小|压缩|缩短|延长"
 )
+_CONJUNCTIONS = frozenset(spaced("和 与 及 以及 同 跟 、"))
 _PRONOUNS = frozenset(spaced("我们 他们 她们 咱们 大家 我 他 她 它 其 该 这 那 其他"))
 _CJK_RE = re.compile(r"[\u3400-\u9fff]+")
 _HAS_NUMBER_RE = re.compile(r"[0-9０-９零〇一二两三四五六七八九十百]")
@@ -225,6 +226,11 @@ def _label_before(sentence: str, lo: int, hi: int) -> str:
         if sum(map(len, picked)) + len(word) > _MAX_LABEL:
             while picked and len(picked[0]) == 1:
                 picked.pop(0)
+            # Cut short inside "A和B": what is left of A is no noun of its own
+            # (支农支小再|贷款和再贴现资金 -> 再贴现资金), B is.
+            joints = [i for i, w in enumerate(picked) if w in _CONJUNCTIONS]
+            if joints and sum(map(len, picked[joints[-1] + 1 :])) >= 2:
+                picked = picked[joints[-1] + 1 :]
             break
         picked.insert(0, word)
     return _clean(picked)

@@ -19,6 +19,7 @@ class Incoming:
     verdict from the config (telegram.admins); the console user is the local operator.
     `can_manage` says whether this user may change the chat's settings: always in a private
     chat; in a group only its administrators (the channel asks the platform).
+    `command_words` is set by channels whose readers type 帮助 rather than /help.
     """
 
     channel: str
@@ -31,6 +32,9 @@ class Incoming:
     is_admin: bool = False
     addressed_to_other: bool = False
     can_manage: bool = True
+    # The reader types Chinese command words (时间 7:30, 帮助), not slash commands (WeChat,
+    # WeCom): what we tell them to type names the words.
+    command_words: bool = False
 
     @property
     def is_group(self) -> bool:

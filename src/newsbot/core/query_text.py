@@ -192,11 +192,36 @@ class Snippet:
 
 
 def find_spans(text: str, needles: frozenset[str]) -> list[tuple[int, int]]:
-    """Non-overlapping occurrences of any needle in `text` (longest first), left to right.
+    """Non-overlapping occurrences of any needle in `text` (longest first), left to right, as
+    offsets into `text` itself, whatever normalisation did to its length (Ⅲ -> iii, ﬁ -> fi)."""
+    normalized = normalize(text)
+    if len(normalized) == len(text):  # the usual case: offsets carry over as they are
+        return _spans(normalized, needles)
+    normalized, origin = _normalized_with_origin(text)
+    spans: list[tuple[int, int]] = []
+    for s, e in _spans(normalized, needles):
+        # a match that starts or ends inside one character's expansion covers all of it
+        start, end = origin[s], origin[e - 1] + 1
+        if spans and start < spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+        else:
+            spans.append((start, end))
+    return spans
 
-    Offsets refer to `text` when normalisation kept its length (the usual case), else to
-    normalize(text)."""
-    return _spans(normalize(text), needles)
+
+def _normalized_with_origin(text: str) -> tuple[str, list[int]]:
+    """normalize() character by character, with the offset in `text` that each normalised
+    character came from, so matches found in the normalised form can be shown in the reader's
+    own text. Per-character t2s is the table path of to_simplified(); the rare phrase
+    conversions only affect which words get highlighted."""
+    table = _load_t2s().table
+    pieces: list[str] = []
+    origin: list[int] = []
+    for at, char in enumerate(text):
+        piece = unicodedata.normalize("NFKC", char).translate(table).lower()
+        pieces.append(piece)
+        origin.extend([at] * len(piece))
+    return "".join(pieces), origin
 
 
 def _spans(haystack: str, needles: frozenset[str]) -> list[tuple[int, int]]:
@@ -208,11 +233,10 @@ def _spans(haystack: str, needles: frozenset[str]) -> list[tuple[int, int]]:
 
 
 def snippet(text: str, needles: frozenset[str], width: int = 90) -> Snippet:
-    """About `width` characters around the first match, matches marked; the start otherwise."""
-    normalized = normalize(text)
-    display = text if len(normalized) == len(text) else normalized
-    display = display.replace("\n", " ")
-    spans = _spans(normalized, needles)
+    """About `width` characters of `text` around the first match, matches marked; the start
+    otherwise. Always the reader's own text: normalisation only decides where the matches are."""
+    display = text.replace("\n", " ")
+    spans = find_spans(text, needles)
     if not spans:
         cut = display[:width]
         return Snippet(cut + ("…" if len(display) > width else ""))

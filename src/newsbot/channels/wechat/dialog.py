@@ -85,9 +85,9 @@ class WeChatDialog:
             choices = await asyncio.to_thread(self.stores.choices.get, NAME, openid)
             payload = chosen(text, choices, await language.get()) if choices else None
         incoming = (
-            Incoming(NAME, openid, callback_data=payload)
+            Incoming(NAME, openid, callback_data=payload, command_words=True)
             if payload is not None
-            else Incoming(NAME, openid, text)
+            else Incoming(NAME, openid, text, command_words=True)
         )
         return await self._converse(incoming, language)
 
@@ -97,15 +97,16 @@ class WeChatDialog:
         if event in ("subscribe", "subscribe_scan", "scan"):
             scene = str(getattr(message, "scene_id", "") or "").strip()
             start = f"/start {scene}" if scene else "/start"
-            answer = await self._converse(Incoming(NAME, openid, start), language)
-            hint = _text(openid, t(await language.get(), "wechat.hint"))
-            return [*answer, hint] if event != "scan" else answer
+            # the welcome says what to type: one passive reply, no customer-service message
+            return await self._converse(Incoming(NAME, openid, start, command_words=True), language)
         if event == "click":
             key = str(getattr(message, "key", "") or "").upper()
             if key in MENU_HINTS:
                 return [_text(openid, t(await language.get(), MENU_HINTS[key]))]
             if key in MENU_COMMANDS:
-                return await self._converse(Incoming(NAME, openid, MENU_COMMANDS[key]), language)
+                return await self._converse(
+                    Incoming(NAME, openid, MENU_COMMANDS[key], command_words=True), language
+                )
         return []  # other events (VIEW, LOCATION ...) need no answer
 
     async def _converse(self, incoming: Incoming, language: Language) -> list[Outbound]:

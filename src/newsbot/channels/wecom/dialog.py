@@ -61,9 +61,9 @@ class WeComDialog:
         choices = await asyncio.to_thread(self.choices.get, NAME, member)
         payload = chosen(text, choices, language) if choices else None
         incoming = (
-            Incoming(NAME, member, callback_data=payload, user_name=member)
+            Incoming(NAME, member, callback_data=payload, user_name=member, command_words=True)
             if payload is not None
-            else Incoming(NAME, member, text, user_name=member)
+            else Incoming(NAME, member, text, user_name=member, command_words=True)
         )
         await self._converse(incoming, language)
 
@@ -71,13 +71,16 @@ class WeComDialog:
         if event == "unsubscribe":
             await self.context.chat_gone(NAME, member)
         elif event in START_EVENTS:
-            await self._converse(Incoming(NAME, member, "/start", user_name=member), language)
-            await self._say(member, [Message.plain(t(language, "wechat.hint"))])
+            # the welcome says what to type (时间 7:30, 帮助): one message
+            start = Incoming(NAME, member, "/start", user_name=member, command_words=True)
+            await self._converse(start, language)
         elif event == "click" and key.upper() in MENU_HINTS:
             await self._say(member, [Message.plain(t(language, MENU_HINTS[key.upper()]))])
         elif event == "click" and key.upper() in MENU_COMMANDS:
             command = MENU_COMMANDS[key.upper()]
-            await self._converse(Incoming(NAME, member, command, user_name=member), language)
+            await self._converse(
+                Incoming(NAME, member, command, user_name=member, command_words=True), language
+            )
         elif event not in QUIET_EVENTS:
             log.info("wecom: event %r ignored", event[:40])
 

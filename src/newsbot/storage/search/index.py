@@ -329,9 +329,7 @@ def _section_exists(connection: Connection, name: str) -> bool:
 
 
 def _hit(row: Any, score: float, needles: frozenset[str]) -> SearchHit:
-    title_spans: tuple[tuple[int, int], ...] = ()
-    if len(normalize(row.title)) == len(row.title):
-        title_spans = tuple(find_spans(row.title, needles))
+    title_spans = tuple(find_spans(row.title, needles))
     return SearchHit(
         article_id=row.id,
         title=row.title,
