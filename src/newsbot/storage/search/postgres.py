@@ -1,11 +1,12 @@
 """PostgreSQL: article_search keeps each article's compact text (the substring truth, kept in
-the row for row-by-row checks) and the keys of its character pairs (integer[], GIN index).
+the row for row-by-row checks) and an integer[] of keys with a GIN index: the keys of its
+character pairs and the key of its id bucket.
 
 A term matches where strpos(compact text, Term.needle()) > 0; the GIN index only narrows the
 rows to those holding every character pair of the needle (documents.gram_keys: 32-bit hashes,
-so a collision only lets a row through to the exact check). No text search parser, dictionary
-or extension is involved (pg_trgm makes no trigrams for Chinese in a C-ctype database), and
-user text only ever arrives as bind parameters.
+so a collision only lets a row through to the exact check) and, for the newest matches, to
+the newest id buckets (plan()). No text search parser, dictionary or extension is involved,
+and user text only ever arrives as bind parameters.
 """
 
 from __future__ import annotations
@@ -272,5 +273,12 @@ class PostgresBackend:
         return {row.article_id: row.stored for row in rows}
 
     def size_bytes(self, connection: Connection) -> int:
-        value = connection.execute(text("SELECT pg_total_relation_size('article_search')")).scalar()
+        """article_search with its TOAST and indexes, and the covering index on articles."""
+        value = connection.execute(
+            text(
+                "SELECT pg_total_relation_size('article_search') + coalesce(("
+                "SELECT pg_relation_size(c.oid) FROM pg_class AS c "
+                "WHERE c.oid = to_regclass('ix_articles_search_cover')), 0)"
+            )
+        ).scalar()
         return int(value or 0)
