@@ -1,20 +1,25 @@
 """WeChat and Telegram-webhook readers at once against `newsbot run`'s HTTP front on loopback.
 
-    .venv/bin/python benchmarks/bench_wechat.py [--quick]
+    .venv/bin/python benchmarks/bench_wechat.py [--quick] [--postgres URL]
 
-`newsbot run` runs as its own process (SQLite with sample articles, WeChat safe mode, Telegram
-in webhook mode) with a fake api.weixin.qq.com and a fake Bot API on loopback. This process
-plays WeChat with wechatpy: N readers each send an encrypted "党建" at the same moment, and each
-passive reply is verified, decrypted and checked for results. Then N Telegram updates are posted
-to /telegram at once, each timed until its reply reaches the Bot API. Printed: answered, p50 and
-p99 against WeChat's 5 s limit, and the ratio to a baseline measured in the same run (one
-reader alone, median of several).
+`newsbot run` runs as its own process (SQLite with 500 sample articles, WeChat safe mode,
+Telegram in webhook mode) with a fake api.weixin.qq.com and a fake Bot API on loopback. This
+process plays WeChat with wechatpy: N readers' encrypted "党建" are signed and encrypted first,
+then sent at the same moment; each is timed from that moment until its whole answer is back, and
+afterwards each passive reply is verified, decrypted and checked for results (so the bench's own
+crypto is not in the figures). Then N Telegram updates are posted to /telegram at once.
+
+Printed per burst: answered, p50 and p99 against WeChat's 5 s limit, the service's CPU per
+request (from /proc: the figure the machine's load does not distort) and its SQL statements per
+request (its /metrics counter). The baseline, measured in the same run on the same front: N
+URL verifications at once (GET /wechat: signature check and echo, no database).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import statistics
@@ -23,22 +28,27 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
-import httpx  # noqa: E402
+import aiohttp  # noqa: E402
 
 from fakes.bot_api import FakeBotAPI  # noqa: E402
 from fakes.chat_world import build_world  # noqa: E402
 from fakes.wechat_api import APP_ID, APP_SECRET, FakeWeChatAPI  # noqa: E402
-from fakes.wechat_server import AES_KEY, TOKEN, WeChatServer  # noqa: E402
+from fakes.wechat_server import AES_KEY, TOKEN, Reply, WeChatServer  # noqa: E402
 
 LIMIT_MS = 5000.0
 HOOK_SECRET = "bench-hook-secret"
 TELEGRAM_RATE = 30.0  # the fake Bot API's (and Telegram's) global rate
+XML = {"Content-Type": "text/xml"}
+HOOK = {"X-Telegram-Bot-Api-Secret-Token": HOOK_SECRET, "Content-Type": "application/json"}
 
 
 def start_service(config: Path, wechat: FakeWeChatAPI, bot: FakeBotAPI) -> subprocess.Popen[str]:
@@ -95,16 +105,129 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-LATE: list[str] = []  # readers answered "success" in time, then by customer-service message
+@dataclass
+class Burst:
+    """One burst's figures: each request's time from the common start to its full answer."""
+
+    times: list[float]
+    answered: int
+    cpu_ms: float | None  # the service's CPU per request (from /proc; load does not inflate it)
+    statements: float | None  # SQL statements per request (the service's /metrics counter)
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.times)
+
+    @property
+    def p99(self) -> float:
+        ordered = sorted(self.times)
+        return ordered[max(0, int(len(ordered) * 0.99) - 1)]
 
 
-async def wechat_reader(server: WeChatServer, openid: str) -> tuple[float, bool]:
-    start = time.perf_counter()
-    reply = await server.send(openid, "党建")
-    elapsed = (time.perf_counter() - start) * 1000
-    if reply.kind == "success":
-        LATE.append(openid)
-    return elapsed, reply.kind == "text" and "党建" in reply.content
+class Service:
+    """The running `newsbot run`: its address, its CPU and its SQL statement counter."""
+
+    def __init__(self, base: str, pid: int) -> None:
+        self.base, self.pid = base, pid
+        self.scrape_cost = 0.0
+
+    async def statements(self, session: aiohttp.ClientSession) -> float:
+        async with session.get(f"{self.base}/metrics") as response:
+            text = await response.text()
+        for line in text.splitlines():
+            if line.startswith("newsbot_sql_statements_total "):
+                return float(line.split()[1])
+        raise SystemExit("/metrics has no newsbot_sql_statements_total")
+
+    async def calibrate(self, session: aiohttp.ClientSession) -> None:
+        """The statements a /metrics scrape runs itself (subtracted from each burst)."""
+        first = await self.statements(session)
+        self.scrape_cost = await self.statements(session) - first
+
+    async def burst(
+        self, session: aiohttp.ClientSession, send: Callable[[], Awaitable[bool]], n: int
+    ) -> Burst:
+        """`n` requests at once (prepared beforehand); their answers checked afterwards."""
+        before_sql, before_cpu = await self.statements(session), cpu_seconds(self.pid)
+        start = time.perf_counter()
+
+        async def one() -> tuple[float, bool]:
+            ok = await send()
+            return (time.perf_counter() - start) * 1000, ok
+
+        results = await asyncio.gather(*(one() for _ in range(n)))
+        after_cpu = cpu_seconds(self.pid)
+        after_sql = await self.statements(session)
+        cpu = None
+        if before_cpu is not None and after_cpu is not None:
+            cpu = (after_cpu - before_cpu) / n * 1000
+        sql = (after_sql - before_sql - self.scrape_cost) / n
+        return Burst([t for t, _ in results], sum(ok for _, ok in results), cpu, sql)
+
+
+def report(name: str, burst: Burst, baseline: Burst | None = None) -> None:
+    n = len(burst.times)
+    line = (
+        f"{name}: {burst.answered}/{n} answered; p50 {burst.p50:.0f} ms, p99 {burst.p99:.0f} ms "
+        f"({burst.p99 / LIMIT_MS:.2f} of the 5 s limit)"
+    )
+    if baseline is not None:
+        line += f"; p99 {burst.p99 / baseline.p99:.1f}x the echo baseline"
+    print(line)
+    cpu = f"{burst.cpu_ms:.2f} ms" if burst.cpu_ms is not None else "n/a (no /proc)"
+    extra = ""
+    if baseline is not None and burst.cpu_ms and baseline.cpu_ms:
+        extra = f" ({burst.cpu_ms / baseline.cpu_ms:.1f}x the echo's)"
+    print(
+        f"  service CPU per request: {cpu}{extra}; SQL statements per request: "
+        f"{burst.statements:.1f}"
+    )
+
+
+def prepared_readers(server: WeChatServer, prefix: str, n: int) -> list[tuple[str, bytes]]:
+    """Each reader's signed, encrypted "党建" as WeChat would send it (made before the clock)."""
+    requests = []
+    for i in range(n):
+        xml, _ = server.message_xml(f"{prefix}{i}", content="党建")
+        query, body = server.request(xml)
+        requests.append((f"{server.url}?{urlencode(query)}", body))
+    return requests
+
+
+async def wechat_bursts(
+    service: Service, session: aiohttp.ClientSession, wechat: FakeWeChatAPI, readers: int
+) -> tuple[Burst, Burst]:
+    server = WeChatServer(f"{service.base}/wechat", APP_ID, api=wechat)
+    replies: list[Reply] = []
+
+    echoes = iter(
+        [
+            f"{server.url}?{urlencode({**server.signed_query(), 'echostr': f'e{i}'})}"
+            for i in range(readers)
+        ]
+    )
+
+    async def echo() -> bool:  # the front's floor: signature check and echo, no database
+        async with session.get(next(echoes)) as response:
+            return response.status == 200 and (await response.text()).startswith("e")
+
+    posts = iter(prepared_readers(server, "o_reader_", readers))
+
+    async def reader() -> bool:
+        url, body = next(posts)
+        async with session.post(url, data=body, headers=XML) as response:
+            replies.append(server.read_text(response.status, await response.text(), encrypted=True))
+        return True  # checked below, after the clock
+
+    echo_burst = await service.burst(session, echo, readers)
+    burst = await service.burst(session, reader, readers)
+    good = [r.kind == "text" and "党建" in r.content for r in replies]
+    burst.answered = sum(good)  # decrypted, signature verified, results in the reply
+    late = sum(r.kind == "success" for r in replies)
+    if late:
+        print(f'  {late} answered "success" in time, then by customer-service message')
+    await server.client.aclose()
+    return echo_burst, burst
 
 
 def update(chat: int, n: int) -> dict[str, Any]:
@@ -120,86 +243,53 @@ def update(chat: int, n: int) -> dict[str, Any]:
     }
 
 
-ACKS: list[float] = []  # the front's answer to each webhook POST (before the reply is sent)
-
-
-async def telegram_reader(
-    client: httpx.AsyncClient, url: str, bot: FakeBotAPI, chat: int
-) -> tuple[float, bool]:
+async def telegram_burst(
+    service: Service, session: aiohttp.ClientSession, bot: FakeBotAPI, readers: int
+) -> None:
+    """Webhook updates at once: the front's 200 OK to each POST (what Telegram waits for), then
+    each reply's arrival at the fake Bot API (paced at Telegram's 30 msg/s)."""
+    chats = iter(range(600_000, 600_000 + readers))
     start = time.perf_counter()
-    posted = await client.post(
-        url, json=update(chat, chat), headers={"X-Telegram-Bot-Api-Secret-Token": HOOK_SECRET}
-    )
-    ACKS.append((time.perf_counter() - start) * 1000)
-    while posted.status_code == 200 and not bot.messages(chat):
-        if time.perf_counter() - start > 60:
-            break
-        await asyncio.sleep(0.005)
-    elapsed = (time.perf_counter() - start) * 1000
-    return elapsed, bool(bot.messages(chat)) and "党建" in bot.messages(chat)[0]["plain"]
 
+    async def post() -> bool:
+        body = json.dumps(update(next(chats), 1)).encode()
+        async with session.post(f"{service.base}/telegram", data=body, headers=HOOK) as response:
+            return response.status == 200
 
-def report(name: str, results: list[tuple[float, bool]], baseline: float) -> None:
-    times = sorted(t for t, _ in results)
-    answered = sum(ok for _, ok in results)
-    p50 = statistics.median(times)
-    p99 = times[max(0, int(len(times) * 0.99) - 1)]
+    acks = await service.burst(session, post, readers)
+    report(f"Telegram webhook, {readers} updates at once (the front's 200 OK)", acks)
+    deadline = time.monotonic() + 60
+    arrived: dict[int, float] = {}
+    while len(arrived) < readers and time.monotonic() < deadline:
+        for chat in range(600_000, 600_000 + readers):
+            if chat not in arrived and bot.messages(chat):
+                arrived[chat] = (time.perf_counter() - start) * 1000
+        await asyncio.sleep(0.01)
+    answered = sum("党建" in bot.messages(chat)[0]["plain"] for chat in arrived)
+    times = sorted(arrived.values()) or [0.0]
+    floor = readers / TELEGRAM_RATE * 1000
     print(
-        f"{name}: {answered}/{len(results)} answered; p50 {p50:.0f} ms ({p50 / baseline:.1f}x), "
-        f"p99 {p99:.0f} ms ({p99 / baseline:.1f}x the baseline, {p99 / LIMIT_MS:.2f} of the 5 s limit), "
-        f"max {times[-1]:.0f} ms"
+        f"  replies at the Bot API: {answered}/{readers}; p50 {statistics.median(times):.0f} ms, "
+        f"p99 {times[max(0, int(len(times) * 0.99) - 1)]:.0f} ms (paced at {TELEGRAM_RATE:.0f} "
+        f"msg/s, the last cannot arrive before {floor:.0f} ms)"
     )
 
 
 async def measure(
-    base: str, wechat: FakeWeChatAPI, bot: FakeBotAPI, readers: int, rounds: int, pid: int
+    base: str, wechat: FakeWeChatAPI, bot: FakeBotAPI, readers: int, pid: int
 ) -> None:
-    server = WeChatServer(
-        f"{base}/wechat",
-        APP_ID,
-        api=wechat,
-        client=httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=1000)),
-    )
-    alone = [await wechat_reader(server, f"o_alone_{n}") for n in range(rounds)]
-    baseline = statistics.median(t for t, _ in alone)
-    print(f"baseline: one WeChat reader alone, median of {rounds}: {baseline:.0f} ms")
-    before = cpu_seconds(pid)
-    burst = await asyncio.gather(*(wechat_reader(server, f"o_reader_{n}") for n in range(readers)))
-    after = cpu_seconds(pid)
-    report(f"WeChat, {readers} encrypted readers at once", list(burst), baseline)
-    if before is not None and after is not None:
-        print(
-            f"  service CPU per WeChat answer in the burst: {(after - before) / readers * 1000:.1f} ms"
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not all(wechat.messages(o) for o in LATE):
-        await asyncio.sleep(0.05)
-    later = sum(bool(wechat.messages(o)) for o in LATE)
-    print(
-        f'  answered passively {sum(ok for _, ok in burst)}; "success" within the limit then '
-        f"the answer by customer-service message: {later}/{len(LATE)}"
-    )
-    hook = f"{base}/telegram"
-    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=1000)) as client:
-        alone_tg = [await telegram_reader(client, hook, bot, 500_000 + n) for n in range(rounds)]
-        tg_base = statistics.median(t for t, _ in alone_tg)
-        print(f"baseline: one Telegram webhook update alone, median of {rounds}: {tg_base:.0f} ms")
-        tg = await asyncio.gather(
-            *(telegram_reader(client, hook, bot, 600_000 + n) for n in range(readers))
-        )
-    report(
-        f"Telegram webhook, {readers} updates at once (until the reply reaches the Bot API)",
-        list(tg),
-        tg_base,
-    )
-    acks = sorted(ACKS[-readers:])
-    floor = readers / TELEGRAM_RATE * 1000
-    print(
-        f"  the front's 200 OK to those POSTs: p50 {statistics.median(acks):.0f} ms, "
-        f"p99 {acks[max(0, int(len(acks) * 0.99) - 1)]:.0f} ms; replies are paced at the Bot "
-        f"API's {TELEGRAM_RATE:.0f} msg/s, so the last cannot arrive before {floor:.0f} ms"
-    )
-    await server.client.aclose()
+    service = Service(base, pid)
+    connector = aiohttp.TCPConnector(limit=0, force_close=True)  # one connection per reader
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await service.calibrate(session)
+        server = WeChatServer(f"{base}/wechat", APP_ID, api=wechat)
+        for i in range(5):  # warm up: the first requests open connections and caches
+            await server.send(f"o_warm_{i}", "党建")
+        await server.client.aclose()
+        echo, burst = await wechat_bursts(service, session, wechat, readers)
+        report(f"baseline: {readers} URL verifications at once (GET /wechat, no database)", echo)
+        report(f"WeChat, {readers} encrypted readers at once (passive reply)", burst, echo)
+        await telegram_burst(service, session, bot, readers)
 
 
 def postgres_schema(url: str) -> tuple[str, str]:
@@ -227,17 +317,17 @@ def drop_schema(url: str, schema: str) -> None:
 
 
 def main(quick: bool, postgres: str | None) -> None:
-    readers, rounds, articles = (50, 5, 50) if quick else (200, 20, 500)
+    readers, articles = (50, 50) if quick else (200, 500)
     with tempfile.TemporaryDirectory() as tmp, FakeWeChatAPI() as wechat, FakeBotAPI() as bot:
         url, schema = postgres_schema(postgres) if postgres else (f"sqlite:///{tmp}/bench.db", "")
         print(f"database: {'PostgreSQL' if postgres else 'SQLite'}")
-        build_world(url, articles=articles).engine.dispose()
+        build_world(url, articles=articles).close()
         config = Path(tmp) / "bench.toml"
         config.write_text(f'[storage]\ndatabase_url = "{url}"\n[search]\npage_size = 5\n')
         process = start_service(config, wechat, bot)
         try:
             base = front_address(process)
-            asyncio.run(measure(base, wechat, bot, readers, rounds, process.pid))
+            asyncio.run(measure(base, wechat, bot, readers, process.pid))
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(30)

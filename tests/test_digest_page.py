@@ -13,6 +13,7 @@ import pytest
 
 from fakes.chat_world import NOW, build_world
 from fakes.chromium import Browser, chromium_path
+from newsbot.app import engine_of
 from newsbot.core.digest import Digest, DigestItem
 from newsbot.core.digest_page import PageInfo, digest_page_html
 from newsbot.front import HttpFront
@@ -72,7 +73,7 @@ class Pages:
 @pytest.fixture
 async def pages(sqlite_url: str) -> AsyncIterator[Pages]:
     newsroom = build_world(sqlite_url)
-    store = DigestPageStore(newsroom.engine)
+    store = DigestPageStore(engine_of(newsroom))
     digest = sample_digest()
     html = digest_page_html(digest, PageInfo(expires_on="2026-03-09"))
     token = store.create(
@@ -91,7 +92,7 @@ async def pages(sqlite_url: str) -> AsyncIterator[Pages]:
         yield Pages(newsroom, store, f"http://127.0.0.1:{front.port}", token, digest)
     finally:
         await front.stop()
-        newsroom.engine.dispose()
+        newsroom.close()
 
 
 async def test_page_is_escaped_cached_and_script_free(pages: Pages) -> None:
@@ -109,7 +110,7 @@ async def test_page_is_escaped_cached_and_script_free(pages: Pages) -> None:
         assert again.status_code == 304 and again.content == b""
         for bad in ("/d/short", "/d/" + "z" * 40, "/d/..%2F..%2Fetc"):
             missing = await client.get(bad)
-            assert missing.status_code == 404 and "找不到这份摘要" in missing.text
+            assert missing.status_code == 404 and "摘要已过期或不存在" in missing.text
 
 
 async def test_expired_page_says_so(pages: Pages) -> None:

@@ -27,7 +27,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 def config(tmp_path: Path, sqlite_url: str) -> Path:
     newsroom = build_newsroom(world_settings(sqlite_url))
     seed_articles(newsroom, 7, now=datetime.now(UTC))
-    newsroom.engine.dispose()
+    newsroom.close()
     path = tmp_path / "newsbot.toml"
     path.write_text(
         f'[storage]\ndatabase_url = "{sqlite_url}"\n\n[wecom]\nenabled = true\n', encoding="utf-8"
@@ -58,16 +58,20 @@ async def scenario(server: WeComServer, api: FakeWeComAPI) -> tuple[datetime, fl
     verified = await server.verify_url("echo-run-1")
     assert (verified.status_code, verified.text) == (200, "echo-run-1")
     assert (await server.say(MEMBER, "党建")).status_code == 200
-    await api.wait_for(lambda: any("回复 1：下一页" in t for t in api.texts(MEMBER)), timeout=30)
+    await api.async_wait_for(
+        lambda: any("回复 1：下一页" in t for t in api.texts(MEMBER)), timeout=30
+    )
     assert "党建" in api.texts(MEMBER)[0]
     forged = await server.say(MEMBER, "订阅", signature="0" * 40)
     assert forged.status_code == 403
     await server.say(MEMBER, "订阅")
-    await api.wait_for(lambda: any("已订阅" in t for t in api.texts(MEMBER)), timeout=30)
+    await api.async_wait_for(lambda: any("已订阅" in t for t in api.texts(MEMBER)), timeout=30)
     due = next_minute()
     await server.say(MEMBER, f"时间 {due:%H:%M}")
-    await api.wait_for(lambda: any(f"{due:%H:%M}" in t for t in api.texts(MEMBER)), timeout=30)
-    await api.wait_for(
+    await api.async_wait_for(
+        lambda: any(f"{due:%H:%M}" in t for t in api.texts(MEMBER)), timeout=30
+    )
+    await api.async_wait_for(
         lambda: any(m.get("enable_duplicate_check") for m in api.messages(MEMBER)), timeout=150
     )
     return due, time.time()

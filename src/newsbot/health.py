@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Connection, Engine, func, select
 
@@ -202,7 +202,7 @@ class StatusCollector(Collector):
     def __init__(self, engine: Engine, clock: Clock) -> None:
         self._engine, self._clock = engine, clock
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         status = collect_status(self._engine, self._clock)
         yield GaugeMetricFamily(
             "newsbot_up",
@@ -234,6 +234,11 @@ class StatusCollector(Collector):
         for state, count in sorted(status.groups.items()):
             groups.add_metric([state], count)
         yield groups
+        yield CounterMetricFamily(
+            "newsbot_sql_statements",
+            "SQL statements this process sent to the database",
+            value=db.STATEMENTS.value,
+        )
         age = status.outbox_oldest_pending_seconds
         yield GaugeMetricFamily(
             "newsbot_outbox_oldest_pending_seconds",

@@ -17,13 +17,12 @@ The fake's clock is `now()` = real time + `offset` (advance() moves it).
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+from fakes.weixin_api import FakeWeixinAPI, error, ok
 
 APP_ID = "wx1234567890abcdef"
 APP_SECRET = "app-secret-0123456789"
@@ -38,58 +37,17 @@ class Window:
 
 
 @dataclass
-class FakeWeChatAPI:
+class FakeWeChatAPI(FakeWeixinAPI):
     app_id: str = APP_ID
     app_secret: str = APP_SECRET
-    token_ttl: float = 7200.0
     overlap: float = 300.0
     stall: float = 0.0
-    offset: float = 0.0
-    tokens: dict[str, float] = field(default_factory=dict)  # token -> expires at (fake time)
-    token_requests: int = 0
     followers: set[str] = field(default_factory=set)
     windows: dict[str, Window] = field(default_factory=dict)
     sent: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
-    refused: list[tuple[str, int]] = field(default_factory=list)
-    menus: list[dict[str, Any]] = field(default_factory=list)
     notices: list[dict[str, Any]] = field(default_factory=list)
-    fail_next: list[int] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._server.request_queue_size = 512
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    # --- running ---------------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> FakeWeChatAPI:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FakeWeChatAPI:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # --- what the WeChat server side tells us ---------------------------------------------
-
-    def now(self) -> float:
-        return time.time() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self.offset += seconds
 
     def follow(self, openid: str) -> None:
         with self._lock:
@@ -109,30 +67,9 @@ class FakeWeChatAPI:
         with self._lock:
             self._grant(openid, WINDOW_EVENT)
 
-    def revoke_tokens(self) -> None:
-        with self._lock:
-            self.tokens.clear()
-
     def messages(self, openid: str) -> list[dict[str, Any]]:
         with self._lock:
             return list(self.sent.get(openid, []))
-
-    def wait_for(self, predicate: Any, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError("condition not met in time")
-            time.sleep(0.02)
-
-    async def async_wait_for(self, predicate: Any, timeout: float = 20.0) -> None:
-        """wait_for without blocking the event loop (when newsbot runs in the same loop)."""
-        import asyncio
-
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError("condition not met in time")
-            await asyncio.sleep(0.02)
 
     def _grant(self, openid: str, grant: tuple[int, float]) -> None:
         quota, length = grant
@@ -153,7 +90,7 @@ class FakeWeChatAPI:
         if path == "/cgi-bin/token":
             return self._token(query)
         with self._lock:
-            problem = self._check_token(query.get("access_token", ""))
+            problem = self.token_problem(query.get("access_token", ""))
         if problem:
             return problem
         try:
@@ -167,7 +104,7 @@ class FakeWeChatAPI:
         if path == "/cgi-bin/menu/create":
             with self._lock:
                 self.menus.append(data)
-            return {"errcode": 0, "errmsg": "ok"}
+            return ok()
         if path == "/cgi-bin/message/subscribe/bizsend":
             with self._lock:
                 self.notices.append(data)
@@ -176,23 +113,13 @@ class FakeWeChatAPI:
 
     def _token(self, query: dict[str, str]) -> dict[str, Any]:
         if query.get("appid") != self.app_id or query.get("secret") != self.app_secret:
-            return {"errcode": 40125, "errmsg": "invalid appsecret"}
+            return error(40125, "invalid appsecret")
         with self._lock:
-            self.token_requests += 1
             now = self.now()
             for old, expires in list(self.tokens.items()):  # the old one lives 5 more minutes
                 self.tokens[old] = min(expires, now + self.overlap)
-            token = f"TOKEN-{self.token_requests}-{int(now)}"
-            self.tokens[token] = now + self.token_ttl
+            token = self.issue_token("TOKEN")
         return {"access_token": token, "expires_in": int(self.token_ttl)}
-
-    def _check_token(self, token: str) -> dict[str, Any] | None:
-        expires = self.tokens.get(token)
-        if expires is None:
-            return {"errcode": 40014, "errmsg": "invalid access_token"}
-        if expires <= self.now():
-            return {"errcode": 42001, "errmsg": "access_token expired"}
-        return None
 
     def _custom_send(self, data: dict[str, Any]) -> dict[str, Any]:
         openid = str(data.get("touser", ""))
@@ -233,31 +160,3 @@ def _content_problem(kind: Any, data: dict[str, Any]) -> dict[str, Any] | None:
             return {"errcode": 45008, "errmsg": "article size out of limit"}
         return None
     return {"errcode": 40008, "errmsg": "invalid message type"}
-
-
-def _handler(api: FakeWeChatAPI) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            self._serve(b"")
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            self._serve(self.rfile.read(length))
-
-        def _serve(self, body: bytes) -> None:
-            parts = urlsplit(self.path)
-            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-            answer = api.handle(self.command, parts.path, query, body)
-            data = json.dumps(answer, ensure_ascii=False).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    return Handler

@@ -156,9 +156,13 @@ class WeChatServer:
         return self.read(await self.post(query, body), encrypted=mode != "plain")
 
     def read(self, response: httpx.Response, *, encrypted: bool) -> Reply:
-        text = wire = response.text
-        if response.status_code != 200:
-            return Reply(response.status_code, "error", text, raw=text)
+        return self.read_text(response.status_code, response.text, encrypted=encrypted)
+
+    def read_text(self, status: int, text: str, *, encrypted: bool) -> Reply:
+        """The passive answer from its HTTP status and body (any HTTP client's)."""
+        wire = text
+        if status != 200:
+            return Reply(status, "error", text, raw=text)
         if text in ("success", ""):
             return Reply(200, "success", raw=text)
         if encrypted:

@@ -21,13 +21,12 @@ The fake's clock is `now()` = real time + `offset` (advance() moves it).
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+from fakes.weixin_api import FakeWeixinAPI, error, ok
 
 CORP_ID = "ww0123456789abcdef"
 AGENT_ID = 1000002
@@ -35,66 +34,26 @@ SECRET = "wecom-app-secret-0123456789abcdef"
 TEXT_BYTES = 2048
 
 
-def ok(**extra: Any) -> dict[str, Any]:
-    return {"errcode": 0, "errmsg": "ok", **extra}
-
-
-def error(code: int, message: str) -> dict[str, Any]:
-    return {"errcode": code, "errmsg": message}
-
-
 @dataclass
-class FakeWeComAPI:
+class FakeWeComAPI(FakeWeixinAPI):
     corp_id: str = CORP_ID
     agent_id: int = AGENT_ID
     secret: str = SECRET
-    token_ttl: float = 7200.0
     member_per_minute: int = 30
     member_per_hour: int = 1000
     app_per_minute: int | None = None
-    offset: float = 0.0
     members: set[str] = field(default_factory=set)
-    tokens: dict[str, float] = field(default_factory=dict)  # token -> expires at (fake time)
-    token_requests: int = 0
     delivered: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (member, why)
     duplicates: int = 0
-    refused: list[tuple[str, int]] = field(default_factory=list)
-    menus: list[dict[str, Any]] = field(default_factory=list)
-    fail_next: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._lock = threading.Lock()
+        super().__post_init__()
         self._member_sends: dict[str, deque[float]] = defaultdict(deque)
         self._app_sends: deque[float] = deque()
         self._recent_bodies: dict[tuple[str, str], float] = {}
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._server.request_queue_size = 512
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    # --- running ---------------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> FakeWeComAPI:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     # --- the WeCom side ---------------------------------------------------------------------
-
-    def now(self) -> float:
-        return time.time() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self.offset += seconds
 
     def add_member(self, userid: str) -> None:
         with self._lock:
@@ -104,15 +63,6 @@ class FakeWeComAPI:
         with self._lock:
             self.members.discard(userid)
 
-    def expire_tokens(self) -> None:
-        with self._lock:
-            now = self.now()
-            self.tokens = {token: min(expires, now) for token, expires in self.tokens.items()}
-
-    def revoke_tokens(self) -> None:
-        with self._lock:
-            self.tokens.clear()
-
     def messages(self, userid: str) -> list[dict[str, Any]]:
         with self._lock:
             return list(self.delivered.get(userid, []))
@@ -120,25 +70,9 @@ class FakeWeComAPI:
     def texts(self, userid: str) -> list[str]:
         return [content_of(body) for body in self.messages(userid)]
 
-    async def wait_for(self, predicate: Any, timeout: float = 20.0) -> None:
-        import asyncio
-
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError("condition not met in time")
-            await asyncio.sleep(0.02)
-
-    def wait_for_sync(self, predicate: Any, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError("condition not met in time")
-            time.sleep(0.05)
-
     # --- the API ------------------------------------------------------------------------------
 
-    def handle(self, path: str, query: dict[str, str], body: bytes) -> dict[str, Any]:
+    def handle(self, method: str, path: str, query: dict[str, str], body: bytes) -> dict[str, Any]:
         if path == "/cgi-bin/gettoken":
             return self._gettoken(query)
         with self._lock:
@@ -168,25 +102,17 @@ class FakeWeComAPI:
         if query.get("corpsecret") != self.secret:
             return error(40001, "invalid credential")
         with self._lock:
-            self.token_requests += 1
             now = self.now()
             for token, expires in self.tokens.items():
                 if expires > now:  # within its validity WeCom answers the same token
+                    self.token_requests += 1
                     return ok(access_token=token, expires_in=int(expires - now))
-            token = f"WECOM-{self.token_requests}-{int(now)}"
-            self.tokens[token] = now + self.token_ttl
+            token = self.issue_token("WECOM")
         return ok(access_token=token, expires_in=int(self.token_ttl))
 
     def _check_token(self, query: dict[str, str]) -> dict[str, Any] | None:
         token = query.get("access_token")
-        if not token:
-            return error(41001, "access_token missing")
-        expires = self.tokens.get(token)
-        if expires is None:
-            return error(40014, "invalid access_token")
-        if expires <= self.now():
-            return error(42001, "access_token expired")
-        return None
+        return self.token_problem(token) if token else error(41001, "access_token missing")
 
     def _send(self, data: dict[str, Any]) -> dict[str, Any]:
         member = str(data.get("touser", ""))
@@ -269,31 +195,3 @@ def content_problem(data: dict[str, Any]) -> dict[str, Any] | None:
         too_long = len(card["title"].encode()) > 128 or len(card["description"].encode()) > 512
         return error(45002, "content size out of limit") if too_long else None
     return error(40008, "invalid message type")
-
-
-def _handler(api: FakeWeComAPI) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            self._serve(b"")
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            self._serve(self.rfile.read(length))
-
-        def _serve(self, body: bytes) -> None:
-            parts = urlsplit(self.path)
-            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-            answer = api.handle(parts.path, query, body)
-            data = json.dumps(answer, ensure_ascii=False).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    return Handler

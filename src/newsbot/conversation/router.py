@@ -24,7 +24,7 @@ import logging
 from newsbot.conversation.callbacks import CallbackSigner
 from newsbot.conversation.commands import BUTTONS, BY_NAME
 from newsbot.conversation.incoming import Incoming, Response
-from newsbot.conversation.parsing import parse_command
+from newsbot.conversation.parsing import Command, parse_command
 from newsbot.conversation.search import search
 from newsbot.conversation.services import Services
 from newsbot.conversation.turn import Turn
@@ -33,7 +33,7 @@ from newsbot.core.i18n import t
 from newsbot.core.models import Subscriber
 from newsbot.core.text import clean_text, has_unstorable
 from newsbot.service import Newsroom
-from newsbot.service.supervisor import is_database_outage, reason_of
+from newsbot.service.supervisor import reason_of
 
 log = logging.getLogger(__name__)
 MAX_INPUT_CHARS = 4096
@@ -60,7 +60,9 @@ class Conversation:
         try:
             return await self._handle(clean_incoming(incoming))
         except Exception as exc:
-            if is_database_outage(exc):  # the world's fault, not a bug: one line, no traceback
+            if self.services.is_database_outage(
+                exc
+            ):  # the world's fault, not a bug: one line, no traceback
                 log.warning(
                     "cannot answer %s:%s, database unavailable: %s",
                     incoming.channel,
@@ -73,11 +75,11 @@ class Conversation:
 
     async def chat_gone(self, channel: str, chat_id: str) -> bool:
         """The chat blocked the bot or removed it from the group: stop sending (until /start)."""
-        subscriptions = self.services.subscriptions
-        subscriber = await asyncio.to_thread(subscriptions.get, channel, chat_id)
+        newsroom = self.services.newsroom
+        subscriber = await asyncio.to_thread(newsroom.subscriber, channel, chat_id)
         if subscriber is None or not subscriber.active:
             return False
-        await asyncio.to_thread(subscriptions.deactivate, subscriber)
+        await asyncio.to_thread(newsroom.deactivate_subscriber, subscriber)
         log.info("%s:%s left; subscriber %d inactive", channel, chat_id, subscriber.id)
         return True
 
@@ -103,6 +105,10 @@ class Conversation:
                 incoming, "error.too_long", length=len(text), limit=MAX_INPUT_CHARS
             )
         turn = await self._turn(incoming)
+        return _written_in(turn, await self._command(turn, command, text))
+
+    async def _command(self, turn: Turn, command: Command | None, text: str) -> Response:
+        incoming = turn.incoming
         if command is None:
             if not text.strip():
                 return turn.say(turn.tw("error.empty"))
@@ -120,6 +126,10 @@ class Conversation:
 
     async def _button(self, incoming: Incoming, data: str) -> Response:
         turn = await self._turn(incoming)
+        return _written_in(turn, await self._press(turn, data))
+
+    async def _press(self, turn: Turn, data: str) -> Response:
+        incoming = turn.incoming
         payload = self.signer.verify(incoming.chat_id, data)
         handler = BUTTONS.get(payload.split(":", 1)[0]) if payload else None
         if payload is None or handler is None:
@@ -131,7 +141,7 @@ class Conversation:
 
     async def _turn(self, incoming: Incoming) -> Turn:
         subscriber, _ = await asyncio.to_thread(
-            self.services.subscriptions.open,
+            self.services.newsroom.open_subscriber,
             incoming.channel,
             incoming.chat_id,
             incoming.chat_type,
@@ -142,13 +152,13 @@ class Conversation:
     async def _reply(self, incoming: Incoming, key: str, **params: object) -> Response:
         """A reply for input we refuse, in the subscriber's language if we know them."""
         subscriber = await asyncio.to_thread(
-            self.services.subscriptions.get, incoming.channel, incoming.chat_id
+            self.services.newsroom.subscriber, incoming.channel, incoming.chat_id
         )
         return Response.say(t(_language(subscriber), key, **params))
 
     def _language_guess(self, incoming: Incoming) -> str:
         try:
-            return _language(self.services.subscriptions.get(incoming.channel, incoming.chat_id))
+            return _language(self.services.newsroom.subscriber(incoming.channel, incoming.chat_id))
         except Exception:
             return "zh"
 
@@ -167,6 +177,12 @@ def clean_incoming(incoming: Incoming) -> Incoming:
         user_name=clean_text(incoming.user_name),
         callback_data=None if data is None else clean_text(data),
     )
+
+
+def _written_in(turn: Turn, response: Response) -> Response:
+    """The response with the language it was written in (the turn's, unless the handler changed
+    it and said so), so a channel never reads the subscriber again for its own words."""
+    return response if response.language else dataclasses.replace(response, language=turn.lang)
 
 
 def _only_shows(command: str, args: str) -> bool:

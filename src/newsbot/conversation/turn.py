@@ -37,7 +37,7 @@ class Turn:
         return self.t(f"{key}.words" if self.incoming.command_words else key, **params)
 
     def say(self, *keys_or_texts: str) -> Response:
-        return Response((Message.plain(*keys_or_texts),))
+        return Response((Message.plain(*keys_or_texts),), language=self.lang)
 
     def button(self, label: str, payload: str) -> Button:
         """A button whose callback data is signed for this chat."""

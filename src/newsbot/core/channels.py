@@ -147,6 +147,9 @@ class ChannelProfile:
     can_edit: bool = False
     buttons: bool = False  # inline buttons; without them, numbered choices (console, WeChat)
     reply_window_hours: float | None = None  # WeChat: customer-service messages only inside 48 h
+    # the channel takes held messages itself when the recipient writes (WeChat: as the passive
+    # reply, ChannelContext.take_held); otherwise they are released to the outbox then
+    takes_held: bool = False
     reply_deadline_seconds: float | None = None  # WeChat: a passive reply within 5 s
     digest_as_card: bool = False  # a digest is one message: a card to its page, or one text
     terminal: bool = False  # takes over the terminal: run only when nothing else talks to people

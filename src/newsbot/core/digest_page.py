@@ -24,8 +24,8 @@ PAGE_TEXTS = {
         "empty": "今天暂无新的文章。",
         "expired_title": "摘要已过期",
         "expired": "这份摘要页已过期（保留 {days} 天）。回到公众号发送“日报”即可查看最新摘要。",
-        "missing_title": "找不到这份摘要",
-        "missing": "链接不完整或已失效。回到公众号发送“日报”即可查看最新摘要。",
+        "missing_title": "摘要已过期或不存在",
+        "missing": "链接不完整，或这份摘要已过期删除。回到公众号发送“日报”即可查看最新摘要。",
     },
     "en": {
         "site": "Shanxi Dayuan News",
@@ -37,8 +37,8 @@ PAGE_TEXTS = {
         "empty": "No new articles today.",
         "expired_title": "This digest has expired",
         "expired": "This digest page has expired (kept {days} days). Send “digest” to get the latest.",
-        "missing_title": "Digest not found",
-        "missing": "The link is incomplete or no longer valid. Send “digest” to get the latest.",
+        "missing_title": "Digest expired or not found",
+        "missing": "The link is incomplete, or the digest expired and was deleted. Send “digest” to get the latest.",
     },
 }
 

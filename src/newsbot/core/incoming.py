@@ -44,11 +44,14 @@ class Incoming:
 @dataclass(frozen=True, slots=True)
 class Response:
     """The replies, in order. For a button press, `edit` says the first message replaces the
-    message whose button was pressed, and `notice` is a short toast (Telegram answerCallbackQuery)."""
+    message whose button was pressed, and `notice` is a short toast (Telegram answerCallbackQuery).
+    `language` is the subscriber's language the answer was written in ("" when no subscriber was
+    read), so a channel adding its own words (numbered choices) need not read it again."""
 
     messages: tuple[Message, ...] = ()
     edit: bool = False
     notice: str = ""
+    language: str = ""
 
     @classmethod
     def say(cls, *paragraphs: str) -> Response:

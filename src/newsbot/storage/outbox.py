@@ -19,49 +19,18 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from newsbot.core.models import NewMessage, OutboxRow
 from newsbot.storage import db
 from newsbot.storage.schema import deliveries, outbox
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 HELD = "held"  # the channel can reach the recipient only after they write (WeChat 45015)
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxRow:
-    id: int
-    dedupe_key: str
-    subscriber_id: int | None
-    channel: str
-    chat_id: str
-    kind: str
-    payload: dict[str, Any]
-    attempts: int
-    claim_token: str | None = None
-
-    @property
-    def text(self) -> str:
-        return str(self.payload.get("text", ""))
-
-
-@dataclass(frozen=True, slots=True)
-class NewMessage:
-    """A chunk to enqueue; `article_ids` go to the delivery ledger with this row."""
-
-    dedupe_key: str
-    subscriber_id: int | None
-    channel: str
-    chat_id: str
-    kind: str
-    payload: dict[str, Any]
-    article_ids: tuple[int, ...] = ()
-    not_before: datetime | None = None  # e.g. the end of the subscriber's quiet hours
 
 
 class OutboxStore:
@@ -330,17 +299,9 @@ class OutboxStore:
     def take_held(self, channel: str, chat_id: str, now: datetime) -> list[OutboxRow]:
         """The recipient's held rows, marked sent in the same statement (UPDATE ... RETURNING:
         two processes never both take one); the channel delivers them itself now."""
-        with self.engine.begin() as conn:
-            rows = conn.execute(
-                update(outbox)
-                .where(
-                    outbox.c.channel == channel,
-                    outbox.c.chat_id == chat_id,
-                    outbox.c.state == HELD,
-                )
-                .values(state=SENT, sent_at=now, remote_id="passive")
-                .returning(*outbox.c)
-            ).all()
+        values = {"b_channel": channel, "b_chat_id": chat_id, "sent_at": now}
+        with self.engine.begin() as conn:  # on every message of such a channel: built once
+            rows = conn.execute(_TAKE_HELD, values).all()
         return sorted((_row(row) for row in rows), key=lambda r: r.id)
 
     def release_held(self, channel: str, chat_id: str, now: datetime) -> int:
@@ -423,6 +384,17 @@ class OutboxStore:
             row = conn.execute(select(outbox).where(outbox.c.id == row_id)).mappings().first()
             return dict(row) if row else None
 
+    def delivered_since(self, since: datetime) -> dict[int, set[int]]:
+        """subscriber -> articles already sent to them (a digest or an alert) since `since`."""
+        found: dict[int, set[int]] = {}
+        query = select(deliveries.c.subscriber_id, deliveries.c.article_id).where(
+            deliveries.c.created_at >= since
+        )
+        with self.engine.connect() as conn:
+            for subscriber_id, article_id in conn.execute(query):
+                found.setdefault(int(subscriber_id), set()).add(int(article_id))
+        return found
+
     def alerts_sent_between(self, subscriber_id: int, start: datetime, end: datetime) -> int:
         """Pushed alerts counted against today's cap (by ledger time, whatever their state)."""
         with self.engine.connect() as conn:
@@ -435,6 +407,18 @@ class OutboxStore:
                 )
             ).scalar()
             return int(value or 0)
+
+
+_TAKE_HELD = (
+    update(outbox)
+    .where(
+        outbox.c.channel == bindparam("b_channel"),
+        outbox.c.chat_id == bindparam("b_chat_id"),
+        outbox.c.state == HELD,
+    )
+    .values(state=SENT, remote_id="passive")
+    .returning(*outbox.c)
+)
 
 
 def _row(row: Any) -> OutboxRow:

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from newsbot.storage.db import purge_batch
 from newsbot.storage.schema import digest_pages
 
 
@@ -105,9 +106,7 @@ class DigestPageStore:
             row.expires_at,
         )
 
-    def purge(self, before: datetime) -> int:
-        """Delete pages that expired before `before` (their tokens then read as unknown)."""
-        with self.engine.begin() as conn:
-            return conn.execute(
-                delete(digest_pages).where(digest_pages.c.expires_at < before)
-            ).rowcount
+    def purge(self, before: datetime, *, limit: int = 1000) -> int:
+        """Delete up to `limit` pages that expired before `before` (their tokens then read as
+        unknown)."""
+        return purge_batch(self.engine, digest_pages, digest_pages.c.expires_at < before, limit)

@@ -2,6 +2,8 @@
 the inbound dedupe ledger, API access tokens, numbered choices, reply windows.
 
 Channels see these through the Protocols in ports.py (ChannelStores); app.py builds them.
+The statements on a reply's path are built once per store (`_Statements`) and run with
+parameters: building a SQLAlchemy statement costs more CPU than SQLite takes to run it.
 """
 
 from __future__ import annotations
@@ -10,13 +12,16 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, and_, bindparam, case, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from newsbot.ports import Offered, WindowGrant
+from newsbot.storage.db import purge_batch
 from newsbot.storage.schema import (
     api_tokens,
     chat_choices,
@@ -25,6 +30,7 @@ from newsbot.storage.schema import (
 )
 
 WORKING, ANSWERED = "working", "answered"
+ledger_c = inbound_messages.c
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,46 +39,132 @@ class Inbound:
     reply: str | None  # the answer already recorded (a retry gets the same), else None
 
 
+class _Statements:
+    """The hot statements of one dialect, built once (bind parameters named as the columns)."""
+
+    def __init__(self, dialect: str) -> None:
+        upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+        ledger = inbound_messages.c
+        self.record = insert(inbound_messages)
+        self.reply = select(ledger.reply).where(
+            ledger.channel == bindparam("channel"), ledger.dedupe_key == bindparam("dedupe_key")
+        )
+        self.answer = (
+            update(inbound_messages)
+            .where(ledger.channel == bindparam("b_channel"), ledger.dedupe_key == bindparam("key"))
+            .values(state=bindparam("state"), reply=bindparam("reply"))
+        )
+        window = upsert(reply_windows)
+        new, old = window.excluded, reply_windows.c
+        still_open = old.open_until > bindparam("now", type_=old.open_until.type)
+        self.open_window = window.on_conflict_do_update(
+            index_elements=[old.channel, old.chat_id],
+            set_={  # grants do not add up: the larger quota and the later end win while open
+                "quota_left": case(
+                    (and_(still_open, old.quota_left > new.quota_left), old.quota_left),
+                    else_=new.quota_left,
+                ),
+                "open_until": case(
+                    (old.open_until > new.open_until, old.open_until), else_=new.open_until
+                ),
+                "updated_at": new.updated_at,
+            },
+        )
+        choices = upsert(chat_choices)
+        self.save_choices = choices.on_conflict_do_update(
+            index_elements=[chat_choices.c.channel, chat_choices.c.chat_id],
+            set_={"choices": choices.excluded.choices, "updated_at": choices.excluded.updated_at},
+        )
+        tokens = upsert(api_tokens)
+        self.put_token = tokens.on_conflict_do_update(
+            index_elements=[api_tokens.c.key],
+            set_={name: tokens.excluded[name] for name in ("token", "expires_at", "updated_at")},
+        )
+
+
+@cache
+def _statements(dialect: str) -> _Statements:
+    return _Statements(dialect)
+
+
+def statements(engine: Engine) -> _Statements:
+    return _statements(engine.dialect.name)
+
+
+def _window_values(channel: str, grant: WindowGrant, now: datetime) -> dict[str, Any]:
+    return {
+        "channel": channel,
+        "chat_id": grant.chat_id,
+        "quota_left": grant.quota,
+        "open_until": grant.until,
+        "updated_at": now,
+        "now": now,
+    }
+
+
+def _choice_values(
+    channel: str, chat_id: str, choices: Sequence[tuple[str, str]], now: datetime
+) -> dict[str, Any]:
+    pairs = [[label, payload] for label, payload in choices]
+    text = json.dumps(pairs, ensure_ascii=False)
+    return {"channel": channel, "chat_id": chat_id, "choices": text, "updated_at": now}
+
+
 class InboundLedger:
     """MsgId (or FromUserName:CreateTime) -> the one answer, so WeChat's retries are answered
     once and the same, whichever process they reach."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.sql = statements(engine)
 
-    def begin(self, channel: str, key: str, now: datetime) -> Inbound:
+    def begin(
+        self, channel: str, key: str, now: datetime, *, window: WindowGrant | None = None
+    ) -> Inbound:
+        """Record the message (the first request for `key` wins). With `window`, the reader's
+        action also opens their reply window, in the same transaction: one commit per message."""
+        record = {"channel": channel, "dedupe_key": key, "state": WORKING, "created_at": now}
         try:
             with self.engine.begin() as conn:
-                conn.execute(
-                    insert(inbound_messages).values(
-                        channel=channel, dedupe_key=key, state=WORKING, created_at=now
-                    )
-                )
+                conn.execute(self.sql.record, record)
+                if window is not None:
+                    conn.execute(self.sql.open_window, _window_values(channel, window, now))
             return Inbound(True, None)
         except IntegrityError:
             return Inbound(False, self.reply(channel, key))
 
     def reply(self, channel: str, key: str) -> str | None:
         with self.engine.connect() as conn:
-            return conn.execute(
-                select(inbound_messages.c.reply).where(
-                    inbound_messages.c.channel == channel, inbound_messages.c.dedupe_key == key
-                )
-            ).scalar()
+            found = conn.execute(self.sql.reply, {"channel": channel, "dedupe_key": key})
+            return found.scalar()
 
-    def answer(self, channel: str, key: str, reply: str, now: datetime) -> None:
+    def answer(
+        self,
+        channel: str,
+        key: str,
+        reply: str,
+        now: datetime,
+        *,
+        offered: Offered | None = None,
+    ) -> None:
+        """Store the answer (retries get it); with `offered`, the numbered choices that answer
+        shows are saved for the chat in the same transaction."""
+        values = {
+            "b_channel": channel,
+            "key": key,
+            "state": ANSWERED,
+            "reply": reply,
+            "answered_at": now,
+        }
         with self.engine.begin() as conn:
-            conn.execute(
-                update(inbound_messages)
-                .where(inbound_messages.c.channel == channel, inbound_messages.c.dedupe_key == key)
-                .values(state=ANSWERED, reply=reply, answered_at=now)
-            )
+            conn.execute(self.sql.answer, values)
+            if offered is not None:
+                choices = _choice_values(channel, offered.chat_id, offered.choices, now)
+                conn.execute(self.sql.save_choices, choices)
 
-    def purge(self, before: datetime) -> int:
-        with self.engine.begin() as conn:
-            return conn.execute(
-                delete(inbound_messages).where(inbound_messages.c.created_at < before)
-            ).rowcount
+    def purge(self, before: datetime, *, limit: int = 1000) -> int:
+        """Delete up to `limit` records made before `before` (WeChat retries within seconds)."""
+        return purge_batch(self.engine, inbound_messages, ledger_c.created_at < before, limit)
 
 
 class TokenCache:
@@ -80,6 +172,7 @@ class TokenCache:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.sql = statements(engine)
 
     def get(self, key: str, now: datetime) -> str | None:
         with self.engine.connect() as conn:
@@ -89,8 +182,9 @@ class TokenCache:
         return str(row.token) if row is not None and row.expires_at > now else None
 
     def put(self, key: str, token: str, expires_at: datetime, now: datetime) -> None:
-        values = {"token": token, "expires_at": expires_at, "updated_at": now}
-        _upsert(self.engine, api_tokens, {"key": key}, values)
+        values = {"key": key, "token": token, "expires_at": expires_at, "updated_at": now}
+        with self.engine.begin() as conn:
+            conn.execute(self.sql.put_token, values)
 
     def claim_refresh(self, key: str, now: datetime, lease: timedelta) -> bool:
         """One process at a time asks the API for a new token: the one that inserts (or takes
@@ -110,6 +204,10 @@ class TokenCache:
                 ).rowcount
             return bool(taken)
 
+    def purge(self, before: datetime, *, limit: int = 1000) -> int:
+        """Delete up to `limit` tokens (and refresh leases) that expired before `before`."""
+        return purge_batch(self.engine, api_tokens, api_tokens.c.expires_at < before, limit)
+
     def release_refresh(self, key: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(delete(api_tokens).where(api_tokens.c.key == f"{key}#refresh"))
@@ -127,14 +225,19 @@ class ChoiceStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.sql = statements(engine)
 
     def save(
         self, channel: str, chat_id: str, choices: Sequence[tuple[str, str]], now: datetime
     ) -> None:
         """(label, payload) pairs, numbered from 1 in this order."""
-        pairs = [[label, payload] for label, payload in choices]
-        values = {"choices": json.dumps(pairs, ensure_ascii=False), "updated_at": now}
-        _upsert(self.engine, chat_choices, {"channel": channel, "chat_id": chat_id}, values)
+        with self.engine.begin() as conn:
+            conn.execute(self.sql.save_choices, _choice_values(channel, chat_id, choices, now))
+
+    def purge(self, before: datetime, *, limit: int = 1000) -> int:
+        """Forget up to `limit` chats' choices last offered before `before` (a "1" then is
+        just text again)."""
+        return purge_batch(self.engine, chat_choices, chat_choices.c.updated_at < before, limit)
 
     def get(self, channel: str, chat_id: str) -> list[tuple[str, str]]:
         with self.engine.connect() as conn:
@@ -151,29 +254,18 @@ class ReplyWindows:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.sql = statements(engine)
 
     def open(self, channel: str, chat_id: str, quota: int, until: datetime, now: datetime) -> None:
         """A reader action grants `quota` messages until `until`; grants do not add up, the
-        larger quota and the later end win (the platform's rule). One transaction."""
-        key = {"channel": channel, "chat_id": chat_id}
+        larger quota and the later end win (the platform's rule). One statement."""
+        values = _window_values(channel, WindowGrant(chat_id, quota, until), now)
         with self.engine.begin() as conn:
-            row = conn.execute(
-                select(reply_windows.c.quota_left, reply_windows.c.open_until).where(
-                    *_match(reply_windows, key)
-                )
-            ).first()
-            if row is None:
-                values = {**key, "quota_left": quota, "open_until": until, "updated_at": now}
-                inserted = conn.execute(_insert_ignoring_conflict(conn, reply_windows, values))
-                if inserted.rowcount:
-                    return  # else another process opened it meanwhile: update theirs
-            elif row.open_until > now:
-                quota, until = max(quota, row.quota_left), max(until, row.open_until)
-            conn.execute(
-                update(reply_windows)
-                .where(*_match(reply_windows, key))
-                .values(quota_left=quota, open_until=until, updated_at=now)
-            )
+            conn.execute(self.sql.open_window, values)
+
+    def purge(self, before: datetime, *, limit: int = 1000) -> int:
+        """Delete up to `limit` windows that closed before `before` (the same as no row)."""
+        return purge_batch(self.engine, reply_windows, reply_windows.c.open_until < before, limit)
 
     def take(self, channel: str, chat_id: str, now: datetime) -> bool:
         """Use one message of the window; False when it is closed or used up."""
@@ -207,31 +299,3 @@ class ReplyWindows:
                 .where(reply_windows.c.channel == channel, reply_windows.c.chat_id == chat_id)
                 .values(quota_left=0, updated_at=now)
             )
-
-
-def _insert_ignoring_conflict(conn: Any, table: Any, values: dict[str, Any]) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING: keeps the transaction usable on PostgreSQL."""
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    return dialect_insert(table).values(**values).on_conflict_do_nothing()
-
-
-def _match(table: Any, key: dict[str, Any]) -> list[Any]:
-    return [table.c[name] == value for name, value in key.items()]
-
-
-def _upsert(engine: Engine, table: Any, key: dict[str, Any], values: dict[str, Any]) -> None:
-    """Update the row with `key`, or insert it; a racing insert from another process is retried
-    as an update."""
-
-    def attempt() -> int:
-        with engine.begin() as conn:
-            changed = conn.execute(update(table).where(*_match(table, key)).values(**values))
-            if changed.rowcount:
-                return 1
-            conn.execute(insert(table).values(**key, **values))
-            return 1
-
-    try:
-        attempt()
-    except IntegrityError:
-        attempt()

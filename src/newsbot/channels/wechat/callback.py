@@ -7,7 +7,8 @@ msg_signature and decryption (safe/compatible mode), then the XML (no DTDs or en
 
 WeChat retries a message it got no answer to, three times. The first request for a MsgId (or
 FromUserName+CreateTime for events) records itself in the database and answers; a retry,
-whichever process it reaches, waits for that answer and returns the same. The passive answer
+whichever process it reaches, waits for that answer and returns the same (the housekeeping
+job deletes the records a day later). The passive answer
 must come within 5 s: `budget` seconds after the request arrived (time spent queued counts) we
 answer "success" and the reply goes out as a customer-service message when it is ready.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
 from typing import Any
 
 from wechatpy import parse_message
@@ -28,16 +29,21 @@ from newsbot.channels.weixin.crypto import CallbackCrypto, CallbackRefused
 from newsbot.channels.weixin.xmlsafe import UnsafeXml, parse_flat_xml
 from newsbot.core.channels import Outbound
 from newsbot.front.routes import HttpRequest, HttpResponse, Route
-from newsbot.ports import Clock, InboundLedger
+from newsbot.ports import ChannelStores, Clock, Offered
 
 log = logging.getLogger(__name__)
 CHANNEL = "wechat"
 MAX_BODY = 64 * 1024
 SUCCESS = "success"  # WeChat's "no passive reply"; it then waits for nothing
 SPILL_DELAY = 0.5  # later messages leave after the passive reply has been delivered
-LEDGER_KEEP = timedelta(days=1)  # WeChat retries within seconds; a day is plenty
-PURGE_EVERY = timedelta(hours=1)
 SendLater = Callable[[str, Sequence[Outbound]], Coroutine[Any, Any, None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    first: bool  # this request is the first for the message: it answers
+    reply: str | None  # a retry: the first request's answer, when recorded
+    held: list[Outbound] = field(default_factory=list)  # taken for the reader (first only)
 
 
 class WeChatCallback:
@@ -45,7 +51,7 @@ class WeChatCallback:
         self,
         crypto: CallbackCrypto,
         dialog: WeChatDialog,
-        ledger: InboundLedger,
+        stores: ChannelStores,
         send_later: SendLater,
         clock: Clock,
         *,
@@ -54,13 +60,13 @@ class WeChatCallback:
     ) -> None:
         self.crypto = crypto
         self.dialog = dialog
-        self.ledger = ledger
+        self.ledger = stores.inbound
+        self.choices = stores.choices
         self.send_later = send_later
         self.clock = clock
         self.budget = budget
         self.path = path
         self._background: set[asyncio.Task[Any]] = set()
-        self._purged_at: datetime | None = None
 
     def routes(self) -> list[Route]:
         return [
@@ -105,25 +111,36 @@ class WeChatCallback:
         self.crypto.verify(query.get("signature", ""), timestamp, nonce)
 
     async def _reply_once(self, key: str, message: Any, deadline: float) -> str:
-        now = self.clock.now()
-        if self._purged_at is None or now - self._purged_at > PURGE_EVERY:
-            self._purged_at = now  # the ledger only needs to outlive WeChat's retries
-            await asyncio.to_thread(self.ledger.purge, now - LEDGER_KEEP)
-        inbound = await asyncio.to_thread(self.ledger.begin, CHANNEL, key, now)
-        if not inbound.first:
-            return inbound.reply or await self._answer_of_first(key, deadline)
+        arrival = await asyncio.to_thread(self._arrive, key, message)
+        if not arrival.first:
+            return arrival.reply or await self._answer_of_first(key, deadline)
         late = asyncio.Event()
-        task = asyncio.create_task(self._answer(message, late))
+        task = asyncio.create_task(self._answer(message, arrival.held, late))
         left = max(0.0, deadline - asyncio.get_running_loop().time())
         try:
-            reply = await asyncio.wait_for(asyncio.shield(task), left)
+            reply, offered = await asyncio.wait_for(asyncio.shield(task), left)
         except TimeoutError:
-            late.set()  # the task sends everything by customer-service message when done
-            self._keep(task)
-            reply = SUCCESS
-            log.info("wechat: answer not ready in %.1f s; replying later", self.budget)
-        await asyncio.to_thread(self.ledger.answer, CHANNEL, key, reply, self.clock.now())
+            if task.done():  # finished as the time ran out: its passive answer still counts
+                reply, offered = task.result()
+            else:
+                late.set()  # the task sends everything by customer-service message when done
+                self._keep(task)
+                reply, offered = SUCCESS, None
+                log.info("wechat: answer not ready in %.1f s; replying later", self.budget)
+        now = self.clock.now()
+        await asyncio.to_thread(self.ledger.answer, CHANNEL, key, reply, now, offered=offered)
         return reply
+
+    def _arrive(self, key: str, message: Any) -> Arrival:
+        """In one worker thread: record the message and open the reader's window (one commit),
+        then take what was held for them. A retry finds the first request's record."""
+        now = self.clock.now()
+        grant = self.dialog.grant(message, now)
+        inbound = self.ledger.begin(CHANNEL, key, now, window=grant)
+        if not inbound.first:
+            return Arrival(False, inbound.reply)
+        held = self.dialog.take_held(str(message.source)) if grant is not None else []
+        return Arrival(True, None, held)
 
     async def _answer_of_first(self, key: str, deadline: float) -> str:
         """A retry: the first request's answer, once recorded (else "success")."""
@@ -135,24 +152,38 @@ class WeChatCallback:
                 return reply
         return SUCCESS
 
-    async def _answer(self, message: Any, late: asyncio.Event) -> str:
-        """The passive reply's XML (or "success"); the messages after the first go out by
-        customer-service message, and all of them when the passive deadline passed."""
+    async def _answer(
+        self, message: Any, held: list[Outbound], late: asyncio.Event
+    ) -> tuple[str, Offered | None]:
+        """The passive reply's XML (or "success") and the choices it offers; the messages after
+        the first go out by customer-service message, and all of them when the passive deadline
+        passed (the choices are then saved here)."""
         openid = str(message.source)
         try:
-            outgoing = await self.dialog.respond(message)
+            answer = await self.dialog.respond(message, held)
         except Exception:  # the top of a handler: log and answer nothing rather than 500
             log.exception("wechat: answering %s failed", type(message).__name__)
-            return SUCCESS
+            return SUCCESS, None
+        outgoing, offered = answer.messages, answer.offered
         if late.is_set():
-            self._keep(asyncio.create_task(self.send_later(openid, outgoing)))
-            return SUCCESS
+            self._keep(asyncio.create_task(self._send_late(openid, outgoing, offered)))
+            return SUCCESS, None
         if not outgoing:
-            return SUCCESS
+            return SUCCESS, offered
         first, rest = outgoing[0], outgoing[1:]
         if rest:
             self._keep(asyncio.create_task(self._spill(openid, rest)))
-        return _passive_xml(message, first)
+        return _passive_xml(message, first), offered
+
+    async def _send_late(
+        self, openid: str, outgoing: Sequence[Outbound], offered: Offered | None
+    ) -> None:
+        if offered is not None:
+            now = self.clock.now()
+            await asyncio.to_thread(
+                self.choices.save, CHANNEL, offered.chat_id, offered.choices, now
+            )
+        await self.send_later(openid, outgoing)
 
     async def _spill(self, openid: str, rest: Sequence[Outbound]) -> None:
         await asyncio.sleep(SPILL_DELAY)

@@ -76,7 +76,7 @@ class WeChatChannel:
         self.callback = WeChatCallback(
             CallbackCrypto(token, aes, wechat.app_id),
             WeChatDialog(context, self.clock),
-            stores.inbound,
+            stores,
             send_later,
             self.clock,
             budget=wechat.passive_budget_seconds,

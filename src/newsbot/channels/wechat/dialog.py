@@ -5,15 +5,17 @@ Text goes to the same conversation as Telegram (Chinese command words included);
 number, or 下一页, presses one of the numbered choices offered last (kept in the database).
 Events: subscribe (welcome, with what to type; a QR scene is a deep link), unsubscribe
 (subscriber inactive, data kept), CLICK of a menu item (a command), SCAN (a deep link).
-Every reader action opens the customer-service window; messages held while it was closed come
-first, as the passive reply ("你有 1 份未读日报…").
+Every reader action opens the customer-service window (with the inbound record, one commit);
+messages held while it was closed come first, as the passive reply ("你有 1 份未读日报…").
+The subscriber is read once per turn, by the conversation; its Response says the language.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from newsbot.channels.wechat.profile import NAME, TEXT_LIMIT_BYTES
@@ -24,11 +26,20 @@ from newsbot.core.channels import Kind, Outbound
 from newsbot.core.i18n import t
 from newsbot.core.incoming import Incoming, Response
 from newsbot.core.render import render_plain
-from newsbot.ports import ChannelContext, Clock
+from newsbot.ports import ChannelContext, Clock, Offered, WindowGrant
 
 # The platform's customer-service allowance per reader action (docs/wechat.md).
 MESSAGE_WINDOW = (5, timedelta(hours=48))
 EVENT_WINDOW = (3, timedelta(minutes=1))
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The messages for the reader, in order (the first becomes the passive reply), and the
+    numbered choices they show (saved with the answer, so the reader's "1" finds them)."""
+
+    messages: list[Outbound] = field(default_factory=list)
+    offered: Offered | None = None
 
 
 class WeChatDialog:
@@ -37,28 +48,34 @@ class WeChatDialog:
         self.stores = context.stores()
         self.clock = clock
 
-    async def respond(self, message: Any) -> list[Outbound]:
-        """The messages for this reader, in order; the first becomes the passive reply."""
+    def grant(self, message: Any, now: datetime) -> WindowGrant | None:
+        """The reply window this reader action opens (none for unfollowing)."""
+        kind = str(message.type)
+        if kind == "event" and _event(message) == "unsubscribe":
+            return None
+        quota, length = MESSAGE_WINDOW if kind != "event" else EVENT_WINDOW
+        return WindowGrant(str(message.source), quota, now + length)
+
+    def take_held(self, openid: str) -> list[Outbound]:
+        """The reader's held messages (blocking: called in the arrival's worker thread)."""
+        return self.context.take_held(NAME, openid)
+
+    async def respond(self, message: Any, held: Sequence[Outbound] = ()) -> Answer:
+        """What to send this reader: what was held for them first, then the answer."""
         openid = str(message.source)
         kind = str(message.type)
-        event = str(getattr(message, "event", "") or "").lower()
+        event = _event(message)
         if kind == "event" and event == "unsubscribe":
             await self.context.chat_gone(NAME, openid)
-            return []
-        await self._open_window(openid, MESSAGE_WINDOW if kind != "event" else EVENT_WINDOW)
+            return Answer()
         language = Language(self.context, openid)
-        held = await self._held(openid, language)
-        return held + await self._answer(openid, kind, event, message, language)
-
-    async def _open_window(self, openid: str, grant: tuple[int, timedelta]) -> None:
-        now = self.clock.now()
-        quota, length = grant
-        await asyncio.to_thread(self.stores.windows.open, NAME, openid, quota, now + length, now)
-
-    async def _held(self, openid: str, language: Language) -> list[Outbound]:
-        held = await asyncio.to_thread(self.context.take_held, NAME, openid)
+        answer = await self._answer(openid, kind, event, message, language)
         if not held:
-            return []
+            return answer
+        first = await self._held(openid, list(held), language)
+        return Answer([*first, *answer.messages], answer.offered)
+
+    async def _held(self, openid: str, held: list[Outbound], language: Language) -> list[Outbound]:
         notice = t(await language.get(), "wechat.held", count=len(held))
         first, *rest = held
         if first.card is not None:
@@ -71,19 +88,21 @@ class WeChatDialog:
 
     async def _answer(
         self, openid: str, kind: str, event: str, message: Any, language: Language
-    ) -> list[Outbound]:
+    ) -> Answer:
         if kind == "text":
             return await self._text(openid, str(message.content), language)
         if kind == "event":
             return await self._event(openid, event, message, language)
         hint = t(await language.get(), "wechat.hint")  # images, voice ...: say what works
-        return [_text(openid, hint)]
+        return Answer([_text(openid, hint)])
 
-    async def _text(self, openid: str, text: str, language: Language) -> list[Outbound]:
+    async def _text(self, openid: str, text: str, language: Language) -> Answer:
         payload = None
         if may_choose(text):  # only a number or 下一页 can press a button: skip the read else
             choices = await asyncio.to_thread(self.stores.choices.get, NAME, openid)
-            payload = chosen(text, choices, await language.get()) if choices else None
+            words = not text.strip().rstrip("。.").strip().isdigit()  # 下一页: in which language
+            lang = await language.get() if choices and words else "zh"
+            payload = chosen(text, choices, lang) if choices else None
         incoming = (
             Incoming(NAME, openid, callback_data=payload, command_words=True)
             if payload is not None
@@ -91,9 +110,7 @@ class WeChatDialog:
         )
         return await self._converse(incoming, language)
 
-    async def _event(
-        self, openid: str, event: str, message: Any, language: Language
-    ) -> list[Outbound]:
+    async def _event(self, openid: str, event: str, message: Any, language: Language) -> Answer:
         if event in ("subscribe", "subscribe_scan", "scan"):
             scene = str(getattr(message, "scene_id", "") or "").strip()
             start = f"/start {scene}" if scene else "/start"
@@ -102,27 +119,25 @@ class WeChatDialog:
         if event == "click":
             key = str(getattr(message, "key", "") or "").upper()
             if key in MENU_HINTS:
-                return [_text(openid, t(await language.get(), MENU_HINTS[key]))]
+                return Answer([_text(openid, t(await language.get(), MENU_HINTS[key]))])
             if key in MENU_COMMANDS:
                 return await self._converse(
                     Incoming(NAME, openid, MENU_COMMANDS[key], command_words=True), language
                 )
-        return []  # other events (VIEW, LOCATION ...) need no answer
+        return Answer()  # other events (VIEW, LOCATION ...) need no answer
 
-    async def _converse(self, incoming: Incoming, language: Language) -> list[Outbound]:
+    async def _converse(self, incoming: Incoming, language: Language) -> Answer:
         response = await self.context.handle(incoming)
+        language.learn(response.language)  # the conversation read the subscriber already
         return await self.outgoing(incoming.chat_id, response, language)
 
-    async def outgoing(self, openid: str, response: Response, language: Language) -> list[Outbound]:
-        """A Response as WeChat texts: buttons become numbered choices (saved for this reader;
+    async def outgoing(self, openid: str, response: Response, language: Language) -> Answer:
+        """A Response as WeChat texts: buttons become numbered choices (offered to this reader;
         the last ones offered stay valid until new ones replace them), each message split within
         2048 bytes (never truncated)."""
         has_buttons = any(message.buttons for message in response.messages)
         lang = await language.get() if has_buttons else "zh"
         messages, choices = number_buttons(response.messages, lang)
-        if choices:
-            now = self.clock.now()
-            await asyncio.to_thread(self.stores.choices.save, NAME, openid, choices, now)
         texts = [
             chunk
             for message in messages
@@ -130,15 +145,21 @@ class WeChatDialog:
         ]
         if not texts and response.notice:
             texts = [response.notice]
-        return [_text(openid, text) for text in texts if text.strip()]
+        offered = Offered(openid, choices) if choices else None
+        return Answer([_text(openid, text) for text in texts if text.strip()], offered)
 
 
 class Language:
-    """The reader's language, read from the database only when some text needs it."""
+    """The reader's language: as the conversation last told it, else read from the database
+    only when some text needs it."""
 
     def __init__(self, context: ChannelContext, openid: str) -> None:
         self.context, self.openid = context, openid
         self._value: str | None = None
+
+    def learn(self, language: str) -> None:
+        if language:
+            self._value = language
 
     async def get(self) -> str:
         if self._value is None:
@@ -149,6 +170,10 @@ class Language:
 def may_choose(text: str) -> bool:
     typed = text.strip().rstrip("。.").strip()
     return typed.isdigit() or typed.casefold() in (*NEXT_PAGE_WORDS, *PREV_PAGE_WORDS)
+
+
+def _event(message: Any) -> str:
+    return str(getattr(message, "event", "") or "").lower()
 
 
 def _text(openid: str, text: str) -> Outbound:

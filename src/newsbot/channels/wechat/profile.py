@@ -49,6 +49,7 @@ PROFILE = ChannelProfile(
     can_edit=False,
     buttons=False,
     reply_window_hours=48.0,
+    takes_held=True,
     reply_deadline_seconds=5.0,
     digest_as_card=True,
 )

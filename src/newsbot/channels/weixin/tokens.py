@@ -65,8 +65,9 @@ class SharedToken:
                 return token
             if loop.time() > deadline:  # the other process died mid-fetch: its lease expires
                 break
-        try:
-            return await self._fetch_now()
+        try:  # a process that held the lease may have stored a token since we last looked
+            token = await asyncio.to_thread(self.cache.get, self.key, self.clock.now())
+            return token if token is not None else await self._fetch_now()
         finally:
             await asyncio.to_thread(self.cache.release_refresh, self.key)
 

@@ -1,0 +1,80 @@
+"""The SQL a WeChat reply costs, counted per request (not timed): a regression in the number of
+statements per passive reply fails here (docs/wechat.md, "Measured")."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from newsbot.app import engine_of
+from wechat_support import WeChatWorld, wechat_world
+
+pytestmark = pytest.mark.timeout(60)
+READER = "oStatements00000000000000001"
+
+# A search turn beside the search's own statements: the inbound record with the reader's
+# window (one commit), held messages, the subscriber (and keywords), the last query, the answer
+# with the choices it offers (one commit). It was 16 (new readers 20) with the search's four
+# before the turn's work was cut (docs/wechat.md).
+TURN_BOUND = 8
+
+
+@pytest.fixture
+async def wx(database_url: str) -> AsyncIterator[WeChatWorld]:
+    async with wechat_world(database_url) as world:
+        await world.server.send("oSomeoneElse", "你好")  # the process's first request is past
+        yield world
+
+
+@contextmanager
+def counted(world: WeChatWorld) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        statements.append(" ".join(statement.split())[:120])
+
+    engine = engine_of(world.newsroom)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def test_a_search_reply_stays_within_its_statements(wx: WeChatWorld) -> None:
+    with counted(wx) as search:  # the search alone (its backend's business, not the turn's)
+        await wx.newsroom.search_async("党建", page_size=wx.newsroom.settings.search.page_size)
+    bound = len(search) + TURN_BOUND
+    with counted(wx) as first:
+        reply = await wx.server.send(READER, "党建")
+    assert reply.kind == "text" and "党建" in reply.content
+    assert len(first) <= bound, "\n".join(first)
+    with counted(wx) as again:
+        await wx.server.send(READER, "党建")
+    assert len(again) <= bound, "\n".join(again)
+    with counted(wx) as page:
+        second = await wx.server.send(READER, "1")
+    assert "第 2/4 页" in second.content
+    assert len(page) <= bound, "\n".join(page)
+    subscriber_reads = [s for s in again + page if s.startswith("SELECT subscribers.")]
+    assert len(subscriber_reads) == 2  # once per turn
+
+
+async def test_a_retry_costs_two_statements(wx: WeChatWorld) -> None:
+    xml, _ = wx.server.message_xml(READER, content="党建", msg_id=42)
+    first = wx.server.read(await wx.server.post(*wx.server.request(xml)), encrypted=True)
+    with counted(wx) as retry:
+        again = wx.server.read(await wx.server.post(*wx.server.request(xml)), encrypted=True)
+    assert again.raw == first.raw
+    assert len(retry) <= 2, "\n".join(retry)  # the refused insert, the stored answer
+
+
+async def test_a_command_reply_stays_within_its_statements(wx: WeChatWorld) -> None:
+    await wx.server.send(READER, "党建")
+    with counted(wx) as statements:
+        reply = await wx.server.send(READER, "时间 7:30")
+    assert "07:30" in reply.content
+    assert len(statements) <= 8, "\n".join(statements)
