@@ -96,18 +96,24 @@ class SearchIndex:
         self.backend: Backend = PostgresBackend() if is_postgres(engine) else SqliteBackend()
         self._ensured = False
         self._whole_words: dict[tuple[Any, int, int], bool] = {}
+        # bumped by every write through this object, so remembered results are not reused
+        # after this process changed the index (service/search.py)
+        self.generation = 0
 
     # --- keeping in sync (called by ArticleStore inside its transaction) -----------------------
 
     def index(self, connection: Connection, article: Article) -> None:
         """Add or replace the article's index entry."""
+        self.generation += 1
         self.backend.write(connection, [prepare(article)])
 
     def remove(self, connection: Connection, article_id: int) -> None:
+        self.generation += 1
         self.backend.delete(connection, [article_id])
 
     def index_many(self, connection: Connection, docs: Sequence[IndexDoc]) -> None:
         """Write already segmented documents (bulk loads, rebuilds, the benchmark)."""
+        self.generation += 1
         self.backend.write(connection, docs)
 
     # --- version and rebuild -------------------------------------------------------------------
