@@ -36,7 +36,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 from delivery_support import add_articles, add_subscribers  # noqa: E402
 from fakes.bot_api import FakeBotAPI, RateLimits  # noqa: E402
 from fakes.chat_world import SettableClock  # noqa: E402
-from newsbot.app import ChannelHost, build_newsroom, channel_host  # noqa: E402
+from newsbot.app import (  # noqa: E402
+    ChannelHost,
+    build_newsroom,
+    channel_host,
+    engine_of,
+)
 from newsbot.config import Settings  # noqa: E402
 from newsbot.core.channels import Outbound, SendOutcome  # noqa: E402
 from newsbot.errors import SendError  # noqa: E402
@@ -159,7 +164,7 @@ async def run_case(
     try:
         with tempfile.TemporaryDirectory() as tmp:
             newsroom = world(tmp, server, rate)
-            await newsroom.channels.start(make_host(newsroom), ["telegram"])
+            await newsroom.start_channels(make_host(newsroom), ["telegram"])
             try:
                 sending = None
                 if digests:
@@ -173,21 +178,20 @@ async def run_case(
                     result["queued"] = digests
                     result["warmup"] = warmup
             finally:
-                await newsroom.channels.stop()
-                newsroom.engine.dispose()
+                await newsroom.stop_channels()
+                newsroom.close()
     finally:
         server.stop()
     return result
 
 
 def queue_digests(newsroom: Newsroom, count: int) -> None:
-    add_articles(newsroom.engine, 6, now=NOW)
+    add_articles(engine_of(newsroom), 6, now=NOW)
     for start in range(0, count, 5_000):
         add_subscribers(
-            newsroom.engine, min(5_000, count - start), first_chat=FIRST_SUBSCRIBER_CHAT + start
+            engine_of(newsroom), min(5_000, count - start), first_chat=FIRST_SUBSCRIBER_CHAT + start
         )
-    assert newsroom.delivery is not None
-    report = newsroom.delivery.deliver_due_at(NOW)
+    report = newsroom.deliver_due_at(NOW)
     assert report.messages == count, report
 
 

@@ -81,7 +81,7 @@ async def main(quick: bool) -> None:
                 f"{chats} new chats at once (/time): {rate:.0f} replies/s "
                 f"({rate / sequential:.2f}x the one-at-a-time rate of {sequential:.0f}/s)"
             )
-        room.engine.dispose()
+        room.close()
 
 
 if __name__ == "__main__":

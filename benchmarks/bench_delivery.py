@@ -49,9 +49,9 @@ from telegram.request import HTTPXRequest  # noqa: E402
 
 from delivery_support import add_articles, add_subscribers, channels_with  # noqa: E402
 from fakes.bot_api import FakeBotAPI, RateLimits  # noqa: E402
+from newsbot.app import build_delivery  # noqa: E402
 from newsbot.channels.telegram import TelegramSender  # noqa: E402
 from newsbot.config import DeliverySettings, Settings  # noqa: E402
-from newsbot.service.delivery import DeliveryService  # noqa: E402
 from newsbot.storage import db  # noqa: E402
 from newsbot.storage.articles import ArticleStore  # noqa: E402
 from newsbot.storage.outbox import SENDING  # noqa: E402
@@ -169,7 +169,7 @@ async def ours(url: str, rate: float, subscribers: int) -> dict[str, float]:
     engine = db.create_db_engine(url)
     settings = Settings(delivery=DeliverySettings(rate_per_second=rate))
     async with bot(server) as tg_bot:
-        service = DeliveryService(
+        service = build_delivery(
             settings,
             engine,
             FixedClock(),

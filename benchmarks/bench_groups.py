@@ -63,12 +63,11 @@ from fakes.bot_api import FakeBotAPI, RateLimits  # noqa: E402
 from fakes.dingtalk_api import FakeDingTalk  # noqa: E402
 from fakes.feishu_api import FakeFeishu  # noqa: E402
 from fakes.wecom_robot_api import FakeWeComRobots  # noqa: E402
-from newsbot.app import build_channels  # noqa: E402
+from newsbot.app import build_channels, build_delivery  # noqa: E402
 from newsbot.channels.telegram import TelegramSender  # noqa: E402
 from newsbot.config import DeliverySettings, Settings  # noqa: E402
 from newsbot.core.groups import GroupKind, GroupSpec, validate_spec  # noqa: E402
 from newsbot.core.models import Summary  # noqa: E402
-from newsbot.service.delivery import DeliveryService  # noqa: E402
 from newsbot.storage import db  # noqa: E402
 from newsbot.storage.articles import ArticleStore  # noqa: E402
 from newsbot.storage.groups import GroupStore  # noqa: E402
@@ -251,7 +250,7 @@ async def delivering(url: str, telegram: tuple[str, str], alerts: int) -> dict[s
             channel.sender.directory = store  # type: ignore[attr-defined]
             registry.attach(channel.name, channel.sender)
         clock = RunningClock()
-        service = DeliveryService(config, engine, clock, ArticleStore(engine), registry)
+        service = build_delivery(config, engine, clock, ArticleStore(engine), registry)
         recovered = service.recover(everything=True)
         started = time.perf_counter()
         report = await asyncio.to_thread(service.deliver_due_at, clock.now())

@@ -35,7 +35,6 @@ sys.path.insert(0, str(ROOT / "src"))
 from newsbot.app import build_newsroom  # noqa: E402
 from newsbot.config import Settings  # noqa: E402
 from newsbot.service.ingest import SourceReport  # noqa: E402
-from newsbot.storage.articles import ArticleStore  # noqa: E402
 
 
 def start_origin(
@@ -186,7 +185,7 @@ def run(
     started = time.perf_counter()
     first = asyncio.run(newsroom.poll_all())
     cycle1 = time.perf_counter() - started
-    stored = ArticleStore(newsroom.engine).count()
+    stored = newsroom.article_count()
     failed = [r for r in first if r.status != "ok"]
     rate = stored / cycle1
     rss_after_poll = peak_rss_mib()

@@ -336,7 +336,7 @@ def main(quick: bool, postgres: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp, FakeWeChatAPI() as wechat, FakeBotAPI() as bot:
         url, schema = postgres_schema(postgres) if postgres else (f"sqlite:///{tmp}/bench.db", "")
         print(f"database: {'PostgreSQL' if postgres else 'SQLite'}")
-        build_world(url, articles=articles).engine.dispose()
+        build_world(url, articles=articles).close()
         config = Path(tmp) / "bench.toml"
         config.write_text(f'[storage]\ndatabase_url = "{url}"\n[search]\npage_size = 5\n')
         process = start_service(config, wechat, bot)

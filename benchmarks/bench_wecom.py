@@ -37,7 +37,11 @@ from sqlalchemy import func, select  # noqa: E402
 from delivery_support import add_articles, add_subscribers  # noqa: E402
 from fakes.wecom_app_api import AGENT_ID, CORP_ID, SECRET, FakeWeComAPI  # noqa: E402
 from fakes.wecom_server import AES_KEY, TOKEN  # noqa: E402
-from newsbot.app import build_newsroom, channel_host  # noqa: E402
+from newsbot.app import (  # noqa: E402
+    build_newsroom,
+    channel_host,
+    engine_of,
+)
 from newsbot.channels.wecom.api import WeComApi  # noqa: E402
 from newsbot.channels.weixin.tokens import SharedToken  # noqa: E402
 from newsbot.config import Settings  # noqa: E402
@@ -105,12 +109,11 @@ async def baseline(chunks: list[tuple[str, str]], members: int, database_url: st
 async def ours(args: argparse.Namespace, database_url: str) -> tuple[dict[str, float], list]:
     api = new_fake(args.members)
     newsroom = build_newsroom(settings_for(database_url, api, args.rate), clock=FixedClock())
-    add_articles(newsroom.engine, 30, now=NOW)
-    add_subscribers(newsroom.engine, args.members, FIRST_MEMBER, channel="wecom")
+    add_articles(engine_of(newsroom), 30, now=NOW)
+    add_subscribers(engine_of(newsroom), args.members, FIRST_MEMBER, channel="wecom")
     host = channel_host(newsroom)
-    await newsroom.channels.start(host, ["wecom"])
-    delivery = newsroom.delivery
-    assert delivery is not None
+    await newsroom.start_channels(host, ["wecom"])
+    delivery = newsroom
     started = time.perf_counter()
     report = delivery.deliver_due_at(NOW)
     tick = time.perf_counter() - started
@@ -126,7 +129,7 @@ async def ours(args: argparse.Namespace, database_url: str) -> tuple[dict[str, f
     chunks = [(m, api_text(body)) for m in members for body in api.messages(m)]
     per_member = {m: len(api.messages(m)) for m in members}
     query = select(outbox.c.chat_id, func.count()).group_by(outbox.c.chat_id)
-    with newsroom.engine.connect() as conn:
+    with engine_of(newsroom).connect() as conn:
         queued = {str(chat): int(n) for chat, n in conn.execute(query)}
     figures = {
         "members": args.members,
@@ -139,9 +142,9 @@ async def ours(args: argparse.Namespace, database_url: str) -> tuple[dict[str, f
         "duplicates": sum(max(0, per_member[m] - queued.get(m, 0)) for m in members),
         "tokens": api.token_requests,
     }
-    await newsroom.channels.stop()
+    await newsroom.stop_channels()
     delivery.close()
-    newsroom.engine.dispose()
+    newsroom.close()
     api.stop()
     return figures, chunks
 

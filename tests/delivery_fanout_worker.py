@@ -25,9 +25,9 @@ from telegram import Bot  # noqa: E402
 from telegram.request import HTTPXRequest  # noqa: E402
 
 from delivery_support import channels_with  # noqa: E402
+from newsbot.app import build_delivery  # noqa: E402
 from newsbot.channels.telegram import TelegramSender  # noqa: E402
 from newsbot.config import DeliverySettings, Settings  # noqa: E402
-from newsbot.service.delivery import DeliveryService  # noqa: E402
 from newsbot.storage import db  # noqa: E402
 from newsbot.storage.articles import ArticleStore  # noqa: E402
 
@@ -49,7 +49,7 @@ async def main(url: str, base_url: str, token: str, rate: float, now: str, enque
     request = HTTPXRequest(connection_pool_size=8, read_timeout=30, pool_timeout=30)
     bot = Bot(token, base_url=base_url, request=request)
     async with bot:
-        service = DeliveryService(
+        service = build_delivery(
             settings,
             engine,
             FixedClock(datetime.fromisoformat(now)),

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from fakes.chat_world import SettableClock
 from fakes.origin import Origin, Reply, article_page, rss
-from newsbot.app import build_newsroom
+from newsbot.app import build_newsroom, engine_of
 from newsbot.config import Settings
 from newsbot.service import Newsroom
 from newsbot.service.admin_reports import source_events
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def admin_rows(newsroom: Newsroom) -> list[tuple[str, str, str]]:
-    with newsroom.engine.connect() as conn:
+    with engine_of(newsroom).connect() as conn:
         rows = conn.execute(
             select(outbox.c.channel, outbox.c.chat_id, outbox.c.payload)
             .where(outbox.c.subscriber_id.is_(None))
@@ -108,7 +108,7 @@ def test_failing_and_recovering_source_reported_once_each(
             tick()
             assert len(admin_rows(newsroom)) == 4
         finally:
-            newsroom.engine.dispose()
+            newsroom.close()
     messages = [(r.levelname, r.getMessage()) for r in caplog.records]
     assert sum("source yaowen failed" in m for _, m in messages) == 4  # each failure: INFO
     assert any(level == "WARNING" and "source yaowen is failing (2 polls in a row)" in m

@@ -9,9 +9,9 @@ from datetime import timedelta
 from sqlalchemy import Engine, insert, select
 
 from delivery_support import NOW, FakeClock, add_subscriber, channels_with
+from newsbot.app import build_delivery
 from newsbot.config import DeliverySettings, Settings
 from newsbot.core.query import matches
-from newsbot.service.delivery import DeliveryService
 from newsbot.storage.articles import ArticleStore
 from newsbot.storage.schema import articles, outbox, sources
 
@@ -78,7 +78,7 @@ def test_each_article_alerts_exactly_the_matching_rules(engine: Engine) -> None:
         for i, (name, rule) in enumerate(RULES.items())
     }
     settings = Settings(delivery=DeliverySettings(alert_cap_per_day=50))
-    service = DeliveryService(
+    service = build_delivery(
         settings, engine, FakeClock(NOW), ArticleStore(engine), channels_with(settings)
     )
     service.queue_alerts(list(stories.values()))

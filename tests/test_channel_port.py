@@ -18,10 +18,12 @@ from newsbot.app import (
     build_newsroom,
     channel_factories,
     channel_host,
+    engine_of,
 )
 from newsbot.core.channels import Kind, SendOutcome, classify
 from newsbot.core.incoming import Incoming
 from newsbot.service import Newsroom
+from newsbot.service.channels import ChannelRegistry
 from newsbot.storage.outbox import HELD, SENT
 from newsbot.storage.schema import outbox
 
@@ -41,11 +43,11 @@ async def world(sqlite_url: str) -> AsyncIterator[tuple[Newsroom, ChannelHost, A
         yield newsroom, host, registry.get("fake")
     finally:
         await registry.stop()
-        newsroom.engine.dispose()
+        newsroom.close()
 
 
 def states(newsroom: Newsroom) -> list[str]:
-    with newsroom.engine.connect() as conn:
+    with engine_of(newsroom).connect() as conn:
         return [r[0] for r in conn.execute(select(outbox.c.state).order_by(outbox.c.id))]
 
 
@@ -72,10 +74,13 @@ async def test_a_new_channel_gets_its_digest_in_its_dialect_and_limits(world: An
 
 
 async def test_pacer_comes_from_the_profile(world: Any) -> None:
-    newsroom, _host, _fake = world
-    pacer = newsroom.channels.pacer("fake")
+    newsroom, _host, fake = world
+    telegram_channel = newsroom.channel("telegram")
+    assert telegram_channel is not None
+    registry = ChannelRegistry([fake, telegram_channel])  # pacers are built from the profiles
+    pacer = registry.pacer("fake")
     assert pacer.chat_interval == pytest.approx(1.1 * 3.0)  # 20 a minute per recipient
-    telegram = newsroom.channels.pacer("telegram")
+    telegram = registry.pacer("telegram")
     assert telegram.chat_interval == pytest.approx(1.1)
 
 
@@ -102,7 +107,7 @@ async def test_a_block_without_retry_after_waits_the_profiles_block_time(world: 
     newsroom.broadcast("第一条")
     report = await newsroom.send_outbox()
     assert report.rate_limited == 1
-    with newsroom.engine.connect() as conn:
+    with engine_of(newsroom).connect() as conn:
         not_before = conn.execute(select(outbox.c.not_before)).scalar_one()
     assert not_before - newsroom.clock.now() == timedelta(seconds=600)
 
@@ -114,7 +119,7 @@ async def test_a_recipient_gone_is_deactivated(world: Any) -> None:
     newsroom.broadcast("第一条")
     report = await newsroom.send_outbox()
     assert report.deactivated == 1
-    assert newsroom.subscriptions.store.get("fake", ROOM).active is False
+    assert newsroom.subscriber("fake", ROOM).active is False
 
 
 def test_classification_is_data() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_shipped_configs_are_valid() -> None:
     for name in ("newsbot.toml", "demo.toml"):
         settings = load_settings(ROOT / "config" / name, environ={})
-        assert settings.delivery.default_time == "08:00"
+        assert settings.delivery.default_time == time(8, 0)
 
 
 def test_environment_overrides_any_leaf(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,7 @@ section = "阳泉"
 
 @pytest.fixture
 def config(tmp_path: Path, sqlite_url: str) -> Path:
-    build_world(sqlite_url).engine.dispose()  # migrated, with sample articles
+    build_world(sqlite_url).close()  # migrated, with sample articles
     path = tmp_path / "newsbot.toml"
     path.write_text(CONFIG.format(url=sqlite_url), encoding="utf-8")
     return path
@@ -98,7 +99,7 @@ def test_a_whole_conversation(config: Path, sqlite_url: str) -> None:
     subscriber = SubscriberStore(engine).get("console", "console")
     engine.dispose()
     assert subscriber is not None
-    assert subscriber.digest_time == "07:30" and subscriber.keywords == ("党建", "债务")
+    assert subscriber.digest_time == time(7, 30) and subscriber.keywords == ("党建", "债务")
     assert not subscriber.digest_enabled
 
 

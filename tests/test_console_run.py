@@ -81,7 +81,7 @@ class Running:
 
 @pytest.fixture
 def config(tmp_path: Path, sqlite_url: str) -> Path:
-    build_world(sqlite_url).engine.dispose()
+    build_world(sqlite_url).close()
     path = tmp_path / "newsbot.toml"
     path.write_text(f'[storage]\ndatabase_url = "{sqlite_url}"\n', encoding="utf-8")
     return path

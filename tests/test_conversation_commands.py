@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fakes.chat_world import build_world
+from newsbot.app import engine_of
 from newsbot.conversation import Conversation, Incoming, Response
 from newsbot.core.render import render_plain
 from newsbot.service import Newsroom
@@ -20,7 +22,7 @@ from newsbot.storage.subscribers import SubscriberStore
 def newsroom(database_url: str) -> Iterator[Newsroom]:
     room = build_world(database_url)
     yield room
-    room.engine.dispose()
+    room.close()
 
 
 @pytest.fixture
@@ -40,7 +42,7 @@ def text_of(response: Response) -> str:
 
 
 def store(newsroom: Newsroom) -> SubscriberStore:
-    return SubscriberStore(newsroom.engine)
+    return SubscriberStore(engine_of(newsroom))
 
 
 async def test_start_subscribes_and_welcomes(
@@ -67,7 +69,7 @@ async def test_time_accepts_short_and_rejects_nonsense(
     assert "07:30" in await say(conversation, "/time 7:30")
     assert "无法识别时间“25:99”" in await say(conversation, "/time 25:99")
     subscriber = store(newsroom).get("telegram", "1")
-    assert subscriber is not None and subscriber.digest_time == "07:30"
+    assert subscriber is not None and subscriber.digest_time == time(7, 30)
 
 
 async def test_timezone(conversation: Conversation, newsroom: Newsroom) -> None:
@@ -225,7 +227,7 @@ async def test_broadcast_goes_through_the_outbox(
     assert "已排队群发给 4 位订阅者" in reply  # 1, 2, 3 and the admin's own chat
     again = await say(conversation, "/broadcast 明天 <b>停电</b> 检修", chat="1001", is_admin=True)
     assert "0 位" in again  # a double tap queues nothing
-    with newsroom.engine.connect() as conn:
+    with engine_of(newsroom).connect() as conn:
         rows = conn.execute(select(outbox.c.chat_id, outbox.c.kind, outbox.c.payload)).all()
     assert sorted(r.chat_id for r in rows) == ["1", "1001", "2", "3"]
     assert all(r.kind == "broadcast" and "&lt;b&gt;停电" in r.payload for r in rows)
@@ -282,7 +284,7 @@ def test_random_input_never_breaks_the_conversation(sqlite_url: str) -> None:
     try:
         check()
     finally:
-        room.engine.dispose()
+        room.close()
 
 
 async def test_quiet_day_digest_shows_the_latest(

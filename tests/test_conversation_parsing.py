@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 import pytest
 
 from newsbot.conversation.callbacks import MAX_CALLBACK_BYTES, CallbackSigner
@@ -19,14 +21,14 @@ from newsbot.core.i18n import EN, ZH, normalize_language, t
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("7:30", "07:30"),
-        ("07:30", "07:30"),
-        ("7：30", "07:30"),
-        ("23:59", "23:59"),
-        ("0:00", "00:00"),
+        ("7:30", time(7, 30)),
+        ("07:30", time(7, 30)),
+        ("7：30", time(7, 30)),
+        ("23:59", time(23, 59)),
+        ("0:00", time(0, 0)),
     ],
 )
-def test_times_accepted(value: str, expected: str) -> None:
+def test_times_accepted(value: str, expected: time) -> None:
     assert parse_time(value) == expected
 
 

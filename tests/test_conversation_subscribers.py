@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 import pytest
 from sqlalchemy import Engine
@@ -26,7 +26,7 @@ def test_get_or_create_is_idempotent(store: SubscriberStore) -> None:
     assert created and not created_again
     assert first == again
     assert first.language == "en" and first.timezone == "Asia/Shanghai"
-    assert first.digest_time == "08:00" and first.active and first.digest_enabled
+    assert first.digest_time == time(8, 0) and first.active and first.digest_enabled
     assert first.extra == {"display_name": "张三"}
     assert first.created_at == FixedClock().now()
 
@@ -39,7 +39,7 @@ def test_settings_survive_a_new_store(store: SubscriberStore, engine: Engine) ->
     fresh = SubscriberStore(engine).get("console", "me")
     assert fresh is not None
     assert (fresh.digest_time, fresh.timezone, fresh.sections) == (
-        "07:30",
+        time(7, 30),
         "Europe/Berlin",
         ("阳泉", "要闻"),
     )

@@ -4,25 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime
 
 import pytest
 from sqlalchemy import Engine
 
 from delivery_support import NOW, FakeClock, add_articles, fake_pacer
+from newsbot.app import newsroom_over
 from newsbot.config import Settings
 from newsbot.scheduler import build_scheduler
-from newsbot.service import Newsroom
-from newsbot.service.delivery import DeliveryService
 from newsbot.storage import db
-from newsbot.storage.articles import ArticleStore
 from newsbot.storage.digests import AlertWatermark
 from newsbot.storage.leader import LeaderLock
 
 
 async def test_scheduler_has_three_interval_jobs_and_no_job_per_subscriber(engine: Engine) -> None:
     clock = FakeClock()
-    delivery = DeliveryService(Settings(), engine, clock, ArticleStore(engine))
-    newsroom = Newsroom(settings=Settings(), engine=engine, clock=clock, delivery=delivery)
+    newsroom = newsroom_over(Settings(), engine, clock=clock)
     scheduler = build_scheduler(newsroom)
     scheduler.start(paused=True)  # job defaults are applied when the scheduler starts
     jobs = {job.id: job for job in scheduler.get_jobs()}
@@ -31,18 +29,25 @@ async def test_scheduler_has_three_interval_jobs_and_no_job_per_subscriber(engin
     for job in jobs.values():
         assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time is None
     assert jobs["delivery"].trigger.interval.total_seconds() == 60
-    delivery.close()
+    newsroom.close()
 
 
 async def test_scheduled_job_failure_is_logged_not_raised(
     engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    clock = FakeClock()
-    newsroom = Newsroom(settings=Settings(), engine=engine, clock=clock)  # delivery not wired
+    newsroom = newsroom_over(Settings(), engine, clock=BrokenClock())
     scheduler = build_scheduler(newsroom)
     job = scheduler.get_job("delivery")
     await job.func()
     assert "scheduled delivery tick failed" in caplog.text
+    newsroom.close()
+
+
+class BrokenClock:
+    """A clock (ports.Clock) that fails: the tick fails with a bug, not an outage."""
+
+    def now(self) -> datetime:
+        raise RuntimeError("the clock broke")
 
 
 def test_leader_lock_is_exclusive_on_postgres(engine: Engine) -> None:
@@ -122,12 +127,10 @@ async def test_pacer_never_exceeds_rate_in_any_second_even_when_late() -> None:
 
 
 def test_newsroom_runs_the_sync_ticks(engine: Engine) -> None:
-    clock = FakeClock()
-    delivery = DeliveryService(Settings(), engine, clock, ArticleStore(engine))
-    newsroom = Newsroom(settings=Settings(), engine=engine, clock=clock, delivery=delivery)
+    newsroom = newsroom_over(Settings(), engine, clock=FakeClock())
     report = asyncio.run(newsroom.delivery_tick())
     assert report is not None and report.due == 0
-    delivery.close()
+    newsroom.close()
 
 
 async def test_pacer_global_429_slows_everyone_for_a_while() -> None:

@@ -14,8 +14,8 @@ from delivery_support import (
 )
 from fakes.bot_api import FakeBotAPI
 from newsbot.service.sending import OutboxSender, html_to_plain
-from newsbot.storage.digests import DeliverySubscribers
 from newsbot.storage.outbox import FAILED, SENT, NewMessage, OutboxStore
+from newsbot.storage.subscribers import SubscriberStore
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ async def run(
     async with telegram_sender(api.base_url, api.token) as tg:
         sender = OutboxSender(
             store,
-            DeliverySubscribers(engine),
+            SubscriberStore(engine),
             channels_with(telegram=tg, pacer=pacer),
             clock,
             max_attempts=3,
@@ -96,7 +96,7 @@ async def test_403_marks_subscriber_inactive(engine: Engine, api: FakeBotAPI) ->
     api.fail_chat("21", 403, "Forbidden: bot was blocked by the user")
     _sender, report = await run(engine, api, clock)
     assert report.deactivated == 1  # type: ignore[attr-defined]
-    assert [s.chat_id for s in DeliverySubscribers(engine).active()] == ["22"]
+    assert [s.chat_id for s in SubscriberStore(engine).active()] == ["22"]
     assert store.counts() == {FAILED: 2, SENT: 1}
 
 
@@ -109,7 +109,7 @@ async def test_other_403s(engine: Engine, api: FakeBotAPI, description: str) -> 
     enqueue(OutboxStore(engine), clock, add_subscriber(engine, "23"), "23", ["a"])
     api.fail_chat("23", 403, description)
     await run(engine, api, clock)
-    assert DeliverySubscribers(engine).active() == []
+    assert SubscriberStore(engine).active() == []
 
 
 async def test_bad_markup_resent_once_as_plain_text(engine: Engine, api: FakeBotAPI) -> None:
@@ -185,7 +185,7 @@ async def test_chat_migration_updates_chat_and_resends(engine: Engine, api: Fake
     assert report.migrated == 1  # type: ignore[attr-defined]
     await run(engine, api, clock)
     assert [m["plain"] for m in api.messages("-100777")] == ["a", "b"]
-    assert [s.chat_id for s in DeliverySubscribers(engine).active()] == ["-100777"]
+    assert [s.chat_id for s in SubscriberStore(engine).active()] == ["-100777"]
 
 
 async def test_other_bad_request_fails_row_without_deactivating(
@@ -197,7 +197,7 @@ async def test_other_bad_request_fails_row_without_deactivating(
     api.fail_chat("51", 400, "Bad Request: message is too long", count=1)
     await run(engine, api, clock)
     assert store.counts() == {FAILED: 1}
-    assert len(DeliverySubscribers(engine).active()) == 1
+    assert len(SubscriberStore(engine).active()) == 1
 
 
 def test_html_to_plain() -> None:

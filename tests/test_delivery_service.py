@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import Engine, select
 
 from delivery_support import NOW, FakeClock, add_articles, add_subscriber, channels_with
+from newsbot.app import build_delivery
 from newsbot.config import DeliverySettings, Settings
 from newsbot.service.delivery import DeliveryService
 from newsbot.storage.articles import ArticleStore
@@ -16,7 +17,7 @@ from newsbot.storage.schema import deliveries, digests, outbox
 
 def service(engine: Engine, clock: FakeClock, **delivery: object) -> DeliveryService:
     settings = Settings(delivery=DeliverySettings(**delivery))  # type: ignore[arg-type]
-    return DeliveryService(settings, engine, clock, ArticleStore(engine), channels_with(settings))
+    return build_delivery(settings, engine, clock, ArticleStore(engine), channels_with(settings))
 
 
 def outbox_rows(engine: Engine) -> list[dict[str, object]]:

@@ -13,6 +13,7 @@ import pytest
 
 from fakes.chat_world import NOW, build_world
 from fakes.chromium import Browser, chromium_path
+from newsbot.app import engine_of
 from newsbot.core.digest import Digest, DigestItem
 from newsbot.core.digest_page import PageInfo, digest_page_html
 from newsbot.front import HttpFront
@@ -72,7 +73,7 @@ class Pages:
 @pytest.fixture
 async def pages(sqlite_url: str) -> AsyncIterator[Pages]:
     newsroom = build_world(sqlite_url)
-    store = DigestPageStore(newsroom.engine)
+    store = DigestPageStore(engine_of(newsroom))
     digest = sample_digest()
     html = digest_page_html(digest, PageInfo(expires_on="2026-03-09"))
     token = store.create(
@@ -91,7 +92,7 @@ async def pages(sqlite_url: str) -> AsyncIterator[Pages]:
         yield Pages(newsroom, store, f"http://127.0.0.1:{front.port}", token, digest)
     finally:
         await front.stop()
-        newsroom.engine.dispose()
+        newsroom.close()
 
 
 async def test_page_is_escaped_cached_and_script_free(pages: Pages) -> None:

@@ -18,7 +18,7 @@ from delivery_support import FakeClock, FakeMonotonic, add_articles
 from fakes.dingtalk_api import FakeDingTalk
 from fakes.feishu_api import FakeFeishu
 from fakes.wecom_robot_api import FakeWeComRobots
-from newsbot.app import build_channels
+from newsbot.app import build_channels, build_delivery
 from newsbot.cli import cli
 from newsbot.config import load_settings
 from newsbot.service.delivery import DeliveryService
@@ -79,7 +79,7 @@ def delivery(env: dict[str, str], engine: Engine, clock: FakeClock) -> DeliveryS
         registry.use_pacer(
             name, Pacer.for_pacing(channel.profile.pacing, monotonic=timer, sleep=timer.sleep)
         )
-    return DeliveryService(settings, engine, clock, ArticleStore(engine), registry)
+    return build_delivery(settings, engine, clock, ArticleStore(engine), registry)
 
 
 async def test_group_added_from_the_cli_gets_one_digest_at_its_time(

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from fakes.chat_world import build_world
+from newsbot.app import engine_of
 from newsbot.conversation import Conversation, Incoming
 from newsbot.core.query import parse as parse_query
 from newsbot.core.render import render_plain
@@ -46,7 +47,7 @@ def test_extreme_since_dates_are_bounded(value: str) -> None:
 def newsroom(database_url: str) -> Iterator[Newsroom]:
     room = build_world(database_url)
     yield room
-    room.engine.dispose()
+    room.close()
 
 
 async def say(newsroom: Newsroom, text: str, name: str = "张三", chat: str = "7") -> str:
@@ -58,13 +59,13 @@ async def say(newsroom: Newsroom, text: str, name: str = "张三", chat: str = "
 async def test_a_user_with_nul_in_the_name_can_use_the_bot(newsroom: Newsroom) -> None:
     reply = await say(newsroom, "/start", name=NUL_NAME)
     assert "欢迎" in reply
-    with newsroom.engine.connect() as conn:
+    with engine_of(newsroom).connect() as conn:
         names = list(conn.scalars(select(subscribers.c.display_name)))
     assert names and all(not has_unstorable(name or "") for name in names)
     assert "已添加关键词" in await say(newsroom, "/keywords add 党\x00建 债务\ud800", name=NUL_NAME)
-    subscriber = SubscriberStore(newsroom.engine).get("telegram", "7")
+    subscriber = SubscriberStore(engine_of(newsroom)).get("telegram", "7")
     assert subscriber is not None
-    keywords = SubscriberStore(newsroom.engine).keywords(subscriber.id)
+    keywords = SubscriberStore(engine_of(newsroom)).keywords(subscriber.id)
     assert {"党建", "债务"} <= set(keywords) and all(not has_unstorable(k) for k in keywords)
 
 

@@ -24,7 +24,7 @@ from newsbot.config import load_settings
 settings = load_settings(sys.argv[1])
 start_at = float(sys.argv[2])
 time.sleep(max(0.0, start_at - time.time()))  # all processes start migrating at once
-build_newsroom(settings).engine.dispose()
+build_newsroom(settings).close()
 print("started")
 """
 

@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from fakes.chat_world import NOW, build_world
-from newsbot.app import channel_stores, housekeeping
+from newsbot.app import channel_stores, engine_of, housekeeping
 from newsbot.front import HttpFront
 from newsbot.front.digest_pages import DigestPages
 from newsbot.ports import WindowGrant
 from newsbot.scheduler import build_scheduler
+from newsbot.service import Newsroom
 from newsbot.service.housekeeping import Housekeeping
 from newsbot.storage.pages import DigestPageStore
 from newsbot.storage.schema import api_tokens, chat_choices, inbound_messages, reply_windows
@@ -22,14 +23,14 @@ from newsbot.storage.schema import api_tokens, chat_choices, inbound_messages, r
 pytestmark = pytest.mark.timeout(60)
 
 
-def count(newsroom: object, table: object) -> int:
-    with newsroom.engine.connect() as conn:  # type: ignore[attr-defined]
+def count(newsroom: Newsroom, table: object) -> int:
+    with engine_of(newsroom).connect() as conn:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
 
 
 async def test_an_expired_page_says_so_then_reads_as_unknown(database_url: str) -> None:
     newsroom = build_world(database_url)
-    store = DigestPageStore(newsroom.engine)
+    store = DigestPageStore(engine_of(newsroom))
     token = store.create(
         subscriber_id=None,
         local_date="2026-03-02",
@@ -67,12 +68,12 @@ async def test_an_expired_page_says_so_then_reads_as_unknown(database_url: str) 
             assert (await client.get(f"/d/{kept}")).status_code == 200
     finally:
         await front.stop()
-        newsroom.engine.dispose()
+        newsroom.close()
 
 
 async def test_expired_rows_go_in_bounded_batches(database_url: str) -> None:
     newsroom = build_world(database_url)
-    stores = channel_stores(newsroom.engine)
+    stores = channel_stores(engine_of(newsroom))
     for n in range(25):  # a day and more ago: WeChat stopped retrying these long since
         stores.inbound.begin("wechat", f"old-{n}", NOW - timedelta(days=2))
     stores.inbound.begin("wechat", "fresh", NOW - timedelta(minutes=5))
@@ -97,7 +98,7 @@ async def test_expired_rows_go_in_bounded_batches(database_url: str) -> None:
     assert stores.choices.get("wechat", "o-new") and not stores.choices.get("wechat", "o-old")
     assert count(newsroom, chat_choices) == 1 and count(newsroom, reply_windows) == 1
     assert stores.tokens.get("wechat:app", NOW) == "T1" and count(newsroom, api_tokens) == 1
-    newsroom.engine.dispose()
+    newsroom.close()
 
 
 def test_the_scheduler_runs_it_hourly(sqlite_url: str) -> None:
@@ -105,4 +106,4 @@ def test_the_scheduler_runs_it_hourly(sqlite_url: str) -> None:
     scheduler = build_scheduler(newsroom, housekeeping(newsroom))
     job = scheduler.get_job("housekeeping")
     assert job is not None and job.trigger.interval == timedelta(hours=1)
-    newsroom.engine.dispose()
+    newsroom.close()

@@ -13,7 +13,6 @@ from fakes.origin import Origin, Reply, article_page, http_date, rss
 from newsbot.app import build_newsroom
 from newsbot.config import Settings
 from newsbot.service import Newsroom
-from newsbot.storage.articles import ArticleStore
 
 FAST = {"total_timeout": 2.5, "read_timeout": 5.0, "connect_timeout": 5.0, "jitter": 0.0}
 
@@ -122,7 +121,7 @@ async def test_second_poll_uses_validators_and_gets_304(origin: Origin, database
     assert origin.requested("/feed/healthy")[-1]["if-none-match"] == '"h1"'
     broken = next(s for s in newsroom.source_states() if s.key == "broken")
     assert broken.failures == 2  # backoff grows while the source keeps failing
-    assert ArticleStore(newsroom.engine).count() == 5
+    assert newsroom.article_count() == 5
 
 
 async def test_charset_header_contradicting_the_page(origin: Origin, sqlite_url: str) -> None:

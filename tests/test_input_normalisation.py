@@ -16,6 +16,7 @@ import pytest
 
 from fakes.bot_api import FakeBotAPI
 from fakes.chat_world import build_world, running_telegram
+from newsbot.app import engine_of
 from newsbot.conversation import Conversation, Incoming
 from newsbot.storage.subscribers import SubscriberStore
 
@@ -48,14 +49,14 @@ def test_hostile_text_gets_a_clear_answer_on_both_databases(database_url: str, t
         incoming = Incoming("telegram", "77", text, user_name="读\x00者\udc80")
         answer = _replies(conversation, incoming)
         assert answer and APOLOGY not in answer
-        subscriber = SubscriberStore(room.engine).get("telegram", "77")
+        subscriber = SubscriberStore(engine_of(room)).get("telegram", "77")
         assert subscriber is not None and subscriber.extra.get("display_name") == "读者"
         if "since:0001" in text:
             assert "阳泉市党建工作推进会" in answer  # since the year 1: everything
         if text.startswith("/keywords"):
             assert set(subscriber.keywords) == {"债务", "党建"}
     finally:
-        room.engine.dispose()
+        room.close()
 
 
 def test_hostile_button_data_is_refused_clearly(sqlite_url: str) -> None:
@@ -66,7 +67,7 @@ def test_hostile_button_data_is_refused_clearly(sqlite_url: str) -> None:
         answer = _replies(conversation, incoming)
         assert answer and APOLOGY not in answer
     finally:
-        room.engine.dispose()
+        room.close()
 
 
 async def test_telegram_hostile_text_and_name(database_url: str) -> None:
@@ -86,19 +87,19 @@ async def test_telegram_hostile_text_and_name(database_url: str) -> None:
         for n in range(3):
             answer = api.messages(500 + n)[0]["plain"]
             assert APOLOGY not in answer
-            subscriber = SubscriberStore(room.engine).get("telegram", str(500 + n))
+            subscriber = SubscriberStore(engine_of(room)).get("telegram", str(500 + n))
             assert subscriber is not None and subscriber.extra.get("display_name") == "名字"
         assert "欢迎" in api.messages(500)[0]["plain"]
         assert "阳泉市党建工作推进会" in api.messages(502)[0]["plain"]
     finally:
         api.stop()
-        room.engine.dispose()
+        room.close()
 
 
 def test_console_hostile_bytes(tmp_path: Path, database_url: str) -> None:
     """`newsbot chat` with NUL and bytes that are not UTF-8 on stdin (a lone surrogate once
     decoded): each line gets an answer, the chat goes on."""
-    build_world(database_url).engine.dispose()
+    build_world(database_url).close()
     config = tmp_path / "newsbot.toml"
     config.write_text(f'[storage]\ndatabase_url = "{database_url}"\n', encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}

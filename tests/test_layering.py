@@ -14,20 +14,6 @@ PACKAGE = SRC / "newsbot"
 # Storage behind ports: these layers never import SQLAlchemy or newsbot.storage.
 NO_STORAGE = ("core", "service", "conversation", "channels")
 STORAGE = ("sqlalchemy", "newsbot.storage")
-# The facade's own modules that still hold concrete stores, each to be moved behind a ports.py
-# protocol (issue #9, stage 2, unfinished). This list may only shrink: a new module here fails.
-SERVICE_DEBT = frozenset(
-    {
-        "newsbot.service",
-        "newsbot.service.admin_reports",  # landed alongside this test; same treatment pending
-        "newsbot.service.alerts",
-        "newsbot.service.delivery",
-        "newsbot.service.ingest",
-        "newsbot.service.sending",
-        "newsbot.service.subscriptions",
-        "newsbot.service.supervisor",  # translates SQLAlchemy errors itself: belongs in storage
-    }
-)
 
 
 def module_name(path: Path) -> str:
@@ -68,15 +54,9 @@ def test_no_storage_outside_storage(layer: str) -> None:
     for path in modules(layer):
         name = module_name(path)
         bad = points_at(imports(path), STORAGE)
-        if bad and name not in SERVICE_DEBT:
+        if bad:
             wrong[name] = bad
     assert not wrong, f"import storage through ports.py instead: {wrong}"
-
-
-def test_the_service_debt_list_only_shrinks() -> None:
-    still = {module_name(p) for p in modules("service") if points_at(imports(p), STORAGE)}
-    assert still <= SERVICE_DEBT
-    assert SERVICE_DEBT - still == set(), f"done, remove from SERVICE_DEBT: {SERVICE_DEBT - still}"
 
 
 def test_core_reads_no_config_and_does_no_io() -> None:
@@ -114,3 +94,68 @@ def test_no_import_cycles(layer: str) -> None:
     edges = {n: {m for m in e if not n.startswith(m + ".")} for n, e in edges.items()}
     cycles = [c for n in sorted(edges) if (c := cycle_from(n, edges))]
     assert not cycles, cycles[0]
+
+
+# --- Newsroom is the only facade: its parts are private, and nobody outside reaches them ----------
+
+ROOT = SRC.parent
+FACADE = PACKAGE / "service" / "__init__.py"
+# the facade's own package and the composition root (which builds the parts) may; nobody else
+MAY_REACH = (PACKAGE / "service", PACKAGE / "app.py")
+
+
+def newsroom_members() -> tuple[set[str], set[str]]:
+    """(public members, private parts) of service.Newsroom, read from its source."""
+    tree = ast.parse(FACADE.read_text(encoding="utf-8"))
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Newsroom")
+    public = {
+        n.name
+        for n in cls.body
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and not n.name.startswith("_")
+    }
+    init = next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__")
+    parts = {
+        t.attr
+        for node in ast.walk(init)
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"
+    }
+    return public, parts
+
+
+def outside_the_facade() -> list[Path]:
+    trees = [PACKAGE, ROOT / "tests", ROOT / "benchmarks"]
+    found = [p for tree in trees for p in sorted(tree.rglob("*.py"))]
+    return [p for p in found if not any(p == m or m in p.parents for m in MAY_REACH)]
+
+
+def reaches(path: Path, public: set[str], parts: set[str]) -> list[str]:
+    """`x._part` for a Newsroom part anywhere, and `newsroom.y` for a y Newsroom does not offer."""
+    wrong = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Attribute):
+            continue
+        owner = ast.unparse(node.value)
+        if (node.attr in parts and owner != "self") or (
+            owner.split(".")[-1] in ("newsroom", "room") and node.attr not in public
+        ):
+            wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {owner}.{node.attr}")
+    return wrong
+
+
+def test_newsroom_parts_are_private_and_required() -> None:
+    _public, parts = newsroom_members()
+    assert parts and all(p.startswith("_") for p in parts), parts
+    tree = ast.parse(FACADE.read_text(encoding="utf-8"))
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Newsroom")
+    init = next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__")
+    assert not init.args.kw_defaults or all(d is None for d in init.args.kw_defaults), (
+        "every part of the Newsroom is required (built in app.py)"
+    )
+
+
+def test_nobody_reaches_through_the_newsroom() -> None:
+    public, parts = newsroom_members()
+    wrong = [hit for path in outside_the_facade() for hit in reaches(path, public, parts)]
+    assert not wrong, f"call a Newsroom method instead of reaching its parts: {wrong[:10]}"

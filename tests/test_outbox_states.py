@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, insert
 
-from newsbot.storage.digests import CLAIMED, DeliverySubscribers, DigestRecords
+from newsbot.core.models import CLAIMED
+from newsbot.storage.digests import DigestRecords
 from newsbot.storage.outbox import FAILED, PENDING, SENDING, SENT, NewMessage, OutboxStore
 from newsbot.storage.schema import subscribers
+from newsbot.storage.subscribers import SubscriberStore
 
 NOW = datetime(2026, 5, 4, 0, 0, tzinfo=UTC)
 
@@ -157,7 +159,7 @@ def test_digest_claim_is_unique(engine: Engine) -> None:
 
 
 def test_subscriber_updates(engine: Engine) -> None:
-    view = DeliverySubscribers(engine)
+    view = SubscriberStore(engine)
     add_subscriber(engine, "-1", chat_type="group")
     add_subscriber(engine, "7")
     assert view.update_chat_id("telegram", "-1", "-1001", NOW) == 1

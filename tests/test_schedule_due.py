@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -24,7 +24,7 @@ def utc(*args: int) -> datetime:
 
 
 def test_shanghai_due_after_local_time() -> None:
-    s = sub(timezone="Asia/Shanghai", digest_time="08:00")
+    s = sub(timezone="Asia/Shanghai", digest_time=time(8, 0))
     assert digest_slot(s, utc(2026, 5, 3, 23, 59), set(), GRACE) is not None  # yesterday's slot
     slot = digest_slot(s, utc(2026, 5, 4, 0, 0), set(), GRACE)  # 08:00 Beijing
     assert slot is not None
@@ -34,25 +34,25 @@ def test_shanghai_due_after_local_time() -> None:
 
 
 def test_not_due_before_time_when_yesterday_recorded() -> None:
-    s = sub(timezone="Asia/Shanghai", digest_time="08:00")
+    s = sub(timezone="Asia/Shanghai", digest_time=time(8, 0))
     now = utc(2026, 5, 3, 23, 59)  # 07:59 on 05-04 in Beijing
     assert digest_slot(s, now, {"2026-05-03"}, GRACE) is None
 
 
 def test_recorded_date_is_not_due_again() -> None:
-    s = sub(timezone="UTC", digest_time="08:00")
+    s = sub(timezone="UTC", digest_time=time(8, 0))
     assert digest_slot(s, utc(2026, 5, 4, 9), {"2026-05-04"}, GRACE) is None
 
 
 def test_local_date_differs_from_utc_date() -> None:
     # 07:30 in Shanghai on 05-05 is 23:30 UTC on 05-04: the record is keyed by the LOCAL date.
-    s = sub(timezone="Asia/Shanghai", digest_time="07:30")
+    s = sub(timezone="Asia/Shanghai", digest_time=time(7, 30))
     slot = digest_slot(s, utc(2026, 5, 4, 23, 31), {"2026-05-04"}, GRACE)
     assert slot is not None and slot.local_date_key == "2026-05-05"
 
 
 def test_new_york_standard_and_daylight_time() -> None:
-    s = sub(timezone="America/New_York", digest_time="08:00")
+    s = sub(timezone="America/New_York", digest_time=time(8, 0))
     winter = digest_slot(s, utc(2026, 1, 15, 13, 0), set(), GRACE)
     summer = digest_slot(s, utc(2026, 7, 15, 12, 0), set(), GRACE)
     assert winter is not None and winter.due_at == utc(2026, 1, 15, 13, 0)
@@ -62,7 +62,7 @@ def test_new_york_standard_and_daylight_time() -> None:
 
 def test_new_york_spring_forward_gap_fires_after_the_gap() -> None:
     # 2026-03-08 02:30 does not exist in New York; it fires at 07:30 UTC = 03:30 EDT.
-    s = sub(timezone="America/New_York", digest_time="02:30")
+    s = sub(timezone="America/New_York", digest_time=time(2, 30))
     assert digest_slot(s, utc(2026, 3, 8, 7, 29), {"2026-03-07"}, GRACE) is None
     slot = digest_slot(s, utc(2026, 3, 8, 7, 30), {"2026-03-07"}, GRACE)
     assert slot is not None and slot.local_date == date(2026, 3, 8)
@@ -70,7 +70,7 @@ def test_new_york_spring_forward_gap_fires_after_the_gap() -> None:
 
 def test_new_york_fall_back_fires_once_at_first_occurrence() -> None:
     # 2026-11-01 01:30 happens twice; the first is 05:30 UTC (EDT).
-    s = sub(timezone="America/New_York", digest_time="01:30")
+    s = sub(timezone="America/New_York", digest_time=time(1, 30))
     slot = digest_slot(s, utc(2026, 11, 1, 5, 30), {"2026-10-31"}, GRACE)
     assert slot is not None and slot.due_at == utc(2026, 11, 1, 5, 30)
     # An hour later (second 01:30) the date is recorded: nothing more.
@@ -78,7 +78,7 @@ def test_new_york_fall_back_fires_once_at_first_occurrence() -> None:
 
 
 def test_grace_window_edges() -> None:
-    s = sub(timezone="UTC", digest_time="08:00")
+    s = sub(timezone="UTC", digest_time=time(8, 0))
     inside = digest_slot(s, utc(2026, 5, 4, 14, 0), set(), GRACE)
     outside = digest_slot(s, utc(2026, 5, 4, 14, 0, 1), set(), GRACE)
     assert inside is not None and inside.verdict is Verdict.DUE
@@ -87,7 +87,7 @@ def test_grace_window_edges() -> None:
 
 def test_catch_up_after_downtime_across_midnight() -> None:
     # Digest at 23:00 local; the service was down 22:00-01:00; at 01:00 yesterday's is due once.
-    s = sub(timezone="Asia/Shanghai", digest_time="23:00")
+    s = sub(timezone="Asia/Shanghai", digest_time=time(23, 0))
     now = utc(2026, 5, 4, 17, 0)  # 01:00 on 05-05 in Beijing
     slot = digest_slot(s, now, {"2026-05-03"}, GRACE)
     assert slot is not None and slot.verdict is Verdict.DUE
@@ -96,7 +96,7 @@ def test_catch_up_after_downtime_across_midnight() -> None:
 
 
 def test_long_downtime_skips_instead_of_sending_late() -> None:
-    s = sub(timezone="UTC", digest_time="08:00")
+    s = sub(timezone="UTC", digest_time=time(8, 0))
     slot = digest_slot(s, utc(2026, 5, 5, 7, 0), set(), GRACE)  # 23 h late
     assert (
         slot is not None and slot.verdict is Verdict.MISSED and slot.local_date == date(2026, 5, 4)

@@ -19,7 +19,7 @@ import pytest
 
 from fakes.bot_api import FakeBotAPI
 from fakes.tcp_proxy import TcpProxy
-from newsbot.app import build_newsroom
+from newsbot.app import build_newsroom, engine_of
 from newsbot.config import Settings
 from newsbot.service import Newsroom
 from run_support import Running, start_newsbot, wait_until
@@ -41,7 +41,7 @@ def direct(postgres_url: str) -> Iterator[Newsroom]:
     """The test's own view of the same schema, straight to PostgreSQL (not through the proxy)."""
     newsroom = build_newsroom(Settings.model_validate({"storage": {"database_url": postgres_url}}))
     yield newsroom
-    newsroom.engine.dispose()
+    newsroom.close()
 
 
 def write_config(tmp_path: Path, url: str) -> Path:
@@ -69,7 +69,7 @@ def print_tables(direct: Newsroom) -> None:
 
     from newsbot.storage.schema import digests, outbox
 
-    with direct.engine.connect() as conn:
+    with engine_of(direct).connect() as conn:
         for table in (outbox, digests):
             for row in conn.execute(select(table)):
                 print(table.name, dict(row._mapping))
@@ -85,17 +85,17 @@ def count(api: FakeBotAPI, chat: int, text: str) -> int:
 
 def digest_at_next_minute(direct: Newsroom, chat: str) -> None:
     """The chat's digest time becomes the coming minute (Shanghai time), so it falls due soon."""
-    subscriber = direct.subscriptions.store.get("telegram", chat)
+    subscriber = direct.subscriber("telegram", chat)
     assert subscriber is not None
     coming = datetime.now(SHANGHAI) + timedelta(minutes=1)
-    direct.subscriptions.change(subscriber, digest_time=coming.strftime("%H:%M"))
+    direct.change_subscriber(subscriber, digest_time=coming.strftime("%H:%M"))
 
 
 def digest_now(direct: Newsroom, chat: str) -> None:
     """The chat's digest time becomes this minute: due at once."""
-    subscriber = direct.subscriptions.store.get("telegram", chat)
+    subscriber = direct.subscriber("telegram", chat)
     assert subscriber is not None
-    direct.subscriptions.change(subscriber, digest_time=datetime.now(SHANGHAI).strftime("%H:%M"))
+    direct.change_subscriber(subscriber, digest_time=datetime.now(SHANGHAI).strftime("%H:%M"))
 
 
 def test_telegram_and_database_outages(

@@ -27,7 +27,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def config(tmp_path: Path, sqlite_url: str) -> Path:
-    build_world(sqlite_url).engine.dispose()
+    build_world(sqlite_url).close()
     path = tmp_path / "newsbot.toml"
     path.write_text(
         f'[storage]\ndatabase_url = "{sqlite_url}"\n[supervision]\nbackoff_cap_seconds = 2\n',

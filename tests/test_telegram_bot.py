@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import time
 from typing import Any
 
 import pytest
 
 from fakes.bot_api import FakeBotAPI
 from fakes.chat_world import RunningTelegram, build_world, running_telegram
+from newsbot.app import engine_of
 from newsbot.channels.telegram import send_messages
 from newsbot.core.replies import Message
 from newsbot.service import Newsroom
@@ -35,7 +37,7 @@ class Bot:
         return self.api.messages(chat)[before:]
 
     def subscriber(self, chat: int) -> Any:
-        return SubscriberStore(self.newsroom.engine).get("telegram", str(chat))
+        return SubscriberStore(engine_of(self.newsroom)).get("telegram", str(chat))
 
 
 @pytest.fixture
@@ -49,7 +51,7 @@ async def bot(sqlite_url: str) -> AsyncIterator[Bot]:
             yield Bot(api, telegram, newsroom)
     finally:
         api.stop()
-        newsroom.engine.dispose()
+        newsroom.close()
 
 
 async def test_menu_is_set_in_chinese_and_english(bot: Bot) -> None:
@@ -86,7 +88,7 @@ async def test_subscriber_conversation(bot: Bot) -> None:
     (bye,) = await bot.ask(42, "/unsubscribe")
     assert "已退订" in bye["plain"]
     subscriber = bot.subscriber(42)
-    assert subscriber.digest_time == "07:30" and subscriber.keywords == ("党建",)
+    assert subscriber.digest_time == time(7, 30) and subscriber.keywords == ("党建",)
     assert not subscriber.digest_enabled
 
 
@@ -194,8 +196,8 @@ async def test_webhook_mode_on_the_http_front(sqlite_url: str) -> None:
         )
         host = channel_host(newsroom)
         front = HttpFront("127.0.0.1", 0)
-        front.add(newsroom.channels.routes(host, ["telegram"]))  # as `newsbot run` does
-        await newsroom.channels.start(host, ["telegram"])
+        front.add(newsroom.channel_routes(host, ["telegram"]))  # as `newsbot run` does
+        await newsroom.start_channels(host, ["telegram"])
         await front.start()
         try:
             assert api.webhook_url == "https://bot.example.invalid/telegram"
@@ -230,8 +232,8 @@ async def test_webhook_mode_on_the_http_front(sqlite_url: str) -> None:
             assert "07:30" in api.messages(42)[0]["plain"]
         finally:
             await front.stop()
-            await newsroom.channels.stop()
-            newsroom.engine.dispose()
+            await newsroom.stop_channels()
+            newsroom.close()
 
 
 async def test_only_group_admins_change_group_settings(bot: Bot) -> None:
@@ -244,7 +246,7 @@ async def test_only_group_admins_change_group_settings(bot: Bot) -> None:
     (done,) = await bot.ask(group, "/time 6:45", chat_type="supergroup", user_id=5)
     assert "06:45" in done["plain"]
     subscriber = bot.subscriber(group)
-    assert subscriber.digest_time == "06:45" and subscriber.digest_enabled
+    assert subscriber.digest_time == time(6, 45) and subscriber.digest_enabled
 
 
 async def test_blocking_the_bot_marks_the_subscriber_inactive_until_start(bot: Bot) -> None:

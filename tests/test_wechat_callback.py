@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import time
 
 import pytest
 
+from newsbot.app import engine_of
 from newsbot.storage.subscribers import SubscriberStore
 from wechat_support import WeChatWorld, wechat_world
 
@@ -56,8 +58,8 @@ async def test_chinese_command_words(wx: WeChatWorld) -> None:
     assert "债务" in (await wx.server.send(READER, "关键词 债务")).content
     help_text = (await wx.server.send(READER, "帮助")).content
     assert "时间 — 设置摘要时间，如 时间 07:30" in help_text and "/time" not in help_text
-    subscriber = SubscriberStore(wx.newsroom.engine).get("wechat", READER)
-    assert subscriber is not None and subscriber.digest_time == "07:30"
+    subscriber = SubscriberStore(engine_of(wx.newsroom)).get("wechat", READER)
+    assert subscriber is not None and subscriber.digest_time == time(7, 30)
     assert subscriber.keywords == ("债务",)
     assert "07:30" in (await wx.server.send(READER, "/time")).content  # slash forms work too
 
@@ -70,7 +72,7 @@ async def test_follow_unfollow_click_and_scan(wx: WeChatWorld) -> None:
     settings = await wx.server.send(READER, event="CLICK", key="SETTINGS")
     assert "07:" in settings.content or "08:00" in settings.content
     await wx.server.send(READER, event="unsubscribe")
-    store = SubscriberStore(wx.newsroom.engine)
+    store = SubscriberStore(engine_of(wx.newsroom))
     gone = store.get("wechat", READER)
     assert gone is not None and not gone.active
     scanned = await wx.server.send(READER, event="SCAN", key="kw_债务")
@@ -86,7 +88,7 @@ async def test_retries_are_answered_once_with_the_same_reply(wx: WeChatWorld) ->
     replies = [wx.server.read(a, encrypted=True) for a in answers]
     assert len({r.content for r in replies}) == 1
     assert "已添加关键词" in replies[0].content
-    subscriber = SubscriberStore(wx.newsroom.engine).get("wechat", READER)
+    subscriber = SubscriberStore(engine_of(wx.newsroom)).get("wechat", READER)
     assert subscriber is not None and subscriber.keywords == ("债务",)
 
 
@@ -120,6 +122,6 @@ async def test_hostile_requests_are_refused_and_change_nothing(wx: WeChatWorld) 
     codes = [r.status_code for r in (huge, malformed, entity, external, not_utf8, garbage)]
     assert codes == [413, 400, 400, 400, 400, 403]
     assert "root:" not in external.text
-    assert SubscriberStore(wx.newsroom.engine).get("wechat", READER) is None  # nothing changed
+    assert SubscriberStore(engine_of(wx.newsroom)).get("wechat", READER) is None  # nothing changed
     still_up = await server.send(READER, "党建")
     assert "党建" in still_up.content

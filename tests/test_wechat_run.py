@@ -15,9 +15,10 @@ import pytest
 from fakes.chat_world import SettableClock, world_settings
 from fakes.wechat_api import APP_ID, APP_SECRET, FakeWeChatAPI
 from fakes.wechat_server import AES_KEY, TOKEN, WeChatServer
-from newsbot.app import build_newsroom
+from newsbot.app import build_newsroom, engine_of, indexed_articles
 from newsbot.core.models import Figure, Summary
 from newsbot.storage.articles import ArticleDraft
+from newsbot.storage.sources import SourceStore
 from test_console_run import Running, start_run
 
 pytestmark = pytest.mark.timeout(240)
@@ -28,8 +29,7 @@ def seed_fresh_articles(database_url: str) -> None:
     """Three articles published in the last hours (the digest window is the last 24 h)."""
     now = datetime.now(UTC)
     newsroom = build_newsroom(world_settings(database_url), clock=SettableClock(now))
-    assert newsroom.ingestor is not None
-    ids = {s.key: s.id for s in newsroom.ingestor.sources.all()}
+    ids = {s.key: s.id for s in SourceStore(engine_of(newsroom)).all()}
     for n in range(3):
         figure = Figure(f"{4800 + n}条", 4800.0 + n, "条", "查摆出问题")
         draft = ArticleDraft(
@@ -42,8 +42,8 @@ def seed_fresh_articles(database_url: str) -> None:
             published_at=now - timedelta(hours=3 - n),
             summary=Summary(key_points=(f"查摆出问题{4800 + n}条。",), headline_figures=(figure,)),
         )
-        newsroom.ingestor.articles.save(draft, now - timedelta(hours=3 - n))
-    newsroom.engine.dispose()
+        indexed_articles(newsroom).save(draft, now - timedelta(hours=3 - n))
+    newsroom.close()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from newsbot.app import channel_stores
+from newsbot.app import channel_stores, engine_of
 from newsbot.channels.weixin.tokens import SharedToken
 from newsbot.core.channels import Kind, Outbound, SendOutcome
 from newsbot.errors import SendError
@@ -88,14 +88,14 @@ async def test_window_closed_digest_is_held_then_the_passive_reply(wx: WeChatWor
     wx.api.advance(3 * 24 * 3600)  # the platform's window closed (45015)
     await scheduled_digest(wx, 5)
     assert not wx.api.messages(READER) and wx.api.refused == [(READER, 45015)]
-    assert OutboxStore(wx.newsroom.engine).counts().get("held") == 1
+    assert OutboxStore(engine_of(wx.newsroom)).counts().get("held") == 1
     reply = await wx.server.send(READER, "党建")
     assert reply.kind == "news"
     (article,) = reply.articles
     assert article["Title"].startswith("你有 1 份未读日报") and article["Url"].startswith(PUBLIC)
     await wx.api.async_wait_for(lambda: len(wx.api.messages(READER)) == 1)
     assert "党建" in wx.api.messages(READER)[0]["text"]["content"]  # the answer, right after
-    assert OutboxStore(wx.newsroom.engine).counts().get("held") is None
+    assert OutboxStore(engine_of(wx.newsroom)).counts().get("held") is None
     again = await wx.server.send(READER, "党建")
     assert again.kind == "text"  # delivered once
 
@@ -136,7 +136,10 @@ async def test_one_token_for_every_process(wx: WeChatWorld) -> None:
     api = wx.channel.api
     tokens = [
         SharedToken(
-            "wechat:shared", channel_stores(wx.newsroom.engine).tokens, api.fetch_token, wx.clock
+            "wechat:shared",
+            channel_stores(engine_of(wx.newsroom)).tokens,
+            api.fetch_token,
+            wx.clock,
         )
         for _ in range(3)
     ]
@@ -161,5 +164,5 @@ async def test_a_slow_answer_is_success_then_a_customer_service_message(sqlite_u
 async def test_unsubscribe_keeps_the_data(wx: WeChatWorld) -> None:
     await wx.server.send(READER, "关键词 债务")
     await wx.server.send(READER, event="unsubscribe")
-    subscriber = SubscriberStore(wx.newsroom.engine).get("wechat", READER)
+    subscriber = SubscriberStore(engine_of(wx.newsroom)).get("wechat", READER)
     assert subscriber is not None and not subscriber.active and subscriber.keywords == ("债务",)

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
+from newsbot.app import engine_of
 from wechat_support import WeChatWorld, wechat_world
 
 pytestmark = pytest.mark.timeout(60)
@@ -35,7 +36,7 @@ def counted(world: WeChatWorld) -> Iterator[list[str]]:
     def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
         statements.append(" ".join(statement.split())[:120])
 
-    engine = world.newsroom.engine
+    engine = engine_of(world.newsroom)
     event.listen(engine, "before_cursor_execute", record)
     try:
         yield statements

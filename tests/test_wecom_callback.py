@@ -4,12 +4,13 @@ retries, hostile requests. Answers arrive as app messages at the fake WeCom API.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 
 from fakes.wecom_app_api import TEXT_BYTES
 from fakes.wecom_server import WeComServer, xml_of
+from newsbot.app import engine_of
 from newsbot.storage.subscribers import SubscriberStore
 from wecom_support import MEMBER, WeComWorld, wecom_world
 
@@ -54,15 +55,14 @@ async def test_time_word_sets_the_digest_time_and_the_digest_comes_then(wc: WeCo
     await wc.server.say(MEMBER, "时间 9:30")  # the clock says 09:00 in Shanghai
     await wc.settle()
     assert any("09:30" in text for text in wc.api.texts(MEMBER))
-    subscriber = SubscriberStore(wc.newsroom.engine).get("wecom", MEMBER)
-    assert subscriber is not None and subscriber.digest_time == "09:30"
-    assert wc.newsroom.delivery is not None
+    subscriber = SubscriberStore(engine_of(wc.newsroom)).get("wecom", MEMBER)
+    assert subscriber is not None and subscriber.digest_time == time(9, 30)
     before = len(wc.api.messages(MEMBER))
     wc.clock.current += timedelta(minutes=20)  # 09:20: not yet
-    assert wc.newsroom.delivery.deliver_due_at(wc.clock.now()).queued == 0
+    assert wc.newsroom.deliver_due_at(wc.clock.now()).queued == 0
     wc.clock.current += timedelta(minutes=11)  # 09:31
-    assert wc.newsroom.delivery.deliver_due_at(wc.clock.now()).queued == 1
-    await wc.newsroom.delivery.send_outbox()
+    assert wc.newsroom.deliver_due_at(wc.clock.now()).queued == 1
+    await wc.newsroom.send_outbox()
     digest = wc.api.messages(MEMBER)[before:]
     assert digest and all(m["enable_duplicate_check"] == 1 for m in digest)
     text = "\n".join(m["text"]["content"] for m in digest)
@@ -85,7 +85,7 @@ async def test_follow_and_unfollow(wc: WeComWorld) -> None:
     assert "欢迎" in wc.api.texts(MEMBER)[0]
     await wc.server.post(wc.server.message(MEMBER, Event="unsubscribe"))
     await wc.settle()
-    gone = SubscriberStore(wc.newsroom.engine).get("wecom", MEMBER)
+    gone = SubscriberStore(engine_of(wc.newsroom)).get("wecom", MEMBER)
     assert gone is not None and not gone.active
 
 
@@ -126,10 +126,9 @@ async def test_with_a_public_url_the_digest_is_one_textcard_to_its_page(database
         await wc.server.say(MEMBER, "订阅")
         await wc.server.say(MEMBER, "时间 9:30")
         await wc.settle()
-        assert wc.newsroom.delivery is not None
         wc.clock.current += timedelta(minutes=31)
-        assert wc.newsroom.delivery.deliver_due_at(wc.clock.now()).queued == 1
-        await wc.newsroom.delivery.send_outbox()
+        assert wc.newsroom.deliver_due_at(wc.clock.now()).queued == 1
+        await wc.newsroom.send_outbox()
         cards = [m for m in wc.api.messages(MEMBER) if m["msgtype"] == "textcard"]
         assert len(cards) == 1, wc.api.messages(MEMBER)
         card = cards[0]["textcard"]

@@ -27,7 +27,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 def config(tmp_path: Path, sqlite_url: str) -> Path:
     newsroom = build_newsroom(world_settings(sqlite_url))
     seed_articles(newsroom, 7, now=datetime.now(UTC))
-    newsroom.engine.dispose()
+    newsroom.close()
     path = tmp_path / "newsbot.toml"
     path.write_text(
         f'[storage]\ndatabase_url = "{sqlite_url}"\n\n[wecom]\nenabled = true\n', encoding="utf-8"

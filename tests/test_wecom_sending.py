@@ -10,6 +10,7 @@ import pytest
 
 from fakes.chat_world import SettableClock
 from fakes.wecom_app_api import AGENT_ID, CORP_ID, SECRET, FakeWeComAPI
+from newsbot.app import engine_of
 from newsbot.channels.wecom.api import WeComApi
 from newsbot.channels.wecom.profile import LIMITS, wecom_profile
 from newsbot.channels.wecom.sender import SendQuota, WeComSender
@@ -152,10 +153,9 @@ async def test_a_member_who_left_is_marked_inactive_by_the_outbox(wc: WeComWorld
     await wc.server.say(MEMBER, "订阅")
     await wc.settle()
     wc.api.remove_member(MEMBER)  # left the company, or the app's visible range
-    assert wc.newsroom.delivery is not None
     wc.newsroom.broadcast("通知：系统维护")
-    await wc.newsroom.delivery.send_outbox()
-    subscriber = SubscriberStore(wc.newsroom.engine).get("wecom", MEMBER)
+    await wc.newsroom.send_outbox()
+    subscriber = SubscriberStore(engine_of(wc.newsroom)).get("wecom", MEMBER)
     assert subscriber is not None and not subscriber.active
     assert (MEMBER, 81013) in wc.api.refused
 

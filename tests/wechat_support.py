@@ -52,15 +52,15 @@ async def wechat_world(
     if http:
         overrides["http"] = http
     newsroom = build_world(database_url, **overrides)
-    channel = newsroom.channels.get("wechat")
+    channel = newsroom.channel("wechat")
     assert channel is not None
     channel.clock = newsroom.clock  # type: ignore[attr-defined]  # the world's settable clock
     host = channel_host(newsroom)
     front = HttpFront("127.0.0.1", 0)
-    front.add(newsroom.channels.routes(host, ["wechat"]))
+    front.add(newsroom.channel_routes(host, ["wechat"]))
     front.add(digest_pages(newsroom).routes())
     await front.start()
-    await newsroom.channels.start(host, ["wechat"])
+    await newsroom.start_channels(host, ["wechat"])
     server = WeChatServer(
         f"http://127.0.0.1:{front.port}/wechat",
         APP_ID,
@@ -72,6 +72,6 @@ async def wechat_world(
     finally:
         await server.client.aclose()
         await front.stop()
-        await newsroom.channels.stop()
+        await newsroom.stop_channels()
         api.stop()
-        newsroom.engine.dispose()
+        newsroom.close()

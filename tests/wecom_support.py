@@ -78,11 +78,11 @@ async def wecom_world(
     newsroom = wecom_newsroom(database_url, api, public_url, **wecom)
     host = channel_host(newsroom)
     front = HttpFront("127.0.0.1", 0)
-    front.add(newsroom.channels.routes(host, ["wecom"]))
+    front.add(newsroom.channel_routes(host, ["wecom"]))
     front.add(digest_pages(newsroom).routes())
     await front.start()
-    await newsroom.channels.start(host, ["wecom"])
-    channel = newsroom.channels.get("wecom")
+    await newsroom.start_channels(host, ["wecom"])
+    channel = newsroom.channel("wecom")
     assert isinstance(channel, WeComChannel)
     server = WeComServer(
         f"http://127.0.0.1:{front.port}/wecom", clock=lambda: newsroom.clock.now().timestamp()
@@ -92,8 +92,6 @@ async def wecom_world(
     finally:
         await server.client.aclose()
         await front.stop()
-        await newsroom.channels.stop()
-        if newsroom.delivery is not None:
-            newsroom.delivery.close()
+        await newsroom.stop_channels()
         api.stop()
-        newsroom.engine.dispose()
+        newsroom.close()

@@ -7,6 +7,7 @@ import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -19,22 +20,30 @@ from newsbot.core.channels import Outbound
 from newsbot.core.incoming import Incoming, Response
 from newsbot.core.summarize import ExtractiveSummarizer
 from newsbot.front.digest_pages import DigestPages
+from newsbot.front.routes import Route
 from newsbot.ports import Channel, ChannelStores, Clock, Summarizer, SystemClock
 from newsbot.service import Newsroom
+from newsbot.service.admin_reports import AdminReports
 from newsbot.service.channels import ChannelRegistry
-from newsbot.service.delivery import DeliveryService
+from newsbot.service.delivery import ArticleReader, DeliveryService, DeliveryStores
 from newsbot.service.groups import GroupService, TestSend
 from newsbot.service.housekeeping import Expiry, Housekeeping
 from newsbot.service.ingest import Ingestor, IngestParts
 from newsbot.service.pages import DigestPublisher
 from newsbot.service.search import Searcher
+from newsbot.service.subscriptions import Subscriptions
 from newsbot.service.supervisor import Supervisor
 from newsbot.storage import db
 from newsbot.storage.articles import ArticleIndexer, ArticleStore
+from newsbot.storage.database import Database
+from newsbot.storage.digests import AlertWatermark, DigestRecords
 from newsbot.storage.groups import GroupStore
+from newsbot.storage.leader import LeaderLock
+from newsbot.storage.outbox import OutboxStore
 from newsbot.storage.pages import DigestPageStore
 from newsbot.storage.search import SearchIndex
 from newsbot.storage.sources import SourceStore
+from newsbot.storage.subscribers import SubscriberStore
 from newsbot.storage.weixin import ChoiceStore, InboundLedger, ReplyWindows, TokenCache
 
 ChannelFactory = Callable[[Settings], Channel]
@@ -77,34 +86,88 @@ def build_newsroom(
     migrate: bool = True,
     channel_registry: ChannelRegistry | None = None,
 ) -> Newsroom:
-    """Create the engine (migrating it unless told not to) and the Newsroom over it."""
+    """Create the engine (migrating it unless told not to), the stores, and the Newsroom."""
     engine = db.create_db_engine(settings.storage.database_url, echo=settings.storage.echo_sql)
     if migrate:
         db.upgrade(engine)
+    return newsroom_over(
+        settings, engine, clock=clock, prepare=migrate, channel_registry=channel_registry
+    )
+
+
+def newsroom_over(
+    settings: Settings,
+    engine: Engine,
+    *,
+    clock: Clock | None = None,
+    prepare: bool = False,
+    channel_registry: ChannelRegistry | None = None,
+) -> Newsroom:
+    """The Newsroom over an engine that exists (and is migrated); with `prepare`, the configured
+    sources are synced to their table and the search index version is checked."""
     clock = clock or SystemClock()
+    database = Database(engine)
     index = SearchIndex(engine, settings.search)
     summarizer = ExtractiveSummarizer(settings.summary)  # summaries are made once, at ingest
     ingestor = build_ingestor(settings, engine, clock, indexer=index, summarizer=summarizer)
-    if migrate:
+    if prepare:
         ingestor.sync_sources()  # the configured sources are in the table from the start
     searcher = Searcher(index, clock)
-    if migrate:
+    if prepare:
         searcher.check_version()  # logs a warning when `newsbot search --reindex` is needed
     registry = channel_registry if channel_registry is not None else build_channels(settings)
     pages = digest_publisher(settings, engine)
-    delivery = DeliveryService(settings, engine, clock, ingestor.articles, registry, pages=pages)
-    supervisor = Supervisor(clock, backoff_cap=settings.supervision.backoff_cap_seconds)
+    delivery = build_delivery(settings, engine, clock, ingestor.articles, registry, pages=pages)
+    supervisor = Supervisor(
+        clock, backoff_cap=settings.supervision.backoff_cap_seconds, database=database
+    )
     supervisor.when_database_returns(delivery.outbox.reconnect)
+    subscriptions = Subscriptions(
+        delivery.subscribers, settings, database, delivery.outbox, registry
+    )
     return Newsroom(
         settings=settings,
-        engine=engine,
         clock=clock,
-        supervisor=supervisor,
+        database=database,
         ingestor=ingestor,
         searcher=searcher,
         delivery=delivery,
+        subscriptions=subscriptions,
+        admin_reports=AdminReports(settings, database, delivery.outbox, registry),
         channels=registry,
+        supervisor=supervisor,
     )
+
+
+def engine_of(newsroom: Newsroom) -> Engine:
+    """The SQLAlchemy engine under a Newsroom built here: for the parts only the composition
+    root wires (health, the callback channels' stores, robot groups) and for tests."""
+    database = newsroom._database
+    if not isinstance(database, Database):
+        raise TypeError("this Newsroom's database was not built by newsbot.app")
+    return database.engine
+
+
+def build_delivery(
+    settings: Settings,
+    engine: Engine,
+    clock: Clock,
+    articles: ArticleReader,
+    channels: ChannelRegistry | None = None,
+    **options: Any,
+) -> DeliveryService:
+    """The delivery service over its stores (the digest tick, alerts, the outbox sender)."""
+    stores = DeliveryStores(
+        database=Database(engine),
+        records=DigestRecords(engine),
+        outbox=OutboxStore(engine),
+        subscribers=SubscriberStore(
+            engine, clock=clock, max_keywords=settings.delivery.max_keywords
+        ),
+        leader=LeaderLock(engine),
+        watermark=AlertWatermark(engine),
+    )
+    return DeliveryService(settings, stores, clock, articles, channels, **options)
 
 
 def digest_publisher(settings: Settings, engine: Engine) -> DigestPublisher | None:
@@ -138,6 +201,17 @@ def build_ingestor(
     return Ingestor(settings, SourceStore(engine), articles, clock, parts, summarizer=summarizer)
 
 
+def indexed_articles(newsroom: Newsroom) -> ArticleStore:
+    """The Newsroom's articles as ingest stores them (search index kept in step): for seeding
+    a database in tests and benchmarks."""
+    settings, engine = newsroom.settings, engine_of(newsroom)
+    return ArticleStore(
+        engine,
+        SearchIndex(engine, settings.search),
+        max_updates=settings.polling.max_updates_per_article,
+    )
+
+
 @dataclass
 class ChannelHost:
     """ports.ChannelContext for the running channels: the conversation, the paced path out of
@@ -149,12 +223,8 @@ class ChannelHost:
     _stores: ChannelStores | None = None
     _groups: GroupStore | None = None
 
-    @property
-    def registry(self) -> ChannelRegistry:
-        return self.newsroom.channels
-
     async def handle(self, incoming: Incoming) -> Response:
-        profile = self.registry.profile(incoming.channel)
+        profile = self.newsroom.channel_profile(incoming.channel)
         if profile.reply_window_hours is not None and not profile.takes_held:
             # a channel that reaches people only after they write: what waited goes out now
             await asyncio.to_thread(
@@ -166,7 +236,7 @@ class ChannelHost:
         await self.conversation.chat_gone(channel, chat_id)
 
     async def deliver(self, channel: str, message: Outbound) -> str:
-        return await self.registry.deliver(channel, message)
+        return await self.newsroom.deliver(channel, message)
 
     def request_stop(self) -> None:
         self.stopping.set()
@@ -175,11 +245,11 @@ class ChannelHost:
         return self.newsroom.secret(name)
 
     def channel_trouble(self, channel: str, problem: str | None) -> None:
-        self.newsroom.supervisor.channel_trouble(self.registry, channel, problem)
+        self.newsroom.channel_trouble(channel, problem)
 
     def stores(self) -> ChannelStores:
         if self._stores is None:
-            self._stores = channel_stores(self.newsroom.engine)
+            self._stores = channel_stores(engine_of(self.newsroom))
         return self._stores
 
     def take_held(self, channel: str, chat_id: str) -> list[Outbound]:
@@ -192,7 +262,7 @@ class ChannelHost:
     def groups(self) -> GroupStore:
         """The robot groups: the robot channels read webhooks here and report refusals."""
         if self._groups is None:
-            self._groups = GroupStore(self.newsroom.engine)
+            self._groups = GroupStore(engine_of(self.newsroom))
         return self._groups
 
 
@@ -213,7 +283,7 @@ def channel_stores(engine: Engine) -> DatabaseChannelStores:
 
 def housekeeping(newsroom: Newsroom) -> Housekeeping:
     """The scheduled purge of rows that outlived their use (service/housekeeping.py)."""
-    engine, http = newsroom.engine, newsroom.settings.http
+    engine, http = engine_of(newsroom), newsroom.settings.http
     stores = channel_stores(engine)
     kinds = [
         Expiry("digest pages", DigestPageStore(engine), timedelta(days=http.expired_page_days)),
@@ -229,10 +299,22 @@ def digest_pages(newsroom: Newsroom) -> DigestPages:
     """GET /d/<token> for the HTTP front."""
     settings = newsroom.settings
     return DigestPages(
-        DigestPageStore(newsroom.engine),
+        DigestPageStore(engine_of(newsroom)),
         newsroom.clock,
         ttl_days=settings.http.page_ttl_days,
         language=settings.delivery.default_language,
+    )
+
+
+def health_routes(newsroom: Newsroom) -> list[Route]:
+    """GET /healthz and /metrics for the HTTP front, over the Newsroom's database."""
+    from newsbot.health import health_routes as routes
+
+    return routes(
+        engine_of(newsroom),
+        newsroom.clock,
+        newsroom.supervision,
+        timeout=newsroom.settings.supervision.health_timeout_seconds,
     )
 
 

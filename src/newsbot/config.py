@@ -11,8 +11,10 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import tomllib
 from collections.abc import Collection, Mapping
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from newsbot.core.models import DEFAULT_DIGEST_TIME, DEFAULT_SUMMARY, DEFAULT_TIMEZONE
+from newsbot.core.schedule import parse_hhmm
 from newsbot.errors import ConfigError
 
 DEFAULT_CONFIG = Path("config/newsbot.toml")
@@ -159,7 +162,17 @@ class SearchSettings(_Section):
 
 
 class DeliverySettings(_Section):
-    default_time: str = Field(DEFAULT_DIGEST_TIME, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    default_time: time = DEFAULT_DIGEST_TIME  # "HH:MM" in the file, a time from here on
+
+    @field_validator("default_time", mode="before")
+    @classmethod
+    def _hh_mm(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+                raise ValueError(f"{value!r} is not a time of day as HH:MM (00:00 to 23:59)")
+            return parse_hhmm(value)
+        return value
+
     default_timezone: str = DEFAULT_TIMEZONE
 
     @field_validator("default_timezone")

@@ -9,6 +9,7 @@
     │   └── RetryLater           the origin asked us to wait (retry_after seconds)
     ├── ParseError               a feed or page could not be understood (url, reason)
     ├── StorageError             the database refused or failed (translated at the storage boundary)
+    │   └── AlreadyStored        a unique key is taken (the same outbox message queued twice)
     ├── QueryError               a search query that cannot be run (message meant for the user)
     └── SendError                a channel could not deliver (chat, outcome: core.channels.SendOutcome)
 
@@ -76,6 +77,10 @@ class ParseError(NewsbotError):
 
 class StorageError(NewsbotError):
     """The database failed; the original error is chained."""
+
+
+class AlreadyStored(StorageError):
+    """A row with this unique key exists already (e.g. an outbox message queued a moment ago)."""
 
 
 class QueryError(NewsbotError):

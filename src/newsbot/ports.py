@@ -5,10 +5,12 @@ Adapters implement these; tests put small fakes here (and only here).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import builtins
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from newsbot.core.channels import (
     ChannelProfile,
@@ -23,32 +25,53 @@ from newsbot.core.channels import (
     SendOutcome,
     SizeUnit,
 )
+from newsbot.core.dedupe import SaveOutcome
 from newsbot.core.groups import RobotTarget
 from newsbot.core.incoming import Incoming, Response
-from newsbot.core.models import Summary
+from newsbot.core.models import (
+    Article,
+    ArticleDraft,
+    KeywordChange,
+    KnownArticle,
+    NewMessage,
+    OutboxRow,
+    SourceState,
+    Subscriber,
+    SubscriberCounts,
+    Summary,
+)
 from newsbot.front.routes import Route
 
 __all__ = [
+    "AlertMarks",
+    "ArticleStore",
     "Channel",
     "ChannelContext",
     "ChannelProfile",
     "ChannelSender",
     "ChannelStores",
     "Clock",
+    "Database",
     "Dialect",
+    "DigestRecords",
     "ErrorRule",
     "Expiring",
     "Kind",
+    "LeaderLock",
     "Limits",
     "Outbound",
+    "Outbox",
     "Pacing",
     "Priority",
     "RateWindow",
     "RobotDirectory",
     "SendOutcome",
     "SizeUnit",
+    "SourceStore",
+    "SubscriberStore",
     "Summarizer",
     "SystemClock",
+    "Transaction",
 ]
 
 
@@ -274,3 +297,210 @@ class ChannelStores(Protocol):
     def choices(self) -> ChoiceStore: ...
     @property
     def windows(self) -> ReplyWindows: ...
+
+
+# --- storage (newsbot.storage implements these; app.py builds them) ---------------------------
+
+
+class Transaction(Protocol):
+    """An open database transaction: opaque to the service, handed back to the stores' write
+    methods so several of them commit together (a digest's claim, outbox rows and ledger)."""
+
+
+class Database(Protocol):
+    """The database itself. Its errors reach the service as errors.StorageError (AlreadyStored
+    for a unique key that is taken); whether one means "the database is down" only storage
+    knows (`is_outage`)."""
+
+    @property
+    def concurrent(self) -> bool:
+        """Several processes may write at once (PostgreSQL), so leases and locks matter."""
+        ...
+
+    @property
+    def dialect(self) -> str: ...
+
+    def transaction(self) -> AbstractContextManager[Transaction]: ...
+
+    def ping(self) -> None:
+        """One round trip; raises when the database cannot be reached."""
+        ...
+
+    def is_outage(self, exc: BaseException) -> bool:
+        """`exc` (or what it was raised from) says the database is unreachable, not a bug."""
+        ...
+
+    def secret(self, name: str) -> bytes:
+        """A random key kept under `name`, created once and the same in every process."""
+        ...
+
+    def dispose(self) -> None: ...
+
+
+class SourceStore(Protocol):
+    """The configured sources and their polling state."""
+
+    def sync(self, configured: Sequence[Any]) -> None: ...
+    def get(self, key: str) -> SourceState | None: ...
+    def all(self) -> list[SourceState]: ...
+    def due(self, now: datetime, keys: Sequence[str]) -> list[SourceState]: ...
+    def next_due_at(self, keys: Sequence[str]) -> datetime | None: ...
+    def record_success(
+        self,
+        key: str,
+        *,
+        status: str,
+        polled_at: datetime,
+        next_poll_at: datetime,
+        etag: str | None,
+        last_modified: str | None,
+        keep_validators: bool = False,
+        error: str | None = None,
+    ) -> None: ...
+    def record_not_modified(
+        self, key: str, *, polled_at: datetime, next_poll_at: datetime
+    ) -> None: ...
+    def record_failure(
+        self,
+        key: str,
+        *,
+        status: str,
+        error: str,
+        polled_at: datetime,
+        next_poll_at: datetime,
+        failures: int,
+    ) -> None: ...
+
+
+class ArticleStore(Protocol):
+    """Articles: ingest saves them (the decisions are core.dedupe's), every reader reads them."""
+
+    def held_open(self) -> AbstractContextManager[None]: ...
+    def known(self, keys: Sequence[str]) -> dict[str, KnownArticle]: ...
+    def adopt_section(self, keys: Sequence[str], section: str) -> int: ...
+    def save(self, draft: ArticleDraft, now: datetime) -> tuple[SaveOutcome, int]: ...
+    def get(self, article_id: int) -> Article | None: ...
+    def recent(
+        self, since: datetime, limit: int, sections: Sequence[str] = ()
+    ) -> list[Article]: ...
+    def latest(self, limit: int) -> list[Article]: ...
+    def count(self) -> int: ...
+
+
+class SubscriberStore(Protocol):
+    """Subscribers and their keywords: the one store the chats and the delivery share."""
+
+    @property
+    def max_keywords(self) -> int: ...
+    def get_or_create(
+        self,
+        channel: str,
+        chat_id: str,
+        chat_type: str = "private",
+        name: str | None = None,
+        **defaults: Any,
+    ) -> tuple[Subscriber, bool]: ...
+    def get(self, channel: str, chat_id: str) -> Subscriber | None: ...
+    def get_by_id(self, subscriber_id: int) -> Subscriber | None: ...
+    def update(self, subscriber_id: int, **changes: Any) -> Subscriber: ...
+    def deactivate(self, subscriber_id: int) -> Subscriber: ...
+    def set_last_query(self, subscriber_id: int, query: str) -> None: ...
+    def last_query(self, subscriber_id: int) -> str | None: ...
+    def list(
+        self,
+        *,
+        channel: str | None = None,
+        active_only: bool = True,
+        after_id: int = 0,
+        limit: int = 1000,
+    ) -> builtins.list[Subscriber]: ...
+    def counts(self) -> SubscriberCounts: ...
+    def add_keywords(self, subscriber_id: int, words: Iterable[str]) -> KeywordChange: ...
+    def remove_keywords(
+        self, subscriber_id: int, words: Iterable[str]
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]: ...
+    # the delivery's bulk reads and the sender's updates
+    def active(
+        self, *, with_keywords_only: bool = False, ids: Sequence[int] | None = None
+    ) -> builtins.list[Subscriber]: ...
+    def set_last_digest(
+        self, tx: Transaction, subscriber_ids: Sequence[int], now: datetime
+    ) -> None: ...
+    def mark_inactive(self, channel: str, chat_id: str, now: datetime) -> int: ...
+    def update_chat_id(
+        self, channel: str, old_chat_id: str, new_chat_id: str, now: datetime
+    ) -> int: ...
+
+
+class DigestRecords(Protocol):
+    """One record per (subscriber, local date): whoever claims it owns that digest."""
+
+    def claim(
+        self, tx: Transaction, subscriber_id: int, local_date: str, status: str, now: datetime
+    ) -> int | None: ...
+    def claim_many(
+        self, tx: Transaction, wanted: Sequence[tuple[int, str]], status: str, now: datetime
+    ) -> dict[int, int]: ...
+    def finish_many(
+        self, tx: Transaction, outcomes: Sequence[tuple[int, str, int]], now: datetime
+    ) -> None: ...
+    def recorded_dates(self, dates: Iterable[str]) -> dict[int, set[str]]: ...
+
+
+class AlertMarks(Protocol):
+    """Which stored articles keyword alerts have looked at already."""
+
+    def take_new(self, limit: int = 1000) -> builtins.list[int]: ...
+
+
+class LeaderLock(Protocol):
+    """One scheduler leader among the processes sharing the database."""
+
+    @property
+    def held(self) -> bool: ...
+    def try_acquire(self) -> bool: ...
+    def release(self) -> None: ...
+
+
+class Outbox(Protocol):
+    """The persistent outbox (one row per rendered chunk) and the delivery ledger beside it."""
+
+    def enqueue(
+        self, tx: Transaction, messages: Sequence[NewMessage], now: datetime
+    ) -> builtins.list[int]:
+        """Insert rows and their ledger rows in the caller's transaction; a dedupe key that is
+        taken raises errors.AlreadyStored when the transaction ends."""
+        ...
+
+    def alerts_sent_between(self, subscriber_id: int, start: datetime, end: datetime) -> int: ...
+    def delivered_since(self, since: datetime) -> dict[int, set[int]]:
+        """subscriber -> articles sent to them (digest or alert) since `since`."""
+        ...
+
+    def claim(
+        self, now: datetime, limit: int, channels: Sequence[str] | None = None
+    ) -> builtins.list[OutboxRow]: ...
+    def mark_sending(self, row_id: int, now: datetime) -> bool: ...
+    def mark_sent(self, row_id: int, remote_id: str, now: datetime) -> None: ...
+    def retry(
+        self,
+        row_id: int,
+        not_before: datetime,
+        error: str,
+        *,
+        count_attempt: bool = True,
+    ) -> None: ...
+    def release(self, row_ids: Sequence[int], not_before: datetime | None = None) -> None: ...
+    def release_own(self) -> int: ...
+    def postpone_chat(self, chat_id: str, after_id: int, not_before: datetime) -> None: ...
+    def fail(self, row_id: int, error: str) -> None: ...
+    def fail_chat(self, chat_id: str, error: str) -> int: ...
+    def hold_chat(self, channel: str, chat_id: str, error: str) -> int: ...
+    def take_held(self, channel: str, chat_id: str, now: datetime) -> builtins.list[OutboxRow]: ...
+    def release_held(self, channel: str, chat_id: str, now: datetime) -> int: ...
+    def move_chat(self, old_chat_id: str, new_chat_id: str) -> int: ...
+    def replace_payload(self, row_id: int, payload: dict[str, Any]) -> None: ...
+    def recover(self, now: datetime, *, everything: bool = False) -> int: ...
+    def counts(self) -> dict[str, int]: ...
+    def reconnect(self) -> None: ...
+    def close(self) -> None: ...

@@ -21,19 +21,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from newsbot.service.housekeeping import Housekeeping
-from newsbot.service.supervisor import is_database_outage
+if TYPE_CHECKING:
+    from newsbot.service import Newsroom
+    from newsbot.service.housekeeping import Housekeeping
 
 log = logging.getLogger(__name__)
 OUTBOX_TICK_SECONDS = 1
 HOUSEKEEPING_TICK_SECONDS = 3600
 
 
-def build_scheduler(newsroom: Any, housekeeping: Housekeeping | None = None) -> AsyncIOScheduler:
+def build_scheduler(
+    newsroom: Newsroom, housekeeping: Housekeeping | None = None
+) -> AsyncIOScheduler:
     """The service's scheduler; CHAT's `newsbot run` starts it (scheduler.start()) and shuts it down."""
     settings = newsroom.settings.scheduler
     scheduler = AsyncIOScheduler(
@@ -63,21 +66,20 @@ def build_scheduler(newsroom: Any, housekeeping: Housekeeping | None = None) -> 
 
 
 def _guarded(
-    name: str, call: Callable[[], Awaitable[object]], newsroom: Any
+    name: str, call: Callable[[], Awaitable[object]], newsroom: Newsroom
 ) -> Callable[[], Awaitable[None]]:
     """The top of a job. While the database is down the ticks wait for the supervisor's probe
     (capped backoff) instead of failing every second; an outage is one line, not a traceback."""
-    supervisor, engine = newsroom.supervisor, newsroom.engine
 
     async def job() -> None:
-        with supervisor.running_job():  # so that a stop can give it its grace, then cancel it
-            if not await supervisor.database_ready(engine):
+        with newsroom.running_job():  # so that a stop can give it its grace, then cancel it
+            if not await newsroom.database_ready():
                 return
             try:
                 await call()
             except Exception as exc:  # the next tick tries again
-                if is_database_outage(exc):
-                    supervisor.database_failed(exc)
+                if newsroom.is_database_outage(exc):
+                    newsroom.database_failed(exc)
                 else:
                     log.exception("scheduled %s tick failed", name)
 

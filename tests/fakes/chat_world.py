@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from newsbot.app import ChannelHost, build_newsroom, channel_host
+from newsbot.app import ChannelHost, build_newsroom, channel_host, engine_of, indexed_articles
 from newsbot.config import Settings
 from newsbot.core.models import Figure, Summary
 from newsbot.service import Newsroom
 from newsbot.storage.articles import ArticleDraft
+from newsbot.storage.sources import SourceStore
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 
@@ -73,20 +74,19 @@ class RunningTelegram:
 async def running_telegram(newsroom: Newsroom) -> AsyncIterator[RunningTelegram]:
     """The Telegram channel started through the registry, as `newsbot run` starts it."""
     host = channel_host(newsroom)
-    await newsroom.channels.start(host, ["telegram"])
-    channel: Any = newsroom.channels.get("telegram")
+    await newsroom.start_channels(host, ["telegram"])
+    channel: Any = newsroom.channel("telegram")
     try:
         yield RunningTelegram(host, channel.application)
     finally:
-        await newsroom.channels.stop()
+        await newsroom.stop_channels()
 
 
 def seed_articles(newsroom: Newsroom, count: int, now: datetime = NOW) -> None:
     """`count` articles about 党建 (alternating sections), newest last, plus one about 债务,
     published in the hours before `now`."""
-    assert newsroom.ingestor is not None
-    store = newsroom.ingestor.articles
-    ids = {s.key: s.id for s in newsroom.ingestor.sources.all()}
+    store = indexed_articles(newsroom)
+    ids = {s.key: s.id for s in SourceStore(engine_of(newsroom)).all()}
     for n in range(count):
         key = "yaowen" if n % 2 == 0 else "yangquan"
         section = "要闻" if key == "yaowen" else "阳泉"

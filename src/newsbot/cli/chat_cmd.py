@@ -29,7 +29,7 @@ def chat(state: CliState, chat_id: str | None, name: str, poll: bool | None) -> 
     try:
         asyncio.run(run_console(newsroom, chat_id or settings.console.chat_id, name, poll))
     finally:
-        newsroom.engine.dispose()
+        newsroom.close()
 
 
 async def run_console(newsroom: Newsroom, chat_id: str, name: str, poll: bool | None) -> None:
@@ -54,7 +54,7 @@ async def run_console(newsroom: Newsroom, chat_id: str, name: str, poll: bool | 
 
 async def first_poll_needed(newsroom: Newsroom) -> bool:
     """A fresh database with sources configured: poll once so there is something to read."""
-    if not newsroom.settings.sources or newsroom.ingestor is None:
+    if not newsroom.settings.sources:
         return False
     return not await asyncio.to_thread(newsroom.latest_articles, 1)
 

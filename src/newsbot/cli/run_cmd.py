@@ -104,7 +104,7 @@ async def run_service(
         try:
             await serve(newsroom, names=names, poll=poll, announce=terminal, stop=stop)
         finally:
-            newsroom.engine.dispose()
+            newsroom.close()
     finally:
         if portal is not None:
             await portal.stop()
@@ -140,13 +140,13 @@ async def serve(
         host.stopping = stop
     _on_signals(host.stopping)
     front = _http_front(newsroom)
-    front.add(newsroom.channels.routes(host, names))
+    front.add(newsroom.channel_routes(host, names))
     await _start_front(front)
     scheduler = _start_scheduler(newsroom)
     background = [asyncio.create_task(_first_poll(newsroom, poll, announce), name="first-poll")]
     keepers = [
         asyncio.create_task(
-            newsroom.supervisor.keep_channel(newsroom.channels, host, name, host.stopping),
+            newsroom.keep_channel(host, name, host.stopping),
             name=f"channel-{name}",
         )
         for name in names
@@ -160,8 +160,8 @@ async def serve(
             scheduler.shutdown(wait=False)
         await _cancel(background + keepers, 0.0)  # a first poll or a channel still connecting
         await front.stop()
-        await newsroom.channels.stop()
-        await _cancel(newsroom.supervisor.jobs(), newsroom.settings.supervision.stop_grace_seconds)
+        await newsroom.stop_channels()
+        await _cancel(newsroom.running_jobs(), newsroom.settings.supervision.stop_grace_seconds)
 
 
 async def _first_poll(newsroom: Newsroom, poll: bool | None, announce: bool) -> None:
@@ -206,7 +206,7 @@ def _database_threads(newsroom: Newsroom) -> None:
     each a few short transactions) behind each other while the threads wait on the network.
     PostgreSQL gets as many threads as the pool has connections; SQLite, one writer anyway,
     keeps the default (more threads would only wait on its lock)."""
-    if newsroom.engine.dialect.name != "postgresql":
+    if newsroom.database_dialect != "postgresql":
         return
     from concurrent.futures import ThreadPoolExecutor
 
@@ -234,21 +234,13 @@ def _start_scheduler(newsroom: Newsroom) -> Any:
 
 def _http_front(newsroom: Newsroom) -> Any:
     """The one server for inbound HTTP; parts add their routes before it starts."""
+    from newsbot.app import digest_pages, health_routes
     from newsbot.front import HttpFront
-    from newsbot.health import health_routes
 
     settings = newsroom.settings
     front = HttpFront(settings.http.listen, settings.http.port)
     if settings.health.enabled:
-        front.add(
-            health_routes(
-                newsroom.engine,
-                newsroom.clock,
-                newsroom.supervisor,
-                timeout=settings.supervision.health_timeout_seconds,
-            )
-        )
-    from newsbot.app import digest_pages
+        front.add(health_routes(newsroom))
 
     front.add(digest_pages(newsroom).routes())
     return front

@@ -24,7 +24,7 @@ def wechat() -> None:
 @pass_state
 def menu(state: CliState) -> None:
     """Install the custom menu (日报, 搜索, 设置) through the API."""
-    from newsbot.app import build_newsroom, channel_stores
+    from newsbot.app import build_newsroom, channel_stores, engine_of
     from newsbot.channels.wechat.channel import wechat_api
 
     settings = state.settings
@@ -33,10 +33,10 @@ def menu(state: CliState) -> None:
             raise ConfigError(f"wechat.{key}", f"set NEWSBOT_WECHAT_{key.upper()}")
     newsroom = build_newsroom(settings)
     try:
-        tokens = channel_stores(newsroom.engine).tokens
+        tokens = channel_stores(engine_of(newsroom)).tokens
         asyncio.run(_install_menu(wechat_api(settings.wechat, tokens, newsroom.clock)))
     finally:
-        newsroom.engine.dispose()
+        newsroom.close()
     click.echo("menu installed: 日报 (DIGEST), 搜索 (SEARCH), 设置 (SETTINGS)")
 
 

@@ -24,7 +24,7 @@ def menu(state: CliState) -> None:
     try:
         asyncio.run(_install_menu(newsroom))
     finally:
-        newsroom.engine.dispose()
+        newsroom.close()
     click.echo("menu installed: 日报 (DIGEST), 搜索 (SEARCH), 设置 (SETTINGS)")
 
 
@@ -37,7 +37,7 @@ async def _install_menu(newsroom: object) -> None:
     from newsbot.service import Newsroom
 
     assert isinstance(newsroom, Newsroom)
-    channel = newsroom.channels.get("wecom")
+    channel = newsroom.channel("wecom")
     if not isinstance(channel, WeComChannel) or not channel.configured:
         raise ConfigError("wecom.enabled", "set [wecom] enabled = true (NEWSBOT_WECOM_ENABLED)")
     await channel.start(channel_host(newsroom))

@@ -8,7 +8,7 @@ from newsbot.conversation.turn import Turn
 
 
 async def stats(turn: Turn, args: str) -> Response:
-    counts = await turn.db(turn.services.subscriptions.counts)
+    counts = await turn.db(turn.services.newsroom.subscriber_counts)
     articles = await turn.services.article_count()
     text = turn.t(
         "stats.body",

@@ -35,7 +35,7 @@ async def _list(turn: Turn) -> Response:
     words = turn.subscriber.keywords
     if not words:
         return turn.say(turn.t("keywords.empty"))
-    limit = turn.services.subscriptions.max_keywords
+    limit = turn.services.newsroom.max_keywords
     return turn.say(turn.t("keywords.list", count=len(words), limit=limit, keywords=listing(words)))
 
 
@@ -47,8 +47,8 @@ async def _add(turn: Turn, words: list[str]) -> Response:
         lines.append(turn.t("keywords.never_matches", keywords=listing(refused)))
     if not words:
         return turn.say(*lines)
-    change = await turn.db(turn.services.subscriptions.add_keywords, turn.subscriber, words)
-    limit = turn.services.subscriptions.max_keywords
+    change = await turn.db(turn.services.newsroom.add_keywords, turn.subscriber, words)
+    limit = turn.services.newsroom.max_keywords
     if change.added:
         lines.append(turn.t("keywords.added", keywords=listing(change.added)))
     if change.existing:
@@ -80,9 +80,7 @@ def _can_match(keyword: str) -> bool:
 
 
 async def _remove(turn: Turn, words: list[str]) -> Response:
-    removed, missing = await turn.db(
-        turn.services.subscriptions.remove_keywords, turn.subscriber, words
-    )
+    removed, missing = await turn.db(turn.services.newsroom.remove_keywords, turn.subscriber, words)
     lines = []
     if removed:
         lines.append(turn.t("keywords.removed", keywords=listing(removed)))

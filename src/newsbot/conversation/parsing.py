@@ -6,6 +6,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
+from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _COMMAND = re.compile(
@@ -34,15 +35,15 @@ def parse_command(text: str) -> Command | None:
     return Command(match.group(1).lower(), match.group(3).strip(), match.group(2))
 
 
-def parse_time(value: str) -> str | None:
-    """'7:30', '07:30', '7：30' -> '07:30'; None for anything else (25:99, 7, 7:3)."""
+def parse_time(value: str) -> time | None:
+    """'7:30', '07:30', '7：30' -> time(7, 30); None for anything else (25:99, 7, 7:3)."""
     match = _TIME.match(value.strip())
     if match is None:
         return None
     hour, minute = int(match.group(1)), int(match.group(2))
     if hour > 23 or minute > 59:
         return None
-    return f"{hour:02d}:{minute:02d}"
+    return time(hour, minute)
 
 
 def parse_timezone(value: str) -> str | None:

@@ -33,7 +33,7 @@ from newsbot.core.i18n import t
 from newsbot.core.models import Subscriber
 from newsbot.core.text import clean_text, has_unstorable
 from newsbot.service import Newsroom
-from newsbot.service.supervisor import is_database_outage, reason_of
+from newsbot.service.supervisor import reason_of
 
 log = logging.getLogger(__name__)
 MAX_INPUT_CHARS = 4096
@@ -60,7 +60,9 @@ class Conversation:
         try:
             return await self._handle(clean_incoming(incoming))
         except Exception as exc:
-            if is_database_outage(exc):  # the world's fault, not a bug: one line, no traceback
+            if self.services.is_database_outage(
+                exc
+            ):  # the world's fault, not a bug: one line, no traceback
                 log.warning(
                     "cannot answer %s:%s, database unavailable: %s",
                     incoming.channel,
@@ -73,11 +75,11 @@ class Conversation:
 
     async def chat_gone(self, channel: str, chat_id: str) -> bool:
         """The chat blocked the bot or removed it from the group: stop sending (until /start)."""
-        subscriptions = self.services.subscriptions
-        subscriber = await asyncio.to_thread(subscriptions.get, channel, chat_id)
+        newsroom = self.services.newsroom
+        subscriber = await asyncio.to_thread(newsroom.subscriber, channel, chat_id)
         if subscriber is None or not subscriber.active:
             return False
-        await asyncio.to_thread(subscriptions.deactivate, subscriber)
+        await asyncio.to_thread(newsroom.deactivate_subscriber, subscriber)
         log.info("%s:%s left; subscriber %d inactive", channel, chat_id, subscriber.id)
         return True
 
@@ -139,7 +141,7 @@ class Conversation:
 
     async def _turn(self, incoming: Incoming) -> Turn:
         subscriber, _ = await asyncio.to_thread(
-            self.services.subscriptions.open,
+            self.services.newsroom.open_subscriber,
             incoming.channel,
             incoming.chat_id,
             incoming.chat_type,
@@ -150,13 +152,13 @@ class Conversation:
     async def _reply(self, incoming: Incoming, key: str, **params: object) -> Response:
         """A reply for input we refuse, in the subscriber's language if we know them."""
         subscriber = await asyncio.to_thread(
-            self.services.subscriptions.get, incoming.channel, incoming.chat_id
+            self.services.newsroom.subscriber, incoming.channel, incoming.chat_id
         )
         return Response.say(t(_language(subscriber), key, **params))
 
     def _language_guess(self, incoming: Incoming) -> str:
         try:
-            return _language(self.services.subscriptions.get(incoming.channel, incoming.chat_id))
+            return _language(self.services.newsroom.subscriber(incoming.channel, incoming.chat_id))
         except Exception:
             return "zh"
 

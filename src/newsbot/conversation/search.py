@@ -29,7 +29,7 @@ async def search(turn: Turn, args: str) -> Response:
     limit = turn.services.settings.search.max_query_chars
     if len(query) > limit:
         return turn.say(turn.t("search.too_long", length=len(query), limit=limit))
-    await turn.db(turn.services.subscriptions.remember_query, turn.subscriber, query)
+    await turn.db(turn.services.newsroom.remember_query, turn.subscriber, query)
     return await _page(turn, query, 1)
 
 
@@ -41,7 +41,7 @@ async def page_button(turn: Turn, payload: str) -> Response:
         return Response(notice=turn.t("error.bad_callback"))
     query: str | None = value
     if kind == "S":
-        query = await turn.db(turn.services.subscriptions.last_query, turn.subscriber)
+        query = await turn.db(turn.services.newsroom.last_query, turn.subscriber)
         if query is None or _digest(query) != value:
             return Response(notice=turn.t("search.expired"))
     assert query is not None

@@ -1,7 +1,7 @@
 """What the conversation asks of the service: typed calls on the Newsroom facade, off the loop.
 
-When a part is not wired (a Newsroom built without a search index or delivery), the
-subscriber gets a clear "unavailable" reply instead of an error.
+When search or /digest fails with one of newsbot's own errors (the database refused, the
+search index is missing), the subscriber gets a clear "unavailable" reply instead of an error.
 """
 
 from __future__ import annotations
@@ -15,24 +15,22 @@ from newsbot.core.query import SearchResults
 from newsbot.core.replies import Message
 from newsbot.errors import NewsbotError, QueryError
 from newsbot.service import Newsroom
-from newsbot.service.subscriptions import Subscriptions
 
 
 class Unavailable(Exception):
-    """The part of newsbot this needs is not wired (e.g. search before its index exists)."""
+    """The part of newsbot this needs cannot answer now (a newsbot error, not a bug)."""
 
 
 class Services:
     def __init__(self, newsroom: Newsroom) -> None:
         self.newsroom = newsroom
-        self.subscriptions: Subscriptions = newsroom.subscriptions
 
     @property
     def settings(self) -> Settings:
         return self.newsroom.settings
 
     def now(self) -> datetime:
-        return self.newsroom.clock.now()
+        return self.newsroom.now()
 
     async def search(self, query: str, page: int) -> SearchResults:
         try:
@@ -41,14 +39,14 @@ class Services:
             )
         except QueryError:
             raise
-        except NewsbotError as exc:  # e.g. "search is not wired"
+        except NewsbotError as exc:  # e.g. StorageError
             raise Unavailable(str(exc)) from exc
 
     async def digest(self, subscriber: Subscriber) -> Message | None:
         """Today's digest for the subscriber, now (Newsroom.digest_now: one digest builder)."""
         try:
             return await asyncio.to_thread(self.newsroom.digest_now, subscriber)
-        except NewsbotError as exc:  # delivery not wired
+        except NewsbotError as exc:
             raise Unavailable(str(exc)) from exc
 
     async def latest(self, limit: int) -> list[Article]:
@@ -56,6 +54,9 @@ class Services:
 
     async def article_count(self) -> int:
         return await asyncio.to_thread(self.newsroom.article_count)
+
+    def is_database_outage(self, exc: BaseException) -> bool:
+        return self.newsroom.is_database_outage(exc)
 
     async def broadcast(self, text: str) -> int:
         return await asyncio.to_thread(self.newsroom.broadcast, text)

@@ -20,7 +20,7 @@ from datetime import datetime
 from enum import StrEnum
 from urllib.parse import parse_qsl, urlsplit
 
-from newsbot.core.models import DEFAULT_DIGEST_TIME, DEFAULT_TIMEZONE
+from newsbot.core.models import DEFAULT_DIGEST_TIME, DEFAULT_TIMEZONE, hhmm
 from newsbot.core.schedule import parse_hhmm, zone
 
 NAME = re.compile(r"^[\w\u3400-\u9fff][\w\u3400-\u9fff .·()（）-]{0,63}$")
@@ -66,7 +66,7 @@ class GroupSpec:
     kind: GroupKind
     webhook: str
     secret: str | None = None
-    digest_time: str = DEFAULT_DIGEST_TIME
+    digest_time: str = hhmm(DEFAULT_DIGEST_TIME)  # as typed (validated by validate_spec)
     timezone: str = DEFAULT_TIMEZONE
     sections: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()

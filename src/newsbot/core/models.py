@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +112,15 @@ class Article:
 
 
 # Defaults of a new subscriber, here once (config, storage and the groups read them from here).
-DEFAULT_DIGEST_TIME = "08:00"
+DEFAULT_DIGEST_TIME = time(8, 0)
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 MAX_KEYWORD_CHARS = 30  # a keyword alert is a word or a short phrase, not a query
 GROUP_CHAT_TYPES = frozenset({"group", "supergroup", "channel"})
+
+
+def hhmm(at: time) -> str:
+    """A time of day as people write it and the database keeps it: time(7, 30) -> '07:30'."""
+    return f"{at.hour:02d}:{at.minute:02d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +133,7 @@ class Subscriber:
     chat_type: str = "private"
     language: str = "zh"
     timezone: str = DEFAULT_TIMEZONE
-    digest_time: str = DEFAULT_DIGEST_TIME
+    digest_time: time = DEFAULT_DIGEST_TIME  # local, in `timezone`
     digest_enabled: bool = True
     sections: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
@@ -156,3 +162,112 @@ class SummaryDefaults:
 
 
 DEFAULT_SUMMARY = SummaryDefaults()
+
+
+# --- records the stores exchange with the service (ports.py) ----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """One source as stored: what it is and how its polling went."""
+
+    id: int
+    key: str
+    name: str
+    kind: str
+    url: str
+    section: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_status: str | None = None
+    last_error: str | None = None
+    last_polled_at: datetime | None = None
+    last_success_at: datetime | None = None
+    next_poll_at: datetime | None = None
+    failures: int = 0
+    article_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleDraft:
+    """An extracted article about to be stored."""
+
+    source_id: int
+    section: str
+    dedupe_key: str
+    url: str
+    title: str
+    text: str
+    guid: str | None = None
+    byline: str | None = None
+    lead_image: str | None = None
+    published_at: datetime | None = None
+    summary: Summary | None = None
+    listed_title: str = ""  # the title the feed or section page gave
+
+
+@dataclass(frozen=True, slots=True)
+class KnownArticle:
+    """What ingest needs to know about a stored article to decide whether to fetch it again."""
+
+    id: int
+    listed_title: str
+    content_hash: str
+    update_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordChange:
+    """What add_keywords did: added, already there, refused over the cap, refused as too long."""
+
+    added: tuple[str, ...] = ()
+    existing: tuple[str, ...] = ()
+    over_limit: tuple[str, ...] = ()
+    too_long: tuple[str, ...] = ()
+    total: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberCounts:
+    total: int = 0
+    active: int = 0
+    digest_enabled: int = 0
+    keywords: int = 0
+    by_channel: dict[str, int] = field(default_factory=dict)
+
+
+# The states of a digest record: one per (subscriber, local date), claimed before anything is sent.
+CLAIMED, QUEUED, EMPTY, SKIPPED = "claimed", "queued", "empty", "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One rendered chunk in the outbox, as the sender claims it."""
+
+    id: int
+    dedupe_key: str
+    subscriber_id: int | None
+    channel: str
+    chat_id: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    claim_token: str | None = None
+
+    @property
+    def text(self) -> str:
+        return str(self.payload.get("text", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A chunk to enqueue; `article_ids` go to the delivery ledger with this row."""
+
+    dedupe_key: str
+    subscriber_id: int | None
+    channel: str
+    chat_id: str
+    kind: str
+    payload: dict[str, Any]
+    article_ids: tuple[int, ...] = ()
+    not_before: datetime | None = None  # e.g. the end of the subscriber's quiet hours

@@ -83,7 +83,7 @@ def digest_slot(
     """The digest occurrence to act on now, or None when nothing is due or it is already recorded."""
     if not (subscriber.active and subscriber.digest_enabled):
         return None
-    at = parse_hhmm(subscriber.digest_time)
+    at = subscriber.digest_time
     today = local_date(now, subscriber.timezone)
     day = today
     due_at = occurrence(today, at, subscriber.timezone)

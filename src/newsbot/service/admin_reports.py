@@ -15,15 +15,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
-
 from newsbot.config import Settings
 from newsbot.core.i18n import t
+from newsbot.core.models import NewMessage
 from newsbot.core.replies import Message
+from newsbot.errors import AlreadyStored
+from newsbot.ports import Database, Outbox
 from newsbot.service.channels import ChannelRegistry
 from newsbot.service.ingest import SourceReport
-from newsbot.storage.outbox import NewMessage, OutboxStore
 
 log = logging.getLogger("newsbot.sources")
 
@@ -54,9 +53,12 @@ def source_events(
 
 
 class AdminReports:
-    def __init__(self, settings: Settings, engine: Engine, channels: ChannelRegistry) -> None:
+    def __init__(
+        self, settings: Settings, database: Database, outbox: Outbox, channels: ChannelRegistry
+    ) -> None:
         self.settings = settings
-        self.engine = engine
+        self.database = database
+        self.outbox = outbox
         self.channels = channels
         self.names = {s.key: s.name for s in settings.sources}
 
@@ -113,7 +115,7 @@ class AdminReports:
                         )
                     )
         try:
-            with self.engine.begin() as conn:
-                OutboxStore(self.engine).enqueue(conn, rows, now)
-        except IntegrityError:  # this very report was queued already
+            with self.database.transaction() as tx:
+                self.outbox.enqueue(tx, rows, now)
+        except AlreadyStored:  # this very report was queued already
             pass

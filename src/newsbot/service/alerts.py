@@ -14,16 +14,13 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy.exc import IntegrityError
-
 from newsbot.config import DeliverySettings
 from newsbot.core import schedule
 from newsbot.core.digest import Matcher, alert_message, keyword_hits
-from newsbot.core.models import Article, Subscriber
+from newsbot.core.models import Article, NewMessage, Subscriber
 from newsbot.core.replies import Message
-from newsbot.ports import Clock
-from newsbot.storage.digests import DeliverySubscribers
-from newsbot.storage.outbox import NewMessage, OutboxStore
+from newsbot.errors import AlreadyStored
+from newsbot.ports import Clock, Database, Outbox, SubscriberStore
 
 log = logging.getLogger(__name__)
 Render = Callable[[str, Message], list[str]]  # (channel name, message) -> chunks
@@ -39,14 +36,16 @@ class AlertQueue:
         settings: DeliverySettings,
         clock: Clock,
         articles: ArticleGetter,
-        outbox: OutboxStore,
-        subscribers: DeliverySubscribers,
+        database: Database,
+        outbox: Outbox,
+        subscribers: SubscriberStore,
         matcher_factory: Callable[[], Matcher],
         render: Render,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.articles = articles
+        self.database = database
         self.outbox = outbox
         self.subscribers = subscribers
         self.matcher_factory = matcher_factory
@@ -95,8 +94,8 @@ class AlertQueue:
             for index, chunk in enumerate(self.render(subscriber.channel, message))
         ]
         try:
-            with self.outbox.engine.begin() as conn:
-                self.outbox.enqueue(conn, rows, now)
-        except IntegrityError:
+            with self.database.transaction() as tx:
+                self.outbox.enqueue(tx, rows, now)
+        except AlreadyStored:
             return False  # already alerted about this article
         return True

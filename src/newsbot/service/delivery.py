@@ -20,9 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
-
-from sqlalchemy import Engine, select
+from typing import Protocol
 
 from newsbot.config import Settings
 from newsbot.core import schedule
@@ -33,26 +31,23 @@ from newsbot.core.digest import (
     digest_message,
 )
 from newsbot.core.i18n import t
-from newsbot.core.models import Article, Subscriber
+from newsbot.core.models import EMPTY, QUEUED, SKIPPED, Article, NewMessage, Subscriber
 from newsbot.core.replies import Message, text_block
-from newsbot.ports import Clock
+from newsbot.ports import (
+    AlertMarks,
+    Clock,
+    Database,
+    DigestRecords,
+    LeaderLock,
+    Outbox,
+    SubscriberStore,
+    Transaction,
+)
 from newsbot.service import digest_out
 from newsbot.service.alerts import AlertQueue
 from newsbot.service.channels import ChannelRegistry
 from newsbot.service.pages import DigestPublisher
 from newsbot.service.sending import OutboxSender, SendReport
-from newsbot.storage import db
-from newsbot.storage.digests import (
-    EMPTY,
-    QUEUED,
-    SKIPPED,
-    AlertWatermark,
-    DeliverySubscribers,
-    DigestRecords,
-)
-from newsbot.storage.leader import LeaderLock
-from newsbot.storage.outbox import NewMessage, OutboxStore
-from newsbot.storage.schema import deliveries
 
 log = logging.getLogger(__name__)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -85,6 +80,18 @@ def default_matcher() -> Matcher:
     return functools.lru_cache(maxsize=100_000)(matches)
 
 
+@dataclass(frozen=True)
+class DeliveryStores:
+    """What delivery keeps in the database, each behind its port (built in app.py)."""
+
+    database: Database
+    records: DigestRecords
+    outbox: Outbox
+    subscribers: SubscriberStore
+    leader: LeaderLock
+    watermark: AlertMarks
+
+
 @dataclass
 class DeliveryReport:
     due: int = 0
@@ -99,7 +106,7 @@ class DeliveryService:
     def __init__(
         self,
         settings: Settings,
-        engine: Engine,
+        stores: DeliveryStores,
         clock: Clock,
         articles: ArticleReader,
         channels: ChannelRegistry | None = None,
@@ -108,21 +115,22 @@ class DeliveryService:
         pages: DigestPublisher | None = None,
     ) -> None:
         self.settings = settings.delivery
-        self.engine = engine
+        self.database = stores.database
         self.clock = clock
         self.articles = articles
-        self.records = DigestRecords(engine)
-        self.outbox = OutboxStore(engine)
-        self.subscribers = DeliverySubscribers(engine)
+        self.records = stores.records
+        self.outbox = stores.outbox
+        self.subscribers = stores.subscribers
         self.matcher_factory = matcher_factory
         self.pages = pages  # digest web pages, when [http] public_url is set
-        self.leader = LeaderLock(engine)
-        self.watermark = AlertWatermark(engine)
+        self.leader = stores.leader
+        self.watermark = stores.watermark
         self.channels = channels if channels is not None else ChannelRegistry()
         self.alerts = AlertQueue(
             settings.delivery,
             clock,
             articles,
+            self.database,
             self.outbox,
             self.subscribers,
             matcher_factory,
@@ -137,7 +145,7 @@ class DeliveryService:
             clock,
             max_attempts=d.max_attempts,
             batch_size=max(500, int(d.rate_per_second * 4)),  # many chats: every channel busy
-            db_threads=4 if db.is_postgres(engine) else 1,
+            db_threads=4 if self.database.concurrent else 1,
         )
 
     # --- the digest tick ------------------------------------------------------------------------
@@ -163,7 +171,7 @@ class DeliveryService:
             return report
         window = timedelta(hours=self.settings.window_hours)
         candidates = self.articles.recent(now - window, MAX_CANDIDATES)
-        seen = self._delivered_since(now - window)
+        seen = self.outbox.delivered_since(now - window)
         matcher = self.matcher_factory()
         for start in range(0, len(due), CLAIM_BATCH):
             self._queue_batch(
@@ -188,22 +196,10 @@ class DeliveryService:
     def _record_only(
         self, subscriber: Subscriber, slot: schedule.DigestSlot, status: str, now: datetime
     ) -> bool:
-        with self.engine.begin() as conn:
+        with self.database.transaction() as tx:
             return (
-                self.records.claim(conn, subscriber.id, slot.local_date_key, status, now)
-                is not None
+                self.records.claim(tx, subscriber.id, slot.local_date_key, status, now) is not None
             )
-
-    def _delivered_since(self, since: datetime) -> dict[int, set[int]]:
-        """subscriber -> articles already sent to them (in a digest or as an alert) in the window."""
-        found: dict[int, set[int]] = {}
-        query = select(deliveries.c.subscriber_id, deliveries.c.article_id).where(
-            deliveries.c.created_at >= since
-        )
-        with self.engine.connect() as conn:
-            for subscriber_id, article_id in conn.execute(query):
-                found.setdefault(int(subscriber_id), set()).add(int(article_id))
-        return found
 
     def _queue_batch(
         self,
@@ -216,9 +212,9 @@ class DeliveryService:
     ) -> None:
         if self.pages is not None:
             _ = self.pages.key  # read (or create) it before this process holds the writer
-        with self.engine.begin() as conn:
+        with self.database.transaction() as tx:
             wanted = [(subscriber.id, slot.local_date_key) for subscriber, slot in batch]
-            claimed = self.records.claim_many(conn, wanted, "claimed", now)
+            claimed = self.records.claim_many(tx, wanted, "claimed", now)
             report.already_claimed += len(batch) - len(claimed)  # another tick or process has them
             messages: list[NewMessage] = []
             outcomes: list[tuple[int, str, int]] = []
@@ -227,16 +223,16 @@ class DeliveryService:
                     continue
                 fresh = [a for a in candidates if a.id not in seen.get(subscriber.id, set())]
                 digest = self._digest(subscriber, fresh, slot.local_date_key, now, matcher)
-                chunks = self._digest_messages(conn, subscriber, digest)
+                chunks = self._digest_messages(tx, subscriber, digest)
                 messages.extend(chunks)
                 outcomes.append(
                     (claimed[subscriber.id], QUEUED if chunks else EMPTY, len(digest.items))
                 )
                 report.queued += 1 if chunks else 0
                 report.empty += 0 if chunks else 1
-            self.outbox.enqueue(conn, messages, now)
-            self.records.finish_many(conn, outcomes, now)
-            self.subscribers.set_last_digest(conn, list(claimed), now)
+            self.outbox.enqueue(tx, messages, now)
+            self.records.finish_many(tx, outcomes, now)
+            self.subscribers.set_last_digest(tx, list(claimed), now)
             report.messages += len(messages)
 
     def _digest(
@@ -264,12 +260,12 @@ class DeliveryService:
         )
 
     def _digest_messages(
-        self, conn: Any, subscriber: Subscriber, digest: Digest
+        self, tx: Transaction, subscriber: Subscriber, digest: Digest
     ) -> list[NewMessage]:
         profile = self.channels.profile(subscriber.channel)
         page_url = None
         if self.pages is not None and not digest.empty:
-            page_url = self.pages.publish(conn, digest, subscriber.timezone, self.clock.now())
+            page_url = self.pages.publish(tx, digest, subscriber.timezone, self.clock.now())
         rendered = digest_out.rendered(profile, digest, self.settings.empty_day, page_url)
         if rendered is None:
             return []
@@ -348,8 +344,8 @@ class DeliveryService:
         leases on PostgreSQL), then send whatever is due. Sends the database missed during an
         outage are recorded first, so recovery does not take them for crashed ones."""
         await self.sender.record_sent()
-        if not self._recovered or db.is_postgres(self.engine):
-            everything = not self._recovered and not db.is_postgres(self.engine)
+        if not self._recovered or self.database.concurrent:
+            everything = not self._recovered and not self.database.concurrent
             await asyncio.to_thread(self.recover, everything=everything)
             self._recovered = True
         return await self.sender.send_due()

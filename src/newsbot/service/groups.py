@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, time
 from typing import Protocol
 
 from newsbot.core.groups import (
@@ -23,6 +23,7 @@ from newsbot.core.groups import (
     chat_id_of,
     validate_spec,
 )
+from newsbot.core.models import hhmm
 from newsbot.ports import Clock
 
 TEST_MESSAGE = "newsbot 测试消息：本群已订阅山西大院资讯每日摘要（{name}）。"
@@ -52,7 +53,7 @@ class GroupService:
         directory: GroupDirectory,
         clock: Clock,
         *,
-        default_time: str,
+        default_time: time,
         default_timezone: str,
         testers: Mapping[str, TestSend] | None = None,
     ) -> None:
@@ -66,7 +67,7 @@ class GroupService:
         """Validate, fill the defaults, store; the new group as listed. GroupError if refused."""
         filled = replace(
             spec,
-            digest_time=spec.digest_time or self.default_time,
+            digest_time=spec.digest_time or hhmm(self.default_time),
             timezone=spec.timezone or self.default_timezone,
         )
         self.directory.add(validate_spec(filled), self.clock.now())

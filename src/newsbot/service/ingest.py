@@ -22,7 +22,14 @@ from typing import Protocol
 
 from newsbot.config import Settings, SourceSettings
 from newsbot.core import dedupe
-from newsbot.core.models import ExtractedPage, FeedItem, Summary
+from newsbot.core.models import (
+    ArticleDraft,
+    ExtractedPage,
+    FeedItem,
+    KnownArticle,
+    SourceState,
+    Summary,
+)
 from newsbot.core.polling import PollPolicy, TimeBudget, next_poll_at
 from newsbot.core.text import display_text
 from newsbot.errors import (
@@ -34,9 +41,7 @@ from newsbot.errors import (
     RetryLater,
     UrlRefused,
 )
-from newsbot.ports import Clock, Summarizer
-from newsbot.storage.articles import ArticleDraft, ArticleStore, KnownArticle
-from newsbot.storage.sources import SourceState, SourceStore
+from newsbot.ports import ArticleStore, Clock, SourceStore, Summarizer
 
 log = logging.getLogger(__name__)
 

@@ -46,13 +46,12 @@ from newsbot.core.channels import (
     Priority,
     SendOutcome,
 )
+from newsbot.core.models import OutboxRow
 from newsbot.core.replies import Button
 from newsbot.core.schedule import backoff_delay
 from newsbot.errors import SendError
-from newsbot.ports import Clock
+from newsbot.ports import Clock, Outbox, SubscriberStore
 from newsbot.service.channels import ChannelRegistry
-from newsbot.storage.digests import DeliverySubscribers
-from newsbot.storage.outbox import OutboxRow, OutboxStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -88,8 +87,8 @@ def html_to_plain(chunk: str) -> str:
 class OutboxSender:
     def __init__(
         self,
-        outbox: OutboxStore,
-        subscribers: DeliverySubscribers,
+        outbox: Outbox,
+        subscribers: SubscriberStore,
         channels: ChannelRegistry,
         clock: Clock,
         *,

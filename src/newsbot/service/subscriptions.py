@@ -11,35 +11,28 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from newsbot.config import Settings
-from newsbot.core.models import Subscriber
+from newsbot.core.models import KeywordChange, NewMessage, Subscriber, SubscriberCounts
 from newsbot.core.replies import Message
-from newsbot.ports import Clock
+from newsbot.errors import AlreadyStored
+from newsbot.ports import Database, Outbox, SubscriberStore
 from newsbot.service.channels import ChannelRegistry
-from newsbot.storage.outbox import NewMessage, OutboxStore
-from newsbot.storage.subscribers import KeywordChange, SubscriberCounts, SubscriberStore
 
 
 class Subscriptions:
     def __init__(
-        self, store: SubscriberStore, settings: Settings, channels: ChannelRegistry | None = None
+        self,
+        store: SubscriberStore,
+        settings: Settings,
+        database: Database,
+        outbox: Outbox,
+        channels: ChannelRegistry | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
+        self.database = database
+        self.outbox = outbox
         self.channels = channels if channels is not None else ChannelRegistry()
-
-    @classmethod
-    def over(
-        cls,
-        engine: Any,
-        settings: Settings,
-        clock: Clock,
-        channels: ChannelRegistry | None = None,
-    ) -> Subscriptions:
-        store = SubscriberStore(engine, clock=clock, max_keywords=settings.delivery.max_keywords)
-        return cls(store, settings, channels)
 
     @property
     def max_keywords(self) -> int:
@@ -137,8 +130,8 @@ class Subscriptions:
                     )
                 )
         try:
-            with self.store.engine.begin() as conn:
-                OutboxStore(self.store.engine).enqueue(conn, rows, now)
-        except IntegrityError:  # this very broadcast was queued a moment ago
+            with self.database.transaction() as tx:
+                self.outbox.enqueue(tx, rows, now)
+        except AlreadyStored:  # this very broadcast was queued a moment ago
             return 0
         return len(subscribers)

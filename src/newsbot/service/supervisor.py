@@ -18,13 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-
 from newsbot.core.schedule import backoff_delay
-from newsbot.errors import ConfigError
-from newsbot.ports import ChannelContext, Clock, SystemClock
+from newsbot.errors import ConfigError, StorageError
+from newsbot.ports import ChannelContext, Clock, Database, SystemClock
 from newsbot.service.channels import ChannelRegistry
 
 log = logging.getLogger("newsbot.supervisor")
@@ -48,36 +44,26 @@ class Condition:
 
 
 def reason_of(exc: BaseException) -> str:
-    """One short line naming what went wrong (the exception's class and its first line)."""
+    """One short line naming what went wrong (the exception's class and its first line); for a
+    storage error, of the driver's error it was translated from."""
+    while isinstance(exc, StorageError) and exc.__cause__ is not None:
+        exc = exc.__cause__
     cause = getattr(exc, "orig", None) or exc
     lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
     text = f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
     return text[:300]
 
 
-def is_database_outage(exc: BaseException) -> bool:
-    """The database could not be reached, or the connection broke (not a bad query of ours)."""
-    seen: BaseException | None = exc
-    for _ in range(10):  # the chain: StorageError from OperationalError from the driver's error
-        if seen is None:
-            return False
-        if isinstance(seen, OperationalError | InterfaceError | PoolTimeout):
-            return True
-        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def ping(engine: Engine) -> None:
-    """One round trip to the database (raises what the driver raises)."""
-    with engine.connect() as connection:
-        connection.exec_driver_sql("SELECT 1")
-
-
 class Supervisor:
-    def __init__(self, clock: Clock | None = None, *, backoff_cap: float = 300.0) -> None:
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        *,
+        backoff_cap: float = 300.0,
+        database: Database | None = None,
+    ) -> None:
         self.clock = clock or SystemClock()
+        self.database = database
         self.backoff_cap = backoff_cap
         self._conditions: dict[str, Condition] = {}
         self._on_database_back: list[Callable[[], None]] = []
@@ -150,15 +136,20 @@ class Supervisor:
 
     # --- the database -------------------------------------------------------------------------
 
-    async def database_ready(self, engine: Engine) -> bool:
+    def is_database_outage(self, exc: BaseException) -> bool:
+        """The database could not be reached, or the connection broke (not a bad query of ours);
+        storage tells (ports.Database.is_outage)."""
+        return self.database is not None and self.database.is_outage(exc)
+
+    async def database_ready(self) -> bool:
         """May a job use the database now? While it is down, one probe per backoff step."""
-        if not self.is_down(DATABASE):
+        if self.database is None or not self.is_down(DATABASE):
             return True
         if self._probing or not self.due_for_retry(DATABASE):
             return False  # one probe at a time: the other ticks wait for its verdict
         self._probing = True
         try:
-            await asyncio.to_thread(ping, engine)
+            await asyncio.to_thread(self.database.ping)
         except Exception as exc:
             self.database_failed(exc)
             return False

@@ -14,7 +14,6 @@ import json
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -23,7 +22,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from newsbot.core import dedupe
 from newsbot.core.dedupe import NearDuplicateIndex, SaveOutcome
-from newsbot.core.models import Article, Summary
+from newsbot.core.models import Article, ArticleDraft, KnownArticle, Summary
 from newsbot.errors import StorageError
 from newsbot.storage.schema import articles, sources
 
@@ -34,34 +33,6 @@ class ArticleIndexer(Protocol):
     def index(self, connection: Connection, article: Article) -> None: ...
 
     def remove(self, connection: Connection, article_id: int) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleDraft:
-    """An extracted article about to be stored."""
-
-    source_id: int
-    section: str
-    dedupe_key: str
-    url: str
-    title: str
-    text: str
-    guid: str | None = None
-    byline: str | None = None
-    lead_image: str | None = None
-    published_at: datetime | None = None
-    summary: Summary | None = None
-    listed_title: str = ""  # the title the feed or section page gave
-
-
-@dataclass(frozen=True, slots=True)
-class KnownArticle:
-    """What ingest needs to know about a stored article to decide whether to fetch it again."""
-
-    id: int
-    listed_title: str
-    content_hash: str
-    update_count: int
 
 
 class ArticleStore:

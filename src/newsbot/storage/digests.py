@@ -5,8 +5,7 @@ The claim is an INSERT against a unique (subscriber_id, local_date) constraint
 processes can never both enqueue it. The claim, the outbox rows and the ledger are written in one
 transaction, so a crash leaves either all of them or none (and the digest is simply due again).
 
-Also here: the bulk read of subscribers that the delivery tick needs (active ones with their
-keywords), and the few subscriber updates the sender makes (403 -> inactive, chat migration).
+The subscribers the delivery tick reads in bulk live in storage/subscribers.py (one store).
 """
 
 from __future__ import annotations
@@ -19,12 +18,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from newsbot.core.models import Subscriber
+from newsbot.core.models import EMPTY, SKIPPED
 from newsbot.storage import db
-from newsbot.storage.schema import articles, digests, keywords, meta, subscribers
-from newsbot.storage.subscribers import subscriber_from_row
-
-CLAIMED, QUEUED, EMPTY, SKIPPED = "claimed", "queued", "empty", "skipped"
+from newsbot.storage.schema import articles, digests, meta
 
 
 class DigestRecords:
@@ -34,7 +30,7 @@ class DigestRecords:
         self.engine = engine
 
     def claim(
-        self, conn: Connection, subscriber_id: int, local_date: str, status: str, now: datetime
+        self, conn: Any, subscriber_id: int, local_date: str, status: str, now: datetime
     ) -> int | None:
         """Insert the record; its id, or None if this (subscriber, date) was already claimed."""
         dialect = postgresql if db.is_postgres(self.engine) else sqlite
@@ -55,7 +51,7 @@ class DigestRecords:
         return int(value) if value is not None else None
 
     def claim_many(
-        self, conn: Connection, wanted: Sequence[tuple[int, str]], status: str, now: datetime
+        self, conn: Any, wanted: Sequence[tuple[int, str]], status: str, now: datetime
     ) -> dict[int, int]:
         """Claim many (subscriber, local date) records at once: subscriber_id -> digest id for
         the ones this call inserted (the others were claimed already)."""
@@ -81,7 +77,7 @@ class DigestRecords:
         return {int(sid): int(did) for sid, did in conn.execute(statement, rows)}
 
     def finish_many(
-        self, conn: Connection, outcomes: Sequence[tuple[int, str, int]], now: datetime
+        self, conn: Any, outcomes: Sequence[tuple[int, str, int]], now: datetime
     ) -> None:
         """(digest id, status, article count) for each digest just queued."""
         if not outcomes:
@@ -170,76 +166,3 @@ class AlertWatermark:
             last = max(ids) if len(ids) == limit else newest
             conn.execute(update(meta).where(meta.c.key == ALERT_WATERMARK).values(value=str(last)))
             return ids
-
-
-class DeliverySubscribers:
-    """The subscriber reads and updates delivery needs, in bulk (one query per tick, not per chat)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def active(
-        self, *, with_keywords_only: bool = False, ids: Sequence[int] | None = None
-    ) -> list[Subscriber]:
-        query = select(subscribers).where(subscribers.c.active.is_(True)).order_by(subscribers.c.id)
-        if ids is not None:
-            query = query.where(subscribers.c.id.in_(list(ids)))
-        with self.engine.connect() as conn:
-            rows = list(conn.execute(query))
-            words = _keywords(conn)
-        found = [subscriber_from_row(row, words.get(row.id, ())) for row in rows]
-        return [s for s in found if s.keywords] if with_keywords_only else found
-
-    def get(self, subscriber_id: int) -> Subscriber | None:
-        found = self.active(ids=[subscriber_id])
-        return found[0] if found else None
-
-    def set_last_digest(
-        self, conn: Connection, subscriber_ids: Sequence[int], now: datetime
-    ) -> None:
-        if subscriber_ids:
-            conn.execute(
-                update(subscribers)
-                .where(subscribers.c.id.in_(list(subscriber_ids)))
-                .values(last_digest_at=now)
-            )
-
-    def mark_inactive(self, channel: str, chat_id: str, now: datetime) -> int:
-        """The chat blocked the bot or is gone (403); /start makes it active again."""
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                update(subscribers)
-                .where(subscribers.c.channel == channel, subscribers.c.chat_id == chat_id)
-                .values(active=False, updated_at=now)
-            )
-            return int(result.rowcount)
-
-    def update_chat_id(
-        self, channel: str, old_chat_id: str, new_chat_id: str, now: datetime
-    ) -> int:
-        """A group migrated to a supergroup; keep the subscriber, change its address."""
-        with self.engine.begin() as conn:
-            taken = conn.execute(
-                select(subscribers.c.id).where(
-                    subscribers.c.channel == channel, subscribers.c.chat_id == new_chat_id
-                )
-            ).first()
-            if taken is not None:  # the new chat subscribed by itself already: retire the old row
-                values: dict[str, Any] = {"active": False, "updated_at": now}
-            else:
-                values = {"chat_id": new_chat_id, "chat_type": "supergroup", "updated_at": now}
-            result = conn.execute(
-                update(subscribers)
-                .where(subscribers.c.channel == channel, subscribers.c.chat_id == old_chat_id)
-                .values(**values)
-            )
-            return int(result.rowcount)
-
-
-def _keywords(conn: Connection) -> dict[int, tuple[str, ...]]:
-    words: dict[int, list[str]] = defaultdict(list)
-    for subscriber_id, keyword in conn.execute(
-        select(keywords.c.subscriber_id, keywords.c.keyword).order_by(keywords.c.id)
-    ):
-        words[int(subscriber_id)].append(str(keyword))
-    return {k: tuple(v) for k, v in words.items()}

@@ -19,49 +19,18 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from newsbot.core.models import NewMessage, OutboxRow
 from newsbot.storage import db
 from newsbot.storage.schema import deliveries, outbox
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 HELD = "held"  # the channel can reach the recipient only after they write (WeChat 45015)
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxRow:
-    id: int
-    dedupe_key: str
-    subscriber_id: int | None
-    channel: str
-    chat_id: str
-    kind: str
-    payload: dict[str, Any]
-    attempts: int
-    claim_token: str | None = None
-
-    @property
-    def text(self) -> str:
-        return str(self.payload.get("text", ""))
-
-
-@dataclass(frozen=True, slots=True)
-class NewMessage:
-    """A chunk to enqueue; `article_ids` go to the delivery ledger with this row."""
-
-    dedupe_key: str
-    subscriber_id: int | None
-    channel: str
-    chat_id: str
-    kind: str
-    payload: dict[str, Any]
-    article_ids: tuple[int, ...] = ()
-    not_before: datetime | None = None  # e.g. the end of the subscriber's quiet hours
 
 
 class OutboxStore:
@@ -414,6 +383,17 @@ class OutboxStore:
         with self.engine.connect() as conn:
             row = conn.execute(select(outbox).where(outbox.c.id == row_id)).mappings().first()
             return dict(row) if row else None
+
+    def delivered_since(self, since: datetime) -> dict[int, set[int]]:
+        """subscriber -> articles already sent to them (a digest or an alert) since `since`."""
+        found: dict[int, set[int]] = {}
+        query = select(deliveries.c.subscriber_id, deliveries.c.article_id).where(
+            deliveries.c.created_at >= since
+        )
+        with self.engine.connect() as conn:
+            for subscriber_id, article_id in conn.execute(query):
+                found.setdefault(int(subscriber_id), set()).add(int(article_id))
+        return found
 
     def alerts_sent_between(self, subscriber_id: int, start: datetime, end: datetime) -> int:
         """Pushed alerts counted against today's cap (by ledger time, whatever their state)."""

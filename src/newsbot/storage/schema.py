@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-from newsbot.core.models import DEFAULT_DIGEST_TIME, DEFAULT_TIMEZONE
+from newsbot.core.models import DEFAULT_DIGEST_TIME, DEFAULT_TIMEZONE, hhmm
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -123,7 +123,7 @@ subscribers = Table(
     Column("display_name", String(200)),
     Column("language", String(8), nullable=False, default="zh"),
     Column("timezone", String(64), nullable=False, default=DEFAULT_TIMEZONE),
-    Column("digest_time", String(5), nullable=False, default=DEFAULT_DIGEST_TIME),
+    Column("digest_time", String(5), nullable=False, default=hhmm(DEFAULT_DIGEST_TIME)),
     Column("digest_enabled", Boolean, nullable=False, default=True),
     Column("sections", Text, nullable=False, default=""),
     Column("alert_mode", String(8), nullable=False, default="push"),

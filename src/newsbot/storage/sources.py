@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,31 +10,11 @@ from sqlalchemy import Engine, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from newsbot.config import SourceSettings
+from newsbot.core.models import SourceState
 from newsbot.errors import StorageError
 from newsbot.storage.schema import articles, sources
 
 MAX_ERROR_CHARS = 2000
-
-
-@dataclass(frozen=True, slots=True)
-class SourceState:
-    """One source as stored: what it is and how its polling went."""
-
-    id: int
-    key: str
-    name: str
-    kind: str
-    url: str
-    section: str
-    etag: str | None = None
-    last_modified: str | None = None
-    last_status: str | None = None
-    last_error: str | None = None
-    last_polled_at: datetime | None = None
-    last_success_at: datetime | None = None
-    next_poll_at: datetime | None = None
-    failures: int = 0
-    article_count: int = 0
 
 
 class SourceStore:

@@ -7,9 +7,10 @@ way). Keywords live in their own table, capped per subscriber (settings.delivery
 
 from __future__ import annotations
 
+import builtins
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
@@ -19,8 +20,12 @@ from newsbot.core.models import (
     DEFAULT_DIGEST_TIME,
     DEFAULT_TIMEZONE,
     MAX_KEYWORD_CHARS,
+    KeywordChange,
     Subscriber,
+    SubscriberCounts,
+    hhmm,
 )
+from newsbot.core.schedule import parse_hhmm
 from newsbot.errors import StorageError
 from newsbot.ports import Clock, SystemClock
 from newsbot.storage.schema import keywords, meta, subscribers
@@ -42,26 +47,6 @@ SETTINGS_COLUMNS = frozenset(
         "last_query",
     }
 )
-
-
-@dataclass(frozen=True, slots=True)
-class KeywordChange:
-    """What add_keywords did: added, already there, refused over the cap, refused as too long."""
-
-    added: tuple[str, ...] = ()
-    existing: tuple[str, ...] = ()
-    over_limit: tuple[str, ...] = ()
-    too_long: tuple[str, ...] = ()
-    total: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class SubscriberCounts:
-    total: int = 0
-    active: int = 0
-    digest_enabled: int = 0
-    keywords: int = 0
-    by_channel: dict[str, int] = field(default_factory=dict)
 
 
 def normalize_keyword(word: str) -> str:
@@ -101,7 +86,7 @@ class SubscriberStore:
             "display_name": (name or "")[:200] or None,
             "language": "zh",
             "timezone": DEFAULT_TIMEZONE,
-            "digest_time": DEFAULT_DIGEST_TIME,
+            "digest_time": hhmm(DEFAULT_DIGEST_TIME),
             "digest_enabled": True,
             "sections": "",
             "alert_mode": "push",
@@ -171,7 +156,7 @@ class SubscriberStore:
         active_only: bool = True,
         after_id: int = 0,
         limit: int = 1000,
-    ) -> list[Subscriber]:
+    ) -> builtins.list[Subscriber]:
         """Subscribers in id order, a page at a time (pass the last id as after_id)."""
         query = (
             select(subscribers)
@@ -248,6 +233,60 @@ class SubscriberStore:
                 )
         return tuple(gone), tuple(w for w in wanted if w not in have)
 
+    # --- what delivery reads in bulk (one query per tick, not per chat) and the sender changes
+
+    def active(
+        self, *, with_keywords_only: bool = False, ids: Sequence[int] | None = None
+    ) -> builtins.list[Subscriber]:
+        query = select(subscribers).where(subscribers.c.active.is_(True)).order_by(subscribers.c.id)
+        if ids is not None:
+            query = query.where(subscribers.c.id.in_(list(ids)))
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(query))
+            words = _all_keywords(conn)
+        found = [subscriber_from_row(row, words.get(row.id, ())) for row in rows]
+        return [s for s in found if s.keywords] if with_keywords_only else found
+
+    def set_last_digest(self, tx: Any, subscriber_ids: Sequence[int], now: datetime) -> None:
+        """Inside the caller's transaction (the digest's claim and outbox rows)."""
+        if subscriber_ids:
+            tx.execute(
+                update(subscribers)
+                .where(subscribers.c.id.in_(list(subscriber_ids)))
+                .values(last_digest_at=now)
+            )
+
+    def mark_inactive(self, channel: str, chat_id: str, now: datetime) -> int:
+        """The chat blocked the bot or is gone (403); /start makes it active again."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(subscribers)
+                .where(subscribers.c.channel == channel, subscribers.c.chat_id == chat_id)
+                .values(active=False, updated_at=now)
+            )
+            return int(result.rowcount)
+
+    def update_chat_id(
+        self, channel: str, old_chat_id: str, new_chat_id: str, now: datetime
+    ) -> int:
+        """A group migrated to a supergroup; keep the subscriber, change its address."""
+        with self.engine.begin() as conn:
+            taken = conn.execute(
+                select(subscribers.c.id).where(
+                    subscribers.c.channel == channel, subscribers.c.chat_id == new_chat_id
+                )
+            ).first()
+            if taken is not None:  # the new chat subscribed by itself already: retire the old row
+                values: dict[str, Any] = {"active": False, "updated_at": now}
+            else:
+                values = {"chat_id": new_chat_id, "chat_type": "supergroup", "updated_at": now}
+            result = conn.execute(
+                update(subscribers)
+                .where(subscribers.c.channel == channel, subscribers.c.chat_id == old_chat_id)
+                .values(**values)
+            )
+            return int(result.rowcount)
+
     # --- helpers ---------------------------------------------------------------------------
 
     def _one(self, query: Any, params: dict[str, Any]) -> Subscriber | None:
@@ -291,13 +330,24 @@ def load_or_create_secret(engine: Engine, name: str) -> bytes:
 
 def _column_values(changes: dict[str, Any]) -> dict[str, Any]:
     values = dict(changes)
+    if isinstance(values.get("digest_time"), time):  # kept as 'HH:MM', read back as a time
+        values["digest_time"] = hhmm(values["digest_time"])
     if "sections" in values:
         values["sections"] = ",".join(s.strip() for s in values["sections"] if s.strip())
     return values
 
 
-def _unique(words: Iterable[str]) -> list[str]:
+def _unique(words: Iterable[str]) -> builtins.list[str]:
     return [w for w in dict.fromkeys(words) if w]
+
+
+def _all_keywords(conn: Connection) -> dict[int, tuple[str, ...]]:
+    words: dict[int, list[str]] = {}
+    for subscriber_id, keyword in conn.execute(
+        select(keywords.c.subscriber_id, keywords.c.keyword).order_by(keywords.c.id)
+    ):
+        words.setdefault(int(subscriber_id), []).append(str(keyword))
+    return {k: tuple(v) for k, v in words.items()}
 
 
 def _keywords_of(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
@@ -322,7 +372,7 @@ def subscriber_from_row(row: Any, words: tuple[str, ...]) -> Subscriber:
         chat_type=row.chat_type,
         language=row.language,
         timezone=row.timezone,
-        digest_time=row.digest_time,
+        digest_time=parse_hhmm(row.digest_time),
         digest_enabled=bool(row.digest_enabled),
         sections=tuple(s for s in (row.sections or "").split(",") if s.strip()),
         keywords=words,
