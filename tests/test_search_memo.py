@@ -10,8 +10,10 @@ from datetime import timedelta
 from sqlalchemy import event
 
 from fakes.chat_world import NOW, build_world
+from newsbot.app import engine_of, indexed_articles
+from newsbot.core.models import ArticleDraft
 from newsbot.service import Newsroom
-from newsbot.storage.articles import ArticleDraft
+from newsbot.storage.sources import SourceStore
 
 
 @contextmanager
@@ -21,16 +23,15 @@ def statements(newsroom: Newsroom) -> Iterator[list[str]]:
     def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
         seen.append(statement)
 
-    event.listen(newsroom.engine, "before_cursor_execute", record)
+    event.listen(engine_of(newsroom), "before_cursor_execute", record)
     try:
         yield seen
     finally:
-        event.remove(newsroom.engine, "before_cursor_execute", record)
+        event.remove(engine_of(newsroom), "before_cursor_execute", record)
 
 
 def add_debt_story(newsroom: Newsroom, title: str) -> None:
-    assert newsroom.ingestor is not None
-    source = newsroom.ingestor.sources.all()[0]
+    source = SourceStore(engine_of(newsroom)).all()[0]
     draft = ArticleDraft(
         source_id=source.id,
         section="要闻",
@@ -40,7 +41,7 @@ def add_debt_story(newsroom: Newsroom, title: str) -> None:
         text=f"{title}。",
         published_at=newsroom.clock.now() - timedelta(minutes=1),
     )
-    newsroom.ingestor.articles.save(draft, newsroom.clock.now())
+    indexed_articles(newsroom).save(draft, newsroom.clock.now())
 
 
 def test_a_repeated_query_is_answered_from_memory(sqlite_url: str) -> None:
@@ -52,7 +53,7 @@ def test_a_repeated_query_is_answered_from_memory(sqlite_url: str) -> None:
     with statements(newsroom) as other_page:
         newsroom.search("债务", page=2)
     assert other_page  # another page is another query
-    newsroom.engine.dispose()
+    newsroom.close()
 
 
 def test_a_change_of_the_index_or_the_slot_is_searched_afresh(sqlite_url: str) -> None:
@@ -64,4 +65,4 @@ def test_a_change_of_the_index_or_the_slot_is_searched_afresh(sqlite_url: str) -
     with statements(newsroom) as later:
         assert newsroom.search("债务").total == 2
     assert later
-    newsroom.engine.dispose()
+    newsroom.close()

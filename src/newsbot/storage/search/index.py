@@ -86,6 +86,13 @@ class IndexStatus:
         return self.stored_version == self.expected_version
 
 
+class _Writes:
+    count = 0
+
+
+_WRITES = _Writes()  # index writes in this process
+
+
 class SearchIndex:
     def __init__(
         self, engine: Engine, settings: SearchSettings | None = None, *, window: int = WINDOW
@@ -96,24 +103,27 @@ class SearchIndex:
         self.backend: Backend = PostgresBackend() if is_postgres(engine) else SqliteBackend()
         self._ensured = False
         self._whole_words: dict[tuple[Any, int, int], bool] = {}
-        # bumped by every write through this object, so remembered results are not reused
-        # after this process changed the index (service/search.py)
-        self.generation = 0
+
+    @property
+    def generation(self) -> int:
+        """Changes whenever this process writes to a search index (through any SearchIndex), so
+        remembered results are not reused after it (service/search.py)."""
+        return _WRITES.count
 
     # --- keeping in sync (called by ArticleStore inside its transaction) -----------------------
 
     def index(self, connection: Connection, article: Article) -> None:
         """Add or replace the article's index entry."""
-        self.generation += 1
+        _WRITES.count += 1
         self.backend.write(connection, [prepare(article)])
 
     def remove(self, connection: Connection, article_id: int) -> None:
-        self.generation += 1
+        _WRITES.count += 1
         self.backend.delete(connection, [article_id])
 
     def index_many(self, connection: Connection, docs: Sequence[IndexDoc]) -> None:
         """Write already segmented documents (bulk loads, rebuilds, the benchmark)."""
-        self.generation += 1
+        _WRITES.count += 1
         self.backend.write(connection, docs)
 
     # --- version and rebuild -------------------------------------------------------------------
