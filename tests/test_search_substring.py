@@ -165,3 +165,45 @@ def test_migration_rebuilds_an_existing_archive_in_place(
         assert search(index, "质量发展") == {1} and search(index, "债务|就业") == {2, 3}
     finally:
         engine.dispose()
+
+
+def test_bucket_migration_rebuilds_the_previous_format_in_place(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """0010 (PostgreSQL): rows written by the first bigram index (pair keys only) gain their id
+    bucket's key, so the bounded plans find them; SQLite's index is left as it is."""
+    from sqlalchemy import text
+
+    from newsbot.storage import db
+    from newsbot.storage.search.documents import BUCKETS_END, bucket_key
+
+    engine = db.create_db_engine(database_url)
+    try:
+        db.upgrade(engine, "0009")
+        index = SearchIndex(engine)
+        for title, body in ARCHIVE[:5]:
+            add_article(engine, index, title, body)
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as connection:  # the 0007 format: no bucket keys
+                connection.execute(
+                    text(
+                        "UPDATE article_search SET grams = "
+                        "ARRAY(SELECT k FROM unnest(grams) AS k WHERE k >= :end)"
+                    ),
+                    {"end": BUCKETS_END},
+                )
+        capsys.readouterr()
+        db.upgrade(engine)
+        err = capsys.readouterr().err
+        if engine.dialect.name == "postgresql":
+            assert "search index (id buckets): 5/5 articles (100%)" in err
+            assert "GIN index built" in err
+            with engine.connect() as connection:
+                rows = connection.execute(text("SELECT article_id, grams FROM article_search"))
+                assert all(bucket_key(row.article_id) in row.grams for row in rows)
+        else:
+            assert "id buckets" not in err
+        assert index.status().current
+        assert search(index, "质量发展") == {1} and search(index, "债务|就业") == {2, 3}
+    finally:
+        engine.dispose()

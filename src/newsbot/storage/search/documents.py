@@ -51,9 +51,38 @@ def gram_keys(text: str) -> list[int]:
     return sorted(keys)
 
 
+# PostgreSQL: each article's key array also holds the key of its id bucket (BUCKET ids each), so
+# one GIN scan can narrow to the newest ids (`grams && range_keys(low, top)`) as well as by the
+# pairs. Bucket keys take the bottom 2**20 integers (ids below 2**31); pair keys are moved out
+# of that range, so a bucket condition never admits a row by one of its pairs.
+BUCKET_BITS = 11
+BUCKET_BASE = -(2**31)
+BUCKETS_END = BUCKET_BASE + 2 ** (31 - BUCKET_BITS)
+
+
+def bucket_key(article_id: int) -> int:
+    return BUCKET_BASE + (article_id >> BUCKET_BITS)
+
+
+def bucket_start(article_id: int) -> int:
+    """The first id of the article's bucket."""
+    return (article_id >> BUCKET_BITS) << BUCKET_BITS
+
+
+def range_keys(low: int, top: int) -> list[int]:
+    """The bucket keys of ids low..top."""
+    return list(range(bucket_key(low), bucket_key(top) + 1))
+
+
+def row_keys(doc: IndexDoc) -> list[int]:
+    """What PostgreSQL's article_search.grams holds for the document."""
+    return [*gram_keys(doc.stored), bucket_key(doc.article_id)]
+
+
 def _key(pair: str) -> int:
     value = zlib.crc32(pair.encode())
-    return value - 2**32 if value >= 2**31 else value
+    value = value - 2**32 if value >= 2**31 else value
+    return value + (BUCKETS_END - BUCKET_BASE) if value < BUCKETS_END else value
 
 
 def prepare_fields(article_id: int, title: str, points: str, body: str) -> IndexDoc:

@@ -60,14 +60,11 @@ class Backend(Protocol):
     def clear(self, connection: Connection) -> None: ...
     def plan(
         self, connection: Connection, query: Query, since: datetime | None, window: int
-    ) -> bool: ...
+    ) -> Any: ...
+    def wider(self, plan: Any, found: int, window: int) -> Any: ...
+    def carries(self, plan: Any) -> bool: ...
     def candidate_sql(
-        self,
-        query: Query,
-        since: datetime | None,
-        now: datetime,
-        fragments: Fragments,
-        common: bool = False,
+        self, query: Query, since: datetime | None, now: datetime, fragments: Fragments, plan: Any
     ) -> str: ...
     def stored_texts(
         self, connection: Connection, article_ids: Sequence[int]
@@ -208,37 +205,77 @@ class SearchIndex:
         still reach the page (the page's last base score is the bar). The whole-word check
         (jieba on the matching runs) then runs here on those few."""
         since = query.since_time(now)
-        common = bool(query.include) and self.backend.plan(connection, query, since, self.window)
+        plan = self.backend.plan(connection, query, since, self.window)
+        carried: list[tuple[int, float]] = []
+        while True:
+            carry = self.backend.carries(plan)
+            scored, total = self._contenders(
+                connection, query, since, now, page * size, plan, carried, carry
+            )
+            wider = None if total > self.window else self.backend.wider(plan, total, self.window)
+            if wider is None:
+                break
+            # A bounded plan (PostgreSQL's newest ids) held too few matches: all of them are
+            # carried into the plan over older ids.
+            plan, carried = wider, scored if carry else []
+        if query.include and scored:
+            scored = self._whole_word_bonus(connection, query, scored)
+        scored.sort(key=lambda item: (-item[1], -item[0]))
+        start = (page - 1) * size
+        return scored[start : start + size], total
+
+    def _contenders(
+        self,
+        connection: Connection,
+        query: Query,
+        since: datetime | None,
+        now: datetime,
+        shown: int,
+        plan: Any,
+        carried: list[tuple[int, float]],
+        carry: bool,
+    ) -> tuple[list[tuple[int, float]], int]:
+        """(id, base score) of the contenders for the first `shown` places under one plan,
+        and the number of candidates. `carried`: (id, base) of newer candidates found by
+        earlier plans (PostgreSQL only). `carry`: when there are at most `window` candidates,
+        return all of them (the next plan carries them)."""
         fragments = Fragments()
-        inner = self.backend.candidate_sql(query, since, now, fragments, common)
+        inner = self.backend.candidate_sql(query, since, now, fragments, plan)
         bonus = WHOLE_WORD_BONUS if query.include else 1.0
+        more = ""
+        params: dict[str, Any] = {
+            "limit": self.window + 1,  # one more than kept: tells whether there are more
+            "window": self.window,
+            "half_life": self.settings.recency_half_life_days,
+            "last": shown - 1,
+            "bonus": bonus,
+            "carry": carry,
+        }
+        if carried:
+            more = (
+                " UNION ALL SELECT id, base FROM unnest(CAST(:carried_ids AS integer[]), "
+                "CAST(:carried_base AS double precision[])) AS carried (id, base)"
+            )
+            params["carried_ids"] = [i for i, _ in carried]
+            params["carried_base"] = [b for _, b in carried]
         sql = (
-            f"WITH candidates AS ({inner}), kept AS (SELECT id, relevance * power(0.5, "
-            "age_days / :half_life) AS base, count(*) OVER () AS total FROM candidates "
+            f"WITH candidates AS ({inner}), scored AS (SELECT id, relevance * power(0.5, "
+            f"age_days / :half_life) AS base FROM candidates{more}), "
+            "kept AS (SELECT id, base, count(*) OVER () AS total FROM scored "
             "ORDER BY id DESC LIMIT :window), "
             "bar AS (SELECT coalesce((SELECT base FROM kept ORDER BY base DESC, id DESC "
             "LIMIT 1 OFFSET :last), 0.0) AS value) "
             "SELECT id, base, total FROM kept WHERE base * :bonus >= (SELECT value FROM bar) "
-            "ORDER BY base DESC, id DESC"
+            "OR (:carry AND total <= :window) ORDER BY base DESC, id DESC"
         )
-        params = {
-            "limit": self.window + 1,  # one more than kept: tells whether there are more
-            "window": self.window,
-            "half_life": self.settings.recency_half_life_days,
-            "last": page * size - 1,
-            "bonus": bonus,
-        }
         rows = connection.execute(text(sql).bindparams(*fragments.binds), params).all()
+        if not rows and carry:
+            return [], 0  # every candidate would have been returned
         if not rows:
             count = f"WITH candidates AS ({inner}) SELECT count(*) FROM candidates"
             total = connection.execute(text(count).bindparams(*fragments.binds), params).scalar()
             return [], int(total or 0)
-        scored = [(row.id, float(row.base or 0.0)) for row in rows]
-        if query.include:
-            scored = self._whole_word_bonus(connection, query, scored)
-        scored.sort(key=lambda item: (-item[1], -item[0]))
-        start = (page - 1) * size
-        return scored[start : start + size], int(rows[0].total)
+        return [(row.id, float(row.base or 0.0)) for row in rows], int(rows[0].total)
 
     def _whole_word_bonus(
         self, connection: Connection, query: Query, scored: list[tuple[int, float]]

@@ -1,27 +1,101 @@
 """PostgreSQL: article_search keeps each article's compact text (the substring truth, kept in
-the row for row-by-row checks) and the keys of its character pairs (integer[], GIN index).
+the row for row-by-row checks) and an integer[] of keys with a GIN index: the keys of its
+character pairs and the key of its id bucket.
 
 A term matches where strpos(compact text, Term.needle()) > 0; the GIN index only narrows the
 rows to those holding every character pair of the needle (documents.gram_keys: 32-bit hashes,
-so a collision only lets a row through to the exact check). No text search parser, dictionary
-or extension is involved (pg_trgm makes no trigrams for Chinese in a C-ctype database), and
-user text only ever arrives as bind parameters.
+so a collision only lets a row through to the exact check) and, for the newest matches, to
+the newest id buckets (plan()). No text search parser, dictionary or extension is involved,
+and user text only ever arrives as bind parameters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, text
 
 from newsbot.core.query import Query, Term
-from newsbot.storage.search.documents import IndexDoc, gram_keys
+from newsbot.storage.search.documents import (
+    IndexDoc,
+    bucket_start,
+    gram_keys,
+    range_keys,
+    row_keys,
+)
 from newsbot.storage.search.filters import Fragments, age_days, article_filters
 
-# Dense: at least this many of the newest SAMPLE rows match (see plan()).
-SAMPLE, DENSE = 200, 20
+# The density probe reads the newest SAMPLE rows; at DENSE (a share) or more, walk (plan()).
+SAMPLE, DENSE = 200, 0.2
+# A range covers this many times the ids the window needs at the density seen.
+SPARE = 1.2
+# Past this many buckets (~500k ids), the oldest range is bounded by a row check only.
+MAX_BUCKET_KEYS = 256
 COMPACT = "{}.stored"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """walk: ids newest first, rows checked one by one, no GIN. Else the GIN bitmap, narrowed
+    to the id buckets of ids >= low (a bucket's first id) when low is set, and below `below`
+    when an earlier, newer range was already read (its rows are carried, not read again)."""
+
+    walk: bool
+    low: int | None = None
+    top: int = 0
+    below: int | None = None
+
+
+def _bounded(top: int, span: int, below: int | None = None) -> Plan:
+    low = bucket_start(max(top - span, 0))
+    return Plan(walk=False, low=low if low > 0 else None, top=top, below=below)
+
+
+def _id_bounds(plan: Plan, fragments: Fragments) -> list[str]:
+    """The plan's id range: its buckets' keys (part of the same GIN scan), and the bounds as
+    plain checks of the rows found (`+ 0`: not a second bitmap of the btree)."""
+    found: list[str] = []
+    if plan.low is None and plan.below is None:
+        return found
+    first, last = plan.low or 0, (plan.below or plan.top + 1) - 1
+    keys = range_keys(first, last)
+    if len(keys) <= MAX_BUCKET_KEYS:
+        found.append(f"s.grams && CAST({fragments.param(keys)} AS integer[])")
+    if plan.low is not None:
+        found.append(f"s.article_id + 0 >= {fragments.param(plan.low)}")
+    if plan.below is not None:
+        found.append(f"s.article_id + 0 < {fragments.param(plan.below)}")
+    return found
+
+
+def _session(connection: Connection) -> None:
+    """Settings for this transaction (one round trip): a custom plan for every statement
+    (psycopg prepares a statement after 5 runs, and a generic plan cannot see how selective
+    the pairs are), no parallel workers (their start-up costs more than these queries), and
+    room to sort candidates in memory."""
+    connection.execute(
+        text(
+            "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
+            "set_config('max_parallel_workers_per_gather', '0', true), "
+            "set_config('work_mem', '16MB', true)"
+        )
+    )
+
+
+def _choose(connection: Connection, *, walk: bool) -> None:
+    """Walk: no bitmaps, so the btree on article_id is read newest first. Bitmap: the planner
+    chooses (the GIN bitmap; an index-only join to articles' covering index)."""
+    connection.execute(
+        text("SELECT set_config('enable_bitmapscan', :on, true)"), {"on": "off" if walk else "on"}
+    )
+
+
+def _span(window: int, found: int, rows: int) -> int:
+    """Ids to cover so that the range holds more than `window` matches when `found` of `rows`
+    matched, with 20 % to spare (no match: as if half of one had)."""
+    return int(SPARE * (window + 1) * rows / max(found, 0.5))
 
 
 def narrows(term: Term) -> bool:
@@ -83,7 +157,7 @@ class PostgresBackend:
                 "ON CONFLICT (article_id) DO UPDATE SET stored = EXCLUDED.stored, "
                 "grams = EXCLUDED.grams"
             ),
-            [{"id": d.article_id, "s": d.stored, "g": gram_keys(d.stored)} for d in docs],
+            [{"id": d.article_id, "s": d.stored, "g": row_keys(d)} for d in docs],
         )
 
     def delete(self, connection: Connection, article_ids: Sequence[int]) -> None:
@@ -97,23 +171,52 @@ class PostgresBackend:
 
     def plan(
         self, connection: Connection, query: Query, since: datetime | None, window: int
-    ) -> bool:
-        """Pick the plan by how dense the matches are among the newest articles.
+    ) -> Plan:
+        """The first plan. One probe of the newest SAMPLE rows (the query's exact conditions
+        and filters, ~0.5 ms) gives the density d of matches.
 
-        Dense (>= 10% of the newest 200 rows, or nothing to narrow by): walk article ids newest
-        first, strpos on each row's inline text (a few us), and stop after the window. Sparse:
-        the GIN bitmap of rows holding every bigram, then the same check on those."""
+        Dense (d >= 20 %, or nothing to narrow by): walk ids newest first, checking each row's
+        inline text (~1.7 us a row), and stop at the window. Otherwise one GIN scan of the rows
+        holding every included term's pairs *and* one of the id buckets of the newest
+        ~1.1 x window / d ids (_span), so only those candidates are read and checked (wider()
+        widens a range that proves short). Cost follows the included terms' candidates within
+        the range, the range follows the matches: `a -b` with a common b no longer checks
+        every row holding a."""
+        _session(connection)
+        if not query.include:
+            return Plan(walk=True)
         fragments = Fragments()
-        where = " AND ".join(conditions(query, "newest", fragments))
+        newest = "SELECT article_id, stored FROM article_search ORDER BY article_id DESC LIMIT "
+        article_filters(query, since, fragments)
+        where = " AND ".join(conditions(query, "s", fragments) + fragments.where)
         sample = (
-            "SELECT count(*) FROM (SELECT stored FROM article_search "
-            f"ORDER BY article_id DESC LIMIT {SAMPLE}) AS newest WHERE {where}"
+            "SELECT count(*) AS n, max(s.article_id) AS top, count(*) FILTER (WHERE "
+            f"{where}) AS found FROM ({newest}{SAMPLE}) AS s "
+            "JOIN articles AS a ON a.id = s.article_id"
         )
-        found = int(connection.execute(text(sample).bindparams(*fragments.binds)).scalar() or 0)
-        dense = found >= DENSE or prefilter(query, "s", Fragments()) is None
-        setting = "enable_bitmapscan" if dense else "enable_indexscan"
-        connection.execute(text(f"SET LOCAL {setting} = off"))
-        return dense
+        row = connection.execute(text(sample).bindparams(*fragments.binds)).one()
+        n, top, found = int(row.n), int(row.top or 0), int(row.found)
+        if prefilter(query, "s", Fragments()) is None or (n and found >= DENSE * n):
+            _choose(connection, walk=True)
+            return Plan(walk=True)
+        _choose(connection, walk=False)
+        if n < SAMPLE:
+            return Plan(walk=False, top=top)
+        return _bounded(top, _span(window, found, n))
+
+    def wider(self, plan: Plan, found: int, window: int) -> Plan | None:
+        """After the ids from plan.low to the newest held only `found` (<= window) matches:
+        the older ids of a range as large as the density seen asks for (at least twice as
+        large), or all older ids; None after the last plan (no lower bound)."""
+        if plan.walk or plan.low is None:
+            return None
+        span = plan.top - plan.low + 1
+        return _bounded(plan.top, max(2 * span, _span(window, found, span)), below=plan.low)
+
+    def carries(self, plan: Plan) -> bool:
+        """A short result of a bounded plan is followed by one over older ids only, so all of
+        its rows are kept (they are not read again)."""
+        return not plan.walk and plan.low is not None
 
     def candidate_sql(
         self,
@@ -121,17 +224,21 @@ class PostgresBackend:
         since: datetime | None,
         now: datetime,
         fragments: Fragments,
-        common: bool = False,
+        plan: Plan | None = None,
     ) -> str:
-        """SELECT id, relevance, age_days of the newest :limit matches; the dense plan
-        (`common`) leaves the GIN prefilter out, so rows are checked in id order."""
+        """SELECT id, relevance, age_days of the newest :limit matches; the walk leaves the
+        GIN prefilter out (rows are checked in id order), the bitmap keeps it and the plan's
+        lower id bound."""
+        plan = plan or Plan(walk=False)
         timestamp = f"{age_days(now, fragments, 'postgresql')} AS age_days"
         article_filters(query, since, fragments)
         if query.include:
             where = conditions(query, "s", fragments)
-            narrow = None if common else prefilter(query, "s", fragments)
+            narrow = None if plan.walk else prefilter(query, "s", fragments)
             if narrow is not None:
                 where.insert(0, narrow)
+            if not plan.walk:
+                where[1:1] = _id_bounds(plan, fragments)
             return (
                 f"SELECT s.article_id AS id, {relevance(query, fragments)} AS relevance, "
                 f"{timestamp} FROM article_search AS s JOIN articles AS a ON a.id = s.article_id "
@@ -166,5 +273,12 @@ class PostgresBackend:
         return {row.article_id: row.stored for row in rows}
 
     def size_bytes(self, connection: Connection) -> int:
-        value = connection.execute(text("SELECT pg_total_relation_size('article_search')")).scalar()
+        """article_search with its TOAST and indexes, and the covering index on articles."""
+        value = connection.execute(
+            text(
+                "SELECT pg_total_relation_size('article_search') + coalesce(("
+                "SELECT pg_relation_size(c.oid) FROM pg_class AS c "
+                "WHERE c.oid = to_regclass('ix_articles_search_cover')), 0)"
+            )
+        ).scalar()
         return int(value or 0)

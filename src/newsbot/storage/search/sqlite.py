@@ -150,15 +150,24 @@ class SqliteBackend:
         )
         connection.execute(text("DELETE FROM article_search_text"))
 
+    def wider(self, plan: bool, found: int, window: int) -> None:
+        """Every plan here is final."""
+
+    def carries(self, plan: bool) -> bool:
+        return False
+
     def plan(
         self, connection: Connection, query: Query, since: datetime | None, window: int
     ) -> bool:
         """True (bounded ranking) when more than `window` articles match: counting stops
         early in doclist order, so this probe is cheap even for the commonest word.
+        False without included terms.
 
         The index alone is probed first: the join to `articles` (duplicates, filters) only
         removes rows, so at most `window` index matches settles it without the join, which
         cost ~2 ms of the ~2.5 ms probe for 1000 matches at 100k articles."""
+        if not query.include:
+            return False
         expression = match_expression(query)
         unfiltered = text(
             "SELECT count(*) FROM (SELECT 1 FROM article_search "
@@ -181,9 +190,10 @@ class SqliteBackend:
         since: datetime | None,
         now: datetime,
         fragments: Fragments,
-        common: bool = False,
+        plan: bool = False,
     ) -> str:
-        """SELECT id, relevance, age_days of the newest :limit matches.
+        """SELECT id, relevance, age_days of the newest :limit matches (`plan`: more than
+        :limit match, plan()).
 
         bm25 first counts every row holding each term (O(matches): ~20 ms for a phrase of
         common words at 100k articles), so when there are more than :limit matches, relevance
@@ -192,7 +202,7 @@ class SqliteBackend:
         article_filters(query, since, fragments)
         if not query.include:
             return self._filter_only(query, age, fragments)
-        if not common:
+        if not plan:
             return self._scored(query, age, fragments)
         expression = match_expression(query)
         where = " AND ".join(
