@@ -224,6 +224,8 @@ def show(name: str, result: dict[str, float], chats: int, rate: float) -> None:
 
 async def main(chats: int, digests: int, rate: float) -> None:
     print(f"{chats} chats send /start at once; fake Bot API: {rate:g} msg/s global, 1/s per chat")
+    print(f"goals: replies {chats}/{chats}, 429s 0, last reply near the {chats / rate:.0f} s minimum; "
+          f"with {digests} digests queued, the replies still first (few digests during the burst)")  # fmt: skip
     show("baseline (pre-#9 unpaced replies)", await run_case(rate, chats, unpaced), chats, rate)
     show("ours (paced replies)", await run_case(rate, chats, channel_host), chats, rate)
     with_digests = await run_case(rate, chats, channel_host, digests)

@@ -16,8 +16,9 @@ Printed, in one run:
   against a fresh fake with the same limits: its msg/s and 429 count;
 - ours: the digest tick (claim + build + render + enqueue) time, then the outbox sender's
   sustained msg/s and its ratio to the configured rate (goal >= 0.9), 429s received (goal 0),
-  lost (chats with no digest), duplicates (extra messages), peak RSS of this process (the fake
-  is in another process and not counted).
+  lost (chats with no digest), duplicates (extra messages), CPU ms of this process and SQL
+  statements per message sent (load-independent), peak RSS of this process (the fake is in
+  another process and not counted).
 """
 
 from __future__ import annotations
@@ -41,12 +42,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # costs.py, also when loaded by a test
 
 from sqlalchemy import func, select  # noqa: E402
 from telegram import Bot  # noqa: E402
 from telegram.error import RetryAfter  # noqa: E402
 from telegram.request import HTTPXRequest  # noqa: E402
 
+from costs import Costs  # noqa: E402
 from delivery_support import add_articles, add_subscribers, channels_with  # noqa: E402
 from fakes.bot_api import FakeBotAPI, RateLimits  # noqa: E402
 from newsbot.app import build_delivery  # noqa: E402
@@ -168,20 +171,24 @@ async def ours(url: str, rate: float, subscribers: int) -> dict[str, float]:
     server = FakeServer(rate)
     engine = db.create_db_engine(url)
     settings = Settings(delivery=DeliverySettings(rate_per_second=rate))
-    async with bot(server) as tg_bot:
+    sender = TelegramSender.create(server.token, server.base_url)  # what `newsbot run` uses
+    async with sender.bot:
         service = build_delivery(
             settings,
             engine,
             FixedClock(),
             ArticleStore(engine),
-            channels_with(settings, TelegramSender(tg_bot)),
+            channels_with(settings, sender),
         )
         started = time.perf_counter()
         report = await asyncio.to_thread(service.deliver_due_at, NOW)
         enqueue = time.perf_counter() - started
+        costs = Costs(engine)
+        costs.start()
         started = time.perf_counter()
         sent = await service.sender.drain(poll=0.05)
         elapsed = time.perf_counter() - started
+        costs.stop()
         service.close()
     stats = server.stats()
     server.stop()
@@ -196,6 +203,7 @@ async def ours(url: str, rate: float, subscribers: int) -> dict[str, float]:
         "too_many": stats["too_many"],
         "lost": sum(1 for c in chats if counts.get(c, 0) == 0),
         "duplicates": sum(max(0, counts.get(c, 0) - 1) for c in chats),
+        **costs.per(sent.sent),
     }
 
 
@@ -289,6 +297,10 @@ def main() -> None:
     print(f"  ratio to configured rate: {sustained / rate:.3f} (goal >= 0.9)")
     print(f"  429s received: {result['too_many']:.0f} (goal 0; baseline {base['too_many']:.0f})")
     print(f"  lost: {result['lost']:.0f}   duplicates: {result['duplicates']:.0f}")
+    print(
+        f"  costs (load-independent): {result['cpu_ms']:.2f} ms CPU of this process per message "
+        f"(sender, PTB client, database threads), {result['sql']:.2f} SQL statements per message"
+    )
     print(f"  peak RSS (this process, fake excluded): {peak_rss_mib():.0f} MiB")
     runs = args.crash_runs if args.crash_runs is not None else (1 if args.quick else 3)
     crash_fanout = 2_000

@@ -21,8 +21,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from telegram import Bot  # noqa: E402
-from telegram.request import HTTPXRequest  # noqa: E402
 
 from delivery_support import channels_with  # noqa: E402
 from newsbot.app import build_delivery  # noqa: E402
@@ -46,15 +44,14 @@ class FixedClock:
 async def main(url: str, base_url: str, token: str, rate: float, now: str, enqueue: bool) -> None:
     engine = db.create_db_engine(url)
     settings = Settings(delivery=DeliverySettings(rate_per_second=rate))
-    request = HTTPXRequest(connection_pool_size=8, read_timeout=30, pool_timeout=30)
-    bot = Bot(token, base_url=base_url, request=request)
-    async with bot:
+    sender = TelegramSender.create(token, base_url)  # what `newsbot run` uses
+    async with sender.bot:
         service = build_delivery(
             settings,
             engine,
             FixedClock(datetime.fromisoformat(now)),
             ArticleStore(engine),
-            channels_with(settings, TelegramSender(bot)),
+            channels_with(settings, sender),
         )
         recovered = service.recover(everything=not db.is_postgres(engine))
         report = service.deliver_due_at(service.clock.now()) if enqueue else None

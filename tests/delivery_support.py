@@ -9,12 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, insert
-from telegram import Bot
-from telegram.request import HTTPXRequest
 
 from newsbot.app import build_channels
 from newsbot.channels.telegram import TelegramSender
 from newsbot.config import Settings
+from newsbot.core.channels import RateWindow
 from newsbot.core.models import Summary
 from newsbot.ports import ChannelSender
 from newsbot.service.channels import ChannelRegistry
@@ -53,8 +52,12 @@ class FakeMonotonic:
 
 
 def fake_pacer(rate: float = 1000.0, per_chat: float = 1.0) -> tuple[Pacer, FakeMonotonic]:
+    """A pacer on fake time: `rate` per second, `per_chat` per second per chat, 20 a minute per
+    group (Telegram's rules, scaled)."""
     timer = FakeMonotonic()
-    return Pacer(rate, per_chat, 20, monotonic=timer, sleep=timer.sleep), timer
+    chat = RateWindow(1, 1.0 / per_chat)
+    pacer = Pacer(rate, chat, RateWindow(20, 60.0), monotonic=timer, sleep=timer.sleep)
+    return pacer, timer
 
 
 def add_subscriber(engine: Engine, chat_id: str, **kw: Any) -> int:
@@ -143,12 +146,9 @@ def add_articles(
 
 @asynccontextmanager
 async def telegram_sender(base_url: str, token: str, pool: int = 32) -> Iterator[TelegramSender]:  # type: ignore[misc]
-    request = HTTPXRequest(
-        connection_pool_size=pool, read_timeout=10, connect_timeout=10, pool_timeout=10
-    )
-    bot = Bot(token, base_url=base_url, request=request)
-    async with bot:
-        yield TelegramSender(bot)
+    sender = TelegramSender.create(token, base_url, pool_size=pool)  # what `newsbot run` uses
+    async with sender.bot:
+        yield sender
 
 
 def channels_with(

@@ -78,10 +78,10 @@ async def test_pacer_comes_from_the_profile(world: Any) -> None:
     telegram_channel = newsroom.channel("telegram")
     assert telegram_channel is not None
     registry = ChannelRegistry([fake, telegram_channel])  # pacers are built from the profiles
-    pacer = registry.pacer("fake")
-    assert pacer.chat_interval == pytest.approx(1.1 * 3.0)  # 20 a minute per recipient
-    telegram = registry.pacer("telegram")
-    assert telegram.chat_interval == pytest.approx(1.1)
+    window = registry.pacer("fake").chat_window
+    assert window is not None and (window.limit, window.span) == (20, pytest.approx(61.0))
+    telegram = registry.pacer("telegram").chat_window
+    assert telegram is not None and (telegram.limit, telegram.span) == (1, pytest.approx(1.02))
 
 
 async def test_hold_until_the_recipient_writes_then_deliver(world: Any) -> None:

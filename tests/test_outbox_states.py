@@ -81,6 +81,24 @@ def test_other_process_cannot_take_a_leased_row_until_the_lease_ends(engine: Eng
     assert second.mark_sending(taken.id, later)
 
 
+def test_marks_in_one_transaction_keep_each_rows_lease(engine: Engine) -> None:
+    """The sender's group commit: several rows marked `sending` at once, only those this process
+    still holds; then marked `sent` at once, each with its own remote id."""
+    first, second = OutboxStore(engine), OutboxStore(engine)
+    for key in "abc":
+        first.enqueue_one(message(key, chat_id=key), NOW)
+    rows = first.claim(NOW, 2)
+    (other,) = second.claim(NOW, 10)
+    ids = [r.id for r in rows]
+    assert first.mark_sending_many([*ids, other.id], NOW) == set(ids)  # not the other's row
+    first.mark_sent_many([(ids[0], "m1"), (ids[1], "m2")], NOW)
+    for row_id, remote in zip(ids, ("m1", "m2"), strict=True):
+        stored = first.get(row_id)
+        assert stored is not None and (stored["state"], stored["remote_id"]) == (SENT, remote)
+        assert stored["attempts"] == 1 and stored["claim_token"] is None
+    assert first.counts() == {SENT: 2, PENDING: 1}
+
+
 def test_recover_after_crash(engine: Engine) -> None:
     store = OutboxStore(engine)
     for key in ("d1", "d2", "d3"):

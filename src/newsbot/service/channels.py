@@ -93,15 +93,15 @@ class ChannelRegistry:
         pacer = self.pacer(name)
         failures = 0
         while True:
-            await pacer.acquire(
+            grant = await pacer.acquire(
                 message.recipient, group=message.is_group, priority=message.priority
             )
             try:
                 remote_id = await sender.send(message)
-                pacer.delivered(message.recipient, group=message.is_group)
+                pacer.delivered(grant)
                 return remote_id
             except SendError as exc:
-                pacer.delivered(message.recipient, group=message.is_group)
+                pacer.delivered(grant)
                 if exc.outcome is SendOutcome.RETRY_AFTER:
                     wait = exc.retry_after
                     if wait is None:

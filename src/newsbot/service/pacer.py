@@ -1,16 +1,23 @@
 """Pacing one channel's outgoing messages under its flood limits, in one process.
 
 Built from the channel's profile (`Pacer.for_pacing(profile.pacing)`); one per channel, shared by
-every path that sends on it (interactive replies, edits, digests, alerts, broadcasts). Limits,
-each kept with a little headroom because the server counts arrivals, not our send times, and
-network jitter can bunch two sends together:
+every path that sends on it (interactive replies, edits, digests, alerts, broadcasts). Limits:
 
-- global: one send every 1 / (rate * headroom) seconds (no bursts: a burst is what earns a 429);
-- per chat: at most the profile's per-chat rate, spaced by `chat_margin` times the interval;
-- per group (recipients the subscriber record marks as groups): at most N in any window, the
-  window lengthened by the same margin but by at most `WINDOW_SLACK` seconds: arrival jitter is
-  absolute (milliseconds, a second at worst), so a minute window needs 1 s of slack, not 6 s
-  (6 s cost the group robots 9% of their 20-a-minute rate; docs/robots.md).
+- global: one send every 1 / (rate * headroom) seconds, on a grid (no bursts: a burst is what
+  earns a 429). A sender that takes its slot a little late (a busy event loop) does not shift
+  the grid: the next slot stays where it was, so lateness of up to one interval is made up
+  instead of being lost on every message (that lost 0.2 of the configured rate on a busy CPU).
+  After an idle spell or a longer stall the grid restarts from now: missed slots are never
+  caught up in a burst, and no 1 s window ever holds more than rate * headroom sends;
+- per recipient (`per_chat`) and, for recipients the subscriber record marks as groups,
+  `per_group`: at most N in any window of W seconds, the platform's own rule. Each send is
+  counted from its *answer* (`delivered`): the platform counted it somewhere between our acquire
+  and its answer, so a request delayed on the way (a starved event loop, a slow network) can
+  never put N+1 arrivals into one window. Counting from the answer makes arrival jitter harmless,
+  so a window is lengthened only by `WINDOW_SLACK` (2%, at most 1 s) for clock granularity.
+  A true window (not a spacing of W/N) lets a robot allowed 5 a second send its 5 back to back
+  and then wait, so it reaches its cap instead of 0.9 of it. Safe whichever way the platform
+  counts: N in any sliding window of W seconds also means N in any calendar window of W.
 
 Who goes first: the global slot is handed to the waiting sender with the lowest priority number
 (`core.channels.Priority`: interactive replies before alerts before digests before broadcasts),
@@ -30,14 +37,15 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from newsbot.core.channels import Pacing, Priority
+from newsbot.core.channels import Pacing, Priority, RateWindow
 
 DEFAULT_HEADROOM = 0.95
-DEFAULT_CHAT_MARGIN = 1.1
 SLOWDOWN_FACTOR = 0.8  # pace after a global 429, for SLOWDOWN_SECONDS
 SLOWDOWN_SECONDS = 10.0
-WINDOW_SLACK = 1.0  # seconds: the most a rate window is lengthened for arrival jitter
+WINDOW_SLACK = 0.02  # a rate window is lengthened by 2% of itself ...
+WINDOW_SLACK_MAX = 1.0  # ... but by at most 1 s (20 a minute: 61 s)
 UNLIMITED_RATE = 1_000_000.0
+FORGET_AFTER = 4096  # recipients remembered before the idle ones are dropped
 
 
 @dataclass(order=True)
@@ -47,24 +55,79 @@ class _Ticket:
     wake: asyncio.Event = field(compare=False, default_factory=asyncio.Event)
 
 
+class _Stamp:
+    """When one send counts in a recipient's windows: its acquire, then its answer."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """What acquire() returns: hand it to delivered() when the platform has answered."""
+
+    stamps: tuple[_Stamp, ...] = ()
+
+
+class _Window:
+    """At most `limit` sends to one recipient in any `span` seconds (span includes the slack)."""
+
+    __slots__ = ("limit", "span", "stamps")
+
+    def __init__(self, rule: RateWindow) -> None:
+        self.limit = max(1, int(rule.count))
+        self.span = rule.seconds + min(rule.seconds * WINDOW_SLACK, WINDOW_SLACK_MAX)
+        self.stamps: dict[str, deque[_Stamp]] = {}
+
+    def ready_at(self, chat_id: str, now: float) -> float:
+        stamps = self.stamps.get(chat_id)
+        if not stamps or len(stamps) < self.limit:
+            return 0.0
+        live = deque(s for s in stamps if now - s.at < self.span)  # answers may reorder them
+        if len(live) < self.limit:
+            self.stamps[chat_id] = live
+            return 0.0
+        times = sorted(s.at for s in live)
+        return times[len(times) - self.limit] + self.span
+
+    def record(self, chat_id: str, now: float) -> _Stamp:
+        stamp = _Stamp(now)
+        stamps = self.stamps.setdefault(chat_id, deque())
+        stamps.append(stamp)
+        if len(stamps) > self.limit:  # the earliest is out of every window that still matters
+            stamps.remove(min(stamps, key=lambda x: x.at))
+        return stamp
+
+    def last(self, chat_id: str) -> float | None:
+        stamps = self.stamps.get(chat_id)
+        return max(s.at for s in stamps) if stamps else None
+
+    def forget_idle(self, now: float) -> None:
+        if len(self.stamps) > FORGET_AFTER:
+            self.stamps = {
+                c: s for c, s in self.stamps.items() if any(now - x.at < self.span for x in s)
+            }
+
+
 class Pacer:
+    """One channel's pacing: `rate_per_second` globally, `per_chat` for every recipient and
+    `per_group` also for groups (None: no such limit)."""
+
     def __init__(
         self,
         rate_per_second: float,
-        per_chat_per_second: float = 1.0,
-        per_group_per_minute: float = 20.0,
+        per_chat: RateWindow | None = None,
+        per_group: RateWindow | None = None,
         *,
-        group_window_seconds: float = 60.0,
         headroom: float = DEFAULT_HEADROOM,
-        chat_margin: float = DEFAULT_CHAT_MARGIN,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.interval = 1.0 / (rate_per_second * headroom)
-        self.chat_interval = chat_margin / per_chat_per_second
-        self.group_limit = max(1, int(per_group_per_minute))
-        slack = min(group_window_seconds * (chat_margin - 1.0), WINDOW_SLACK)
-        self.group_window = group_window_seconds + slack
+        self.chat_window = _Window(per_chat) if per_chat else None
+        self.group_window = _Window(per_group) if per_group else None
         self._monotonic = monotonic
         self._sleep = sleep
         self._next_slot = 0.0
@@ -72,9 +135,7 @@ class Pacer:
         self._slow_until = 0.0
         self.slowdowns = 0
         self._sent: deque[float] = deque()
-        self._chat_ready: dict[str, float] = {}
         self._paused_until: dict[str, float] = {}
-        self._groups: dict[str, deque[float]] = {}
         self._waiting: list[_Ticket] = []
         self._seq = itertools.count()
         self.paused_chats = 0
@@ -82,29 +143,24 @@ class Pacer:
     @classmethod
     def for_pacing(cls, pacing: Pacing, **options: object) -> Pacer:
         """The pacer a channel profile asks for (no limit given: effectively unlimited)."""
-        per_chat = pacing.per_chat.per_second if pacing.per_chat else UNLIMITED_RATE
-        group = pacing.per_group
         return cls(
             pacing.global_per_second or UNLIMITED_RATE,
-            per_chat,
-            group.count if group else UNLIMITED_RATE,
-            group_window_seconds=group.seconds if group else 60.0,
+            pacing.per_chat,
+            pacing.per_group,
             **options,  # type: ignore[arg-type]
         )
 
-    def delivered(self, chat_id: str, *, group: bool = False) -> None:
-        """The send that acquire() allowed has been answered: the group's window counts it from
-        now. The platform counted it somewhere between our acquire and its answer; counting from
-        the answer means a request delayed on the way (a starved event loop, a slow network)
-        can never make two windows' worth arrive within one window."""
-        window = self._groups.get(chat_id) if group else None
-        if window:
-            window[-1] = max(window[-1], self._monotonic())
+    def delivered(self, grant: Grant) -> None:
+        """The send that acquire() allowed has been answered: the recipient's windows count it
+        from now (see the module docstring: a late arrival cannot crowd a window)."""
+        now = self._monotonic()
+        for stamp in grant.stamps:
+            stamp.at = max(stamp.at, now)
 
     def window_full_for(self, chat_id: str, *, group: bool = False) -> float:
-        """Seconds until the group's rate window has room again (0: it has room now)."""
+        """Seconds until the recipient's rate windows have room again (0: room now)."""
         now = self._monotonic()
-        return max(0.0, self._group_ready(chat_id, now) - now) if group else 0.0
+        return max(0.0, self._window_ready(chat_id, now, group) - now)
 
     async def chat_ready(self, chat_id: str, *, group: bool = False) -> None:
         """Wait (without holding anything) until the chat's own limits allow a message."""
@@ -117,20 +173,22 @@ class Pacer:
 
     async def acquire(
         self, chat_id: str, *, group: bool = False, priority: int = Priority.INTERACTIVE
-    ) -> None:
-        """Wait for the chat and a global slot (best priority first); the caller then sends."""
+    ) -> Grant:
+        """Wait for the chat and a global slot (best priority first); the caller then sends,
+        and gives the grant to delivered() once the platform answered."""
         while True:
             await self.chat_ready(chat_id, group=group)
             ticket = _Ticket(int(priority), next(self._seq))
             self._waiting.append(ticket)
             try:
-                if await self._take_slot(ticket, chat_id, group):
-                    return
+                grant = await self._take_slot(ticket, chat_id, group)
+                if grant is not None:
+                    return grant
             finally:
                 self._leave(ticket)
 
-    async def _take_slot(self, ticket: _Ticket, chat_id: str, group: bool) -> bool:
-        """True with the slot taken; False when the chat got paused meanwhile (start over)."""
+    async def _take_slot(self, ticket: _Ticket, chat_id: str, group: bool) -> Grant | None:
+        """The grant with the slot taken; None when the chat got paused meanwhile (start over)."""
         while True:
             if min(self._waiting) is not ticket:
                 ticket.wake.clear()
@@ -142,7 +200,7 @@ class Pacer:
                 await self._sleep(slot - now)
                 continue  # someone better may have arrived while we slept
             if self._ready_at(chat_id, now, group) > now:
-                return False  # the chat was paused (429) while we waited for the global slot
+                return None  # the chat was paused (429) while we waited for the global slot
             wait = self._window_wait(now)
             if wait > 0:
                 # Running late (a stalled loop) must not turn into a burst: the slots we missed
@@ -150,13 +208,25 @@ class Pacer:
                 await self._sleep(wait)
                 continue
             slow = now < self._slow_until
-            self._next_slot = now + (self.interval / SLOWDOWN_FACTOR if slow else self.interval)
+            interval = self.interval / SLOWDOWN_FACTOR if slow else self.interval
+            # taken less than one interval late: keep the grid (the lateness is made up);
+            # later than that (idle, or a long stall): start the grid again from now
+            late = now - self._next_slot
+            self._next_slot = (self._next_slot if late <= interval else now) + interval
             self._sent.append(now)
-            self._chat_ready[chat_id] = now + self.chat_interval
-            if group:
-                self._groups.setdefault(chat_id, deque()).append(now)
-            self._forget_idle(now)
-            return True
+            return self._record(chat_id, now, group)
+
+    def _record(self, chat_id: str, now: float, group: bool) -> Grant:
+        stamps = []
+        if self.chat_window is not None:
+            stamps.append(self.chat_window.record(chat_id, now))
+            self.chat_window.forget_idle(now)
+        if group and self.group_window is not None:
+            stamps.append(self.group_window.record(chat_id, now))
+            self.group_window.forget_idle(now)
+        if len(self._paused_until) > FORGET_AFTER:
+            self._paused_until = {c: t for c, t in self._paused_until.items() if t > now}
+        return Grant(tuple(stamps))
 
     def _leave(self, ticket: _Ticket) -> None:
         self._waiting.remove(ticket)
@@ -164,11 +234,15 @@ class Pacer:
             min(self._waiting).wake.set()
 
     def _ready_at(self, chat_id: str, now: float, group: bool) -> float:
-        return max(
-            self._chat_ready.get(chat_id, 0.0),
-            self._paused_until.get(chat_id, 0.0),
-            self._group_ready(chat_id, now) if group else 0.0,
-        )
+        return max(self._paused_until.get(chat_id, 0.0), self._window_ready(chat_id, now, group))
+
+    def _window_ready(self, chat_id: str, now: float, group: bool) -> float:
+        ready = 0.0
+        if self.chat_window is not None:
+            ready = self.chat_window.ready_at(chat_id, now)
+        if group and self.group_window is not None:
+            ready = max(ready, self.group_window.ready_at(chat_id, now))
+        return ready
 
     def _window_wait(self, now: float) -> float:
         sent = self._sent
@@ -179,8 +253,8 @@ class Pacer:
     def pause_chat(self, chat_id: str, seconds: float) -> None:
         """The platform said retry_after for this chat: nothing goes to it before then.
 
-        If the chat had not been sent to for longer than its own spacing, the 429 can only be
-        about the global rate (arrivals bunched by jitter): slow everything down by a fifth for
+        If the chat had not been sent to within its own window, the 429 can only be about the
+        global rate (arrivals bunched by jitter): slow everything down by a fifth for
         `SLOWDOWN_SECONDS` as well, then return to the configured pace.
         """
         now = self._monotonic()
@@ -188,22 +262,8 @@ class Pacer:
         if until > self._paused_until.get(chat_id, 0.0):
             self._paused_until[chat_id] = until
             self.paused_chats += 1
-        last = self._chat_ready.get(chat_id, 0.0) - self.chat_interval
-        if now - last > self.chat_interval:
+        window = self.chat_window
+        last = window.last(chat_id) if window is not None else None
+        if window is None or last is None or now - last > window.span:
             self._slow_until = now + SLOWDOWN_SECONDS
             self.slowdowns += 1
-
-    def _group_ready(self, chat_id: str, now: float) -> float:
-        window = self._groups.get(chat_id)
-        if window is None:
-            return 0.0
-        while window and now - window[0] >= self.group_window:
-            window.popleft()
-        return window[0] + self.group_window if len(window) >= self.group_limit else 0.0
-
-    def _forget_idle(self, now: float) -> None:
-        """Keep memory flat during a 10,000-chat fan-out: drop chats whose spacing has passed."""
-        if len(self._chat_ready) > 4096:
-            self._chat_ready = {c: t for c, t in self._chat_ready.items() if t > now}
-        if len(self._paused_until) > 4096:
-            self._paused_until = {c: t for c, t in self._paused_until.items() if t > now}

@@ -52,6 +52,7 @@ from newsbot.core.schedule import backoff_delay
 from newsbot.errors import SendError
 from newsbot.ports import Clock, Outbox, SubscriberStore
 from newsbot.service.channels import ChannelRegistry
+from newsbot.service.group_commit import GroupCommit
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -110,6 +111,9 @@ class OutboxSender:
         self._db = ThreadPoolExecutor(max_workers=db_threads, thread_name_prefix="outbox-db")
         self._random = random.Random()
         self._unrecorded: dict[int, str] = {}  # row id -> remote id: sent, not yet recorded
+        # one transaction per batch of marks that queued up meanwhile (service/group_commit.py)
+        self._marking_sending = GroupCommit(self._write_sending)
+        self._marking_sent = GroupCommit(self._write_sent)
         self._interrupted = False  # the last tick ended on an error with rows still claimed
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -118,6 +122,14 @@ class OutboxSender:
 
     def close(self) -> None:
         self._db.shutdown(wait=True)
+
+    async def _write_sending(self, row_ids: list[int]) -> list[bool]:
+        held = await self._call(self.outbox.mark_sending_many, row_ids, self.clock.now())
+        return [row_id in held for row_id in row_ids]
+
+    async def _write_sent(self, sent: list[tuple[int, str]]) -> list[None]:
+        await self._call(self.outbox.mark_sent_many, sent, self.clock.now())
+        return [None] * len(sent)
 
     async def send_due(self) -> SendReport:
         """Send every row that is due now; rows due later wait for a later tick.
@@ -242,18 +254,20 @@ class OutboxSender:
         if slots is None:
             slots = self._slots[row.channel] = asyncio.Semaphore(self.concurrency)
         async with slots:
-            if not await self._call(self.outbox.mark_sending, row.id, self.clock.now()):
+            if not await self._marking_sending.submit(row.id):
                 report.lease_lost += 1
                 return False
             # nothing awaits between the slot and the request
-            await pacer.acquire(row.chat_id, group=message.is_group, priority=message.priority)
+            grant = await pacer.acquire(
+                row.chat_id, group=message.is_group, priority=message.priority
+            )
             try:
                 remote_id = await sender.send(message)
             except SendError as exc:
-                pacer.delivered(row.chat_id, group=message.is_group)
+                pacer.delivered(grant)
                 await self._failed(row, exc, report)
                 return False
-            pacer.delivered(row.chat_id, group=message.is_group)
+            pacer.delivered(grant)
             await self._mark_sent(row.id, remote_id)
             report.sent += 1
             return True
@@ -263,7 +277,7 @@ class OutboxSender:
         message, the fact is kept here and written before anything is claimed again, so the
         lease cannot expire into a second send of the same message."""
         try:
-            await self._call(self.outbox.mark_sent, row_id, remote_id, self.clock.now())
+            await self._marking_sent.submit((row_id, remote_id))
         except Exception:
             self._unrecorded[row_id] = remote_id
             raise

@@ -191,32 +191,47 @@ class OutboxStore:
 
     def mark_sending(self, row_id: int, now: datetime) -> bool:
         """Committed before the API call; False if the lease was lost (another sender took it)."""
+        return row_id in self.mark_sending_many([row_id], now)
+
+    def mark_sending_many(self, row_ids: Sequence[int], now: datetime) -> set[int]:
+        """`mark_sending` for several rows in one transaction (the sender's group commit: one
+        commit per batch of marks instead of one per message); the ids whose lease held."""
+        if not row_ids:
+            return set()
         with self._tx() as conn:
             result = conn.execute(
                 update(outbox)
                 .where(
-                    outbox.c.id == row_id,
+                    outbox.c.id.in_(list(row_ids)),
                     outbox.c.state == PENDING,
                     outbox.c.claim_token == self.token,
                 )
                 .values(
                     state=SENDING, attempts=outbox.c.attempts + 1, claimed_until=now + self.lease
                 )
+                .returning(outbox.c.id)
             )
-            return result.rowcount == 1
+            return {int(row[0]) for row in result}
 
     def mark_sent(self, row_id: int, remote_id: str, now: datetime) -> None:
+        self.mark_sent_many([(row_id, remote_id)], now)
+
+    def mark_sent_many(self, sent: Sequence[tuple[int, str]], now: datetime) -> None:
+        """`mark_sent` for several (row id, remote id) in one transaction (one executemany)."""
+        if not sent:
+            return
         with self._tx() as conn:
             conn.execute(
                 update(outbox)
-                .where(outbox.c.id == row_id)
+                .where(outbox.c.id == bindparam("sent_id"))
                 .values(
                     state=SENT,
-                    remote_id=remote_id[:64],
+                    remote_id=bindparam("sent_remote_id"),
                     sent_at=now,
                     claim_token=None,
                     claimed_until=None,
-                )
+                ),
+                [{"sent_id": row_id, "sent_remote_id": remote[:64]} for row_id, remote in sent],
             )
 
     def retry(

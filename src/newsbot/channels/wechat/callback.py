@@ -163,6 +163,8 @@ class WeChatCallback:
             answer = await self.dialog.respond(message, held)
         except Exception:  # the top of a handler: log and answer nothing rather than 500
             log.exception("wechat: answering %s failed", type(message).__name__)
+            if held:  # taken for this reader already: they still go out
+                self._keep(asyncio.create_task(self.send_later(openid, held)))
             return SUCCESS, None
         outgoing, offered = answer.messages, answer.offered
         if late.is_set():

@@ -83,6 +83,13 @@ class IndexStatus:
         return self.stored_version == self.expected_version
 
 
+class _Writes:
+    count = 0
+
+
+_WRITES = _Writes()  # index writes in this process
+
+
 class SearchIndex:
     def __init__(
         self, engine: Engine, settings: SearchSettings | None = None, *, window: int = WINDOW
@@ -94,17 +101,26 @@ class SearchIndex:
         self._ensured = False
         self._whole_words: dict[tuple[Any, int, int], bool] = {}
 
+    @property
+    def generation(self) -> int:
+        """Changes whenever this process writes to a search index (through any SearchIndex), so
+        remembered results are not reused after it (service/search.py)."""
+        return _WRITES.count
+
     # --- keeping in sync (called by ArticleStore inside its transaction) -----------------------
 
     def index(self, connection: Connection, article: Article) -> None:
         """Add or replace the article's index entry."""
+        _WRITES.count += 1
         self.backend.write(connection, [prepare(article)])
 
     def remove(self, connection: Connection, article_id: int) -> None:
+        _WRITES.count += 1
         self.backend.delete(connection, [article_id])
 
     def index_many(self, connection: Connection, docs: Sequence[IndexDoc]) -> None:
         """Write already segmented documents (bulk loads, rebuilds, the benchmark)."""
+        _WRITES.count += 1
         self.backend.write(connection, docs)
 
     # --- version and rebuild -------------------------------------------------------------------
