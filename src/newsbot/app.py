@@ -313,7 +313,7 @@ def health_routes(newsroom: Newsroom) -> list[Route]:
     return routes(
         engine_of(newsroom),
         newsroom.clock,
-        newsroom.supervision,
+        newsroom._supervisor,  # the composition root wires /healthz to the supervisor's view
         timeout=newsroom.settings.supervision.health_timeout_seconds,
     )
 

@@ -284,11 +284,6 @@ class Newsroom:
         return self._supervisor.jobs()
 
     @property
-    def supervision(self) -> Supervisor:
-        """The conditions of the outside systems, read by /healthz (health.py)."""
-        return self._supervisor
-
-    @property
     def database_dialect(self) -> str:
         return self._database.dialect
 
