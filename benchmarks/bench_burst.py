@@ -106,8 +106,9 @@ class UnpacedHost(ChannelHost):
     """Replies straight out as before issue #9: no pacer; a short 429 waited once, else lost."""
 
     async def deliver(self, channel: str, message: Outbound) -> str:
-        sender = self.registry.sender(channel)
-        assert sender is not None
+        running = self.newsroom.channel(channel)  # its own sender, around the pacer
+        assert running is not None
+        sender = running.sender
         try:
             return await sender.send(message)
         except SendError as exc:

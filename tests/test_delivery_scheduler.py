@@ -233,3 +233,18 @@ def test_leader_lock_is_per_schema(postgres_url: str) -> None:
             e.dispose()
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{other}" CASCADE')
+
+
+async def test_the_global_limit_counts_each_send_from_its_answer() -> None:
+    """Ten sends in flight whose answers all come late (a slow network) may all have arrived just
+    before their answers: the eleventh waits a second after those answers, not after the
+    requests, so no second of arrivals can hold more than the rate."""
+    timer = FakeMonotonic()
+    pacer = Pacer(10, None, None, monotonic=timer, sleep=timer.sleep)
+    grants = [await pacer.acquire(f"chat{i}") for i in range(10)]
+    timer.value += 0.5
+    for grant in grants:
+        pacer.delivered(grant)
+    answered = timer()
+    await pacer.acquire("chat10")
+    assert timer() >= answered + 1.0

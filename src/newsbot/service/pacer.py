@@ -18,6 +18,9 @@ every path that sends on it (interactive replies, edits, digests, alerts, broadc
   A true window (not a spacing of W/N) lets a robot allowed 5 a second send its 5 back to back
   and then wait, so it reaches its cap instead of 0.9 of it. Safe whichever way the platform
   counts: N in any sliding window of W seconds also means N in any calendar window of W.
+  The global limit is kept the same way as well: at most `rate` sends in any second counted from
+  their answers (the grid keeps the pace at rate * headroom; this window makes a 429 from
+  bunched arrivals impossible, where the 5% headroom only made it unlikely).
 
 Who goes first: the global slot is handed to the waiting sender with the lowest priority number
 (`core.channels.Priority`: interactive replies before alerts before digests before broadcasts),
@@ -126,6 +129,10 @@ class Pacer:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.interval = 1.0 / (rate_per_second * headroom)
+        # The platform's own global limit, counted from the answers like a recipient's: at most
+        # `rate` arrivals in any second, whatever the jitter (the spacing above keeps the pace).
+        limited = rate_per_second < UNLIMITED_RATE
+        self.global_window = _Window(RateWindow(int(rate_per_second), 1.0)) if limited else None
         self.chat_window = _Window(per_chat) if per_chat else None
         self.group_window = _Window(per_group) if per_group else None
         self._monotonic = monotonic
@@ -201,7 +208,7 @@ class Pacer:
                 continue  # someone better may have arrived while we slept
             if self._ready_at(chat_id, now, group) > now:
                 return None  # the chat was paused (429) while we waited for the global slot
-            wait = self._window_wait(now)
+            wait = max(self._window_wait(now), self._global_ready(now) - now)
             if wait > 0:
                 # Running late (a stalled loop) must not turn into a burst: the slots we missed
                 # are gone, and no 1 s window ever holds more than rate * headroom sends.
@@ -216,8 +223,13 @@ class Pacer:
             self._sent.append(now)
             return self._record(chat_id, now, group)
 
+    def _global_ready(self, now: float) -> float:
+        return self.global_window.ready_at("", now) if self.global_window is not None else 0.0
+
     def _record(self, chat_id: str, now: float, group: bool) -> Grant:
         stamps = []
+        if self.global_window is not None:
+            stamps.append(self.global_window.record("", now))
         if self.chat_window is not None:
             stamps.append(self.chat_window.record(chat_id, now))
             self.chat_window.forget_idle(now)
