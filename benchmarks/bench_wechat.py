@@ -1,6 +1,6 @@
 """WeChat and Telegram-webhook readers at once against `newsbot run`'s HTTP front on loopback.
 
-    .venv/bin/python benchmarks/bench_wechat.py [--quick] [--postgres URL]
+    .venv/bin/python benchmarks/bench_wechat.py [--quick] [--postgres URL] [--processes N]
 
 `newsbot run` runs as its own process (SQLite with 500 sample articles, WeChat safe mode,
 Telegram in webhook mode) with a fake api.weixin.qq.com and a fake Bot API on loopback. This
@@ -22,8 +22,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -53,10 +55,13 @@ XML = {"Content-Type": "text/xml"}
 HOOK = {"X-Telegram-Bot-Api-Secret-Token": HOOK_SECRET, "Content-Type": "application/json"}
 
 
-def start_service(config: Path, wechat: FakeWeChatAPI, bot: FakeBotAPI) -> subprocess.Popen[str]:
+def start_service(
+    config: Path, wechat: FakeWeChatAPI, bot: FakeBotAPI, port: int = 0
+) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
     env.update(
-        NEWSBOT_HTTP_PORT="0",
+        NEWSBOT_HTTP_PORT=str(port),
+        NEWSBOT_HTTP_REUSE_PORT="true" if port else "false",
         NEWSBOT_LOG_LEVEL="INFO",
         NEWSBOT_WECHAT_ENABLED="true",
         NEWSBOT_WECHAT_TOKEN=TOKEN,
@@ -97,14 +102,17 @@ def front_address(process: subprocess.Popen[str]) -> str:
     raise SystemExit("newsbot run did not start its HTTP front")
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU the service process has used (Linux /proc; None elsewhere): the cost
-    per answer, which the machine's load does not inflate as it does the latencies."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(pids: list[int]) -> float | None:
+    """User + system CPU the service processes have used (Linux /proc; None elsewhere): the
+    cost per answer, which the machine's load does not inflate as it does the latencies."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 @dataclass
@@ -127,13 +135,16 @@ class Burst:
 
 
 class Service:
-    """The running `newsbot run`: its address, its CPU and its SQL statement counter."""
+    """The running `newsbot run` processes: their address, CPU and SQL statement counter (read
+    only with one process: several share the port and /metrics answers for one of them)."""
 
-    def __init__(self, base: str, pid: int) -> None:
-        self.base, self.pid = base, pid
+    def __init__(self, base: str, pids: list[int]) -> None:
+        self.base, self.pids = base, pids
         self.scrape_cost = 0.0
 
     async def statements(self, session: aiohttp.ClientSession) -> float:
+        if len(self.pids) > 1:
+            return float("nan")
         async with session.get(f"{self.base}/metrics") as response:
             text = await response.text()
         for line in text.splitlines():
@@ -150,7 +161,7 @@ class Service:
         self, session: aiohttp.ClientSession, send: Callable[[], Awaitable[bool]], n: int
     ) -> Burst:
         """`n` requests at once (prepared beforehand); their answers checked afterwards."""
-        before_sql, before_cpu = await self.statements(session), cpu_seconds(self.pid)
+        before_sql, before_cpu = await self.statements(session), cpu_seconds(self.pids)
         start = time.perf_counter()
 
         async def one() -> tuple[float, bool]:
@@ -158,7 +169,7 @@ class Service:
             return (time.perf_counter() - start) * 1000, ok
 
         results = await asyncio.gather(*(one() for _ in range(n)))
-        after_cpu = cpu_seconds(self.pid)
+        after_cpu = cpu_seconds(self.pids)
         after_sql = await self.statements(session)
         cpu = None
         if before_cpu is not None and after_cpu is not None:
@@ -180,10 +191,8 @@ def report(name: str, burst: Burst, baseline: Burst | None = None) -> None:
     extra = ""
     if baseline is not None and burst.cpu_ms and baseline.cpu_ms:
         extra = f" ({burst.cpu_ms / baseline.cpu_ms:.1f}x the echo's)"
-    print(
-        f"  service CPU per request: {cpu}{extra}; SQL statements per request: "
-        f"{burst.statements:.1f}"
-    )
+    sql = "n/a (several processes)" if math.isnan(burst.statements) else f"{burst.statements:.1f}"
+    print(f"  service CPU per request: {cpu}{extra}; SQL statements per request: {sql}")
 
 
 def prepared_readers(
@@ -290,15 +299,17 @@ async def telegram_burst(
 
 
 async def measure(
-    base: str, wechat: FakeWeChatAPI, bot: FakeBotAPI, readers: int, pid: int
+    base: str, wechat: FakeWeChatAPI, bot: FakeBotAPI, readers: int, pids: list[int]
 ) -> None:
-    service = Service(base, pid)
+    service = Service(base, pids)
     connector = aiohttp.TCPConnector(limit=0, force_close=True)  # one connection per reader
     async with aiohttp.ClientSession(connector=connector) as session:
         await service.calibrate(session)
         server = WeChatServer(f"{base}/wechat", APP_ID, api=wechat)
-        for i in range(5):  # warm up: the first requests open connections and caches
-            await server.send(f"o_warm_{i}", "党建")
+        # warm up every process (each connection may reach another): caches, jieba, the pool
+        for url, body in prepared_readers(server, "o_warm_", 20 * len(pids), distinct=True):
+            async with session.post(url, data=body, headers=XML) as response:
+                await response.read()
         await server.client.aclose()
         echo, same, distinct = await wechat_bursts(service, session, wechat, readers)
         report(f"baseline: {readers} URL verifications at once (GET /wechat, no database)", echo)
@@ -331,7 +342,13 @@ def drop_schema(url: str, schema: str) -> None:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-def main(quick: bool, postgres: str | None) -> None:
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def main(quick: bool, postgres: str | None, processes: int) -> None:
     readers, articles = (50, 50) if quick else (200, 500)
     with tempfile.TemporaryDirectory() as tmp, FakeWeChatAPI() as wechat, FakeBotAPI() as bot:
         url, schema = postgres_schema(postgres) if postgres else (f"sqlite:///{tmp}/bench.db", "")
@@ -339,13 +356,18 @@ def main(quick: bool, postgres: str | None) -> None:
         build_world(url, articles=articles).close()
         config = Path(tmp) / "bench.toml"
         config.write_text(f'[storage]\ndatabase_url = "{url}"\n[search]\npage_size = 5\n')
-        process = start_service(config, wechat, bot)
+        port = free_port() if processes > 1 else 0  # several: one port, SO_REUSEPORT
+        started: list[subprocess.Popen[str]] = []
         try:
-            base = front_address(process)
-            asyncio.run(measure(base, wechat, bot, readers, process.pid))
+            for _ in range(processes):
+                started.append(start_service(config, wechat, bot, port))
+                base = front_address(started[-1])
+            print(f"newsbot run processes on the front's port: {processes}")
+            asyncio.run(measure(base, wechat, bot, readers, [p.pid for p in started]))
         finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(30)
+            for process in started:
+                process.send_signal(signal.SIGTERM)
+                process.wait(30)
             if postgres:
                 drop_schema(postgres, schema)
 
@@ -354,5 +376,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="50 readers instead of 200")
     parser.add_argument("--postgres", metavar="URL", help="run on PostgreSQL (a fresh schema)")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="newsbot run processes sharing the port"
+    )
     args = parser.parse_args()
-    main(args.quick, args.postgres)
+    main(args.quick, args.postgres, max(1, args.processes))

@@ -69,3 +69,25 @@ def test_a_route_registered_twice_is_an_error() -> None:
     server.add([Route("GET", "/x", echo)])
     with pytest.raises(ValueError, match="twice"):
         server.add([Route("get", "/x", echo)])
+
+
+async def test_processes_share_a_port_only_when_told() -> None:
+    first = HttpFront("127.0.0.1", 0, reuse_port=True)
+    first.add([Route("GET", "/items/{name}", echo, name="test")])
+    await first.start()
+    second = HttpFront("127.0.0.1", first.port, reuse_port=True)  # another `newsbot run`
+    second.add([Route("GET", "/items/{name}", echo, name="test")])
+    alone = HttpFront("127.0.0.1", first.port)
+    try:
+        await second.start()
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{first.port}") as client:
+            assert (await client.get("/items/a")).status_code == 200
+        await first.stop()  # the other process keeps serving the port
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{second.port}") as client:
+            assert (await client.get("/items/b")).text.startswith("GET /items/b")
+        with pytest.raises(OSError):
+            await alone.start()  # without reuse_port the port is taken
+    finally:
+        await alone.stop()
+        await second.stop()
+        await first.stop()

@@ -50,7 +50,9 @@ def sparse(engine: Engine) -> tuple[SearchIndex, dict[int, tuple[str, str, str]]
                     "section": section,
                     "title": title,
                     "text": body,
-                    "published_at": NOW - timedelta(hours=COUNT - k),
+                    # 10 days apart: scores differ enough that a short range has rows that
+                    # cannot reach a page (counted, not carried)
+                    "published_at": NOW - timedelta(days=10 * (COUNT - k)),
                     "fetched_at": NOW,
                     "content_hash": "x",
                     "update_count": 0,

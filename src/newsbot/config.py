@@ -317,6 +317,9 @@ class HttpSettings(_Section):
     page_ttl_days: float = Field(7.0, gt=0)
     # An expired page says so this long, then its row is deleted (the link reads as unknown).
     expired_page_days: float = Field(30.0, ge=0)
+    # Several `newsbot run` processes listen on the same port (SO_REUSEPORT, Linux): the kernel
+    # spreads the connections over them (docs/http.md). With PostgreSQL, or SQLite on one host.
+    reuse_port: bool = False
 
     @field_validator("public_url")
     @classmethod

@@ -238,7 +238,7 @@ def _http_front(newsroom: Newsroom) -> Any:
     from newsbot.front import HttpFront
 
     settings = newsroom.settings
-    front = HttpFront(settings.http.listen, settings.http.port)
+    front = HttpFront(settings.http.listen, settings.http.port, reuse_port=settings.http.reuse_port)
     if settings.health.enabled:
         front.add(health_routes(newsroom))
 

@@ -21,9 +21,12 @@ _HARD_BODY_CAP = 4 * 1024 * 1024  # aiohttp's own cap, above every route's
 class HttpFront:
     """Collects routes, then serves them on one host and port until stopped."""
 
-    def __init__(self, listen: str = "127.0.0.1", port: int = 8080) -> None:
+    def __init__(
+        self, listen: str = "127.0.0.1", port: int = 8080, *, reuse_port: bool = False
+    ) -> None:
         self.listen = listen
         self._wanted_port = port
+        self.reuse_port = reuse_port  # share the port with other processes (SO_REUSEPORT)
         self._routes: dict[tuple[str, str], Route] = {}
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
@@ -54,7 +57,13 @@ class HttpFront:
             app.router.add_route(method, path, _adapt(route))
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        self._site = web.TCPSite(self._runner, self.listen, self._wanted_port, backlog=1024)
+        self._site = web.TCPSite(
+            self._runner,
+            self.listen,
+            self._wanted_port,
+            backlog=1024,
+            reuse_port=self.reuse_port or None,
+        )
         await self._site.start()
 
     async def stop(self) -> None:

@@ -207,17 +207,20 @@ class SearchIndex:
         since = query.since_time(now)
         plan = self.backend.plan(connection, query, since, self.window)
         carried: list[tuple[int, float]] = []
+        dropped = 0
         while True:
-            carry = self.backend.carries(plan)
             scored, total = self._contenders(
-                connection, query, since, now, page * size, plan, carried, carry
+                connection, query, since, now, page * size, plan, carried, dropped
             )
             wider = None if total > self.window else self.backend.wider(plan, total, self.window)
             if wider is None:
                 break
-            # A bounded plan (PostgreSQL's newest ids) held too few matches: all of them are
-            # carried into the plan over older ids.
-            plan, carried = wider, scored if carry else []
+            # A bounded plan (PostgreSQL's newest ids) held too few matches: the plan over older
+            # ids carries its contenders, and the number of the others (which can no longer
+            # reach the page, but still fill the window).
+            if self.backend.carries(plan):
+                carried, dropped = scored, total - len(scored)
+            plan = wider
         if query.include and scored:
             scored = self._whole_word_bonus(connection, query, scored)
         scored.sort(key=lambda item: (-item[1], -item[0]))
@@ -233,12 +236,13 @@ class SearchIndex:
         shown: int,
         plan: Any,
         carried: list[tuple[int, float]],
-        carry: bool,
+        dropped: int,
     ) -> tuple[list[tuple[int, float]], int]:
         """(id, base score) of the contenders for the first `shown` places under one plan,
-        and the number of candidates. `carried`: (id, base) of newer candidates found by
-        earlier plans (PostgreSQL only). `carry`: when there are at most `window` candidates,
-        return all of them (the next plan carries them)."""
+        and the number of candidates. `carried`, `dropped`: the contenders of earlier plans
+        over newer ids (PostgreSQL only), and how many other candidates they had: those
+        scored below that plan's bar, which is no higher than the bar of any window holding
+        them, so they cannot reach the page; they only take their places in the window."""
         fragments = Fragments()
         inner = self.backend.candidate_sql(query, since, now, fragments, plan)
         bonus = WHOLE_WORD_BONUS if query.include else 1.0
@@ -249,7 +253,8 @@ class SearchIndex:
             "half_life": self.settings.recency_half_life_days,
             "last": shown - 1,
             "bonus": bonus,
-            "carry": carry,
+            "dropped": dropped,
+            "kept": self.window - dropped,
         }
         if carried:
             more = (
@@ -261,16 +266,16 @@ class SearchIndex:
         sql = (
             f"WITH candidates AS ({inner}), scored AS (SELECT id, relevance * power(0.5, "
             f"age_days / :half_life) AS base FROM candidates{more}), "
-            "kept AS (SELECT id, base, count(*) OVER () AS total FROM scored "
-            "ORDER BY id DESC LIMIT :window), "
+            "kept AS (SELECT id, base, count(*) OVER () + :dropped AS total FROM scored "
+            "ORDER BY id DESC LIMIT :kept), "
             "bar AS (SELECT coalesce((SELECT base FROM kept ORDER BY base DESC, id DESC "
             "LIMIT 1 OFFSET :last), 0.0) AS value) "
             "SELECT id, base, total FROM kept WHERE base * :bonus >= (SELECT value FROM bar) "
-            "OR (:carry AND total <= :window) ORDER BY base DESC, id DESC"
+            "ORDER BY base DESC, id DESC"
         )
         rows = connection.execute(text(sql).bindparams(*fragments.binds), params).all()
-        if not rows and carry:
-            return [], 0  # every candidate would have been returned
+        if not rows and (carried or dropped):
+            return [], len(carried) + dropped  # not reached: carried contenders come back
         if not rows:
             count = f"WITH candidates AS ({inner}) SELECT count(*) FROM candidates"
             total = connection.execute(text(count).bindparams(*fragments.binds), params).scalar()
