@@ -6,8 +6,9 @@ English falls back to zh too (tests check that both tables have the same keys).
 
 from __future__ import annotations
 
+from newsbot.core.models import DEFAULT_LANGUAGE
+
 LANGUAGES = ("zh", "en")
-DEFAULT_LANGUAGE = "zh"
 
 ZH: dict[str, str] = {
     # welcome and help

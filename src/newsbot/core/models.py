@@ -114,6 +114,8 @@ class Article:
 # Defaults of a new subscriber, here once (config, storage and the groups read them from here).
 DEFAULT_DIGEST_TIME = time(8, 0)
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_LANGUAGE = "zh"  # reader-facing text is Chinese first
+DEFAULT_ALERT_MODE = "push"
 MAX_KEYWORD_CHARS = 30  # a keyword alert is a word or a short phrase, not a query
 GROUP_CHAT_TYPES = frozenset({"group", "supergroup", "channel"})
 
@@ -131,13 +133,15 @@ class Subscriber:
     channel: str
     chat_id: str
     chat_type: str = "private"
-    language: str = "zh"
+    language: str = DEFAULT_LANGUAGE
     timezone: str = DEFAULT_TIMEZONE
     digest_time: time = DEFAULT_DIGEST_TIME  # local, in `timezone`
     digest_enabled: bool = True
     sections: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
-    alert_mode: str = "push"  # "push" right after ingest, or "digest" to fold into the next digest
+    alert_mode: str = (
+        DEFAULT_ALERT_MODE  # "push" right after ingest, or "digest" to fold into the next digest
+    )
     quiet_start: str | None = None
     quiet_end: str | None = None
     active: bool = True

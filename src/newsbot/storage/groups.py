@@ -24,6 +24,7 @@ from newsbot.core.groups import (
     chat_id_of,
     mask_webhook,
 )
+from newsbot.core.models import DEFAULT_LANGUAGE
 from newsbot.errors import StorageError
 from newsbot.storage.schema import keywords, outbox, robot_groups, subscribers
 
@@ -90,7 +91,7 @@ class GroupStore:
                 chat_id=chat_id_of(spec.name),
                 chat_type="group",
                 display_name=spec.name,
-                language="zh",
+                language=DEFAULT_LANGUAGE,
                 timezone=spec.timezone,
                 digest_time=spec.digest_time,
                 digest_enabled=True,

@@ -25,7 +25,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-from newsbot.core.models import DEFAULT_DIGEST_TIME, DEFAULT_TIMEZONE, hhmm
+from newsbot.core.models import (
+    DEFAULT_ALERT_MODE,
+    DEFAULT_DIGEST_TIME,
+    DEFAULT_LANGUAGE,
+    DEFAULT_TIMEZONE,
+    hhmm,
+)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -121,12 +127,12 @@ subscribers = Table(
     Column("chat_id", String(128), nullable=False),
     Column("chat_type", String(16), nullable=False, default="private"),
     Column("display_name", String(200)),
-    Column("language", String(8), nullable=False, default="zh"),
+    Column("language", String(8), nullable=False, default=DEFAULT_LANGUAGE),
     Column("timezone", String(64), nullable=False, default=DEFAULT_TIMEZONE),
     Column("digest_time", String(5), nullable=False, default=hhmm(DEFAULT_DIGEST_TIME)),
     Column("digest_enabled", Boolean, nullable=False, default=True),
     Column("sections", Text, nullable=False, default=""),
-    Column("alert_mode", String(8), nullable=False, default="push"),
+    Column("alert_mode", String(8), nullable=False, default=DEFAULT_ALERT_MODE),
     Column("quiet_start", String(5)),
     Column("quiet_end", String(5)),
     Column("active", Boolean, nullable=False, default=True),

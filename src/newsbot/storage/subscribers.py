@@ -17,7 +17,9 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, sele
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from newsbot.core.models import (
+    DEFAULT_ALERT_MODE,
     DEFAULT_DIGEST_TIME,
+    DEFAULT_LANGUAGE,
     DEFAULT_TIMEZONE,
     MAX_KEYWORD_CHARS,
     KeywordChange,
@@ -84,12 +86,12 @@ class SubscriberStore:
             "chat_id": str(chat_id),
             "chat_type": chat_type,
             "display_name": (name or "")[:200] or None,
-            "language": "zh",
+            "language": DEFAULT_LANGUAGE,
             "timezone": DEFAULT_TIMEZONE,
             "digest_time": hhmm(DEFAULT_DIGEST_TIME),
             "digest_enabled": True,
             "sections": "",
-            "alert_mode": "push",
+            "alert_mode": DEFAULT_ALERT_MODE,
             "active": True,
             "created_at": now,
             "updated_at": now,
