@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from newsbot.channels.wechat.errors import WeChatApiError
+from newsbot.channels.weixin.api import call_json
 from newsbot.channels.weixin.tokens import SharedToken
 from newsbot.core.channels import LinkCard
 from newsbot.errors import NewsbotError
@@ -90,19 +91,12 @@ class WeChatApi:
         return await self.call("/cgi-bin/menu/create", menu)
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            response = await self.client.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
-            raise WeChatUnreachable(f"wechat api {path}: {type(exc).__name__}") from None
-        if response.status_code >= 500:
-            raise WeChatUnreachable(f"wechat api {path}: HTTP {response.status_code}")
-        try:
-            data = response.json()
-        except ValueError:
-            raise WeChatUnreachable(f"wechat api {path}: not JSON") from None
-        if not isinstance(data, dict):
-            raise WeChatUnreachable(f"wechat api {path}: unexpected answer")
-        errcode = int(data.get("errcode", 0) or 0)
-        if errcode:
-            raise WeChatApiError(errcode, str(data.get("errmsg", "")))
-        return data
+        return await call_json(
+            self.client,
+            method,
+            path,
+            label="wechat api",
+            unreachable=WeChatUnreachable,
+            api_error=WeChatApiError,
+            **kwargs,
+        )

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from newsbot.channels.weixin.api import call_json
 from newsbot.channels.weixin.tokens import SharedToken
 from newsbot.errors import NewsbotError
 
@@ -81,19 +82,12 @@ class WeComApi:
         return await self._request("POST", path, params=params, json=body)
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            response = await self.client.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
-            raise WeComUnreachable(f"wecom api {path}: {type(exc).__name__}") from None
-        if response.status_code >= 500:
-            raise WeComUnreachable(f"wecom api {path}: HTTP {response.status_code}")
-        try:
-            data = response.json()
-        except ValueError:
-            raise WeComUnreachable(f"wecom api {path}: not JSON") from None
-        if not isinstance(data, dict):
-            raise WeComUnreachable(f"wecom api {path}: unexpected answer")
-        errcode = int(data.get("errcode", 0) or 0)
-        if errcode:
-            raise WeComApiError(errcode, str(data.get("errmsg", "")))
-        return data
+        return await call_json(
+            self.client,
+            method,
+            path,
+            label="wecom api",
+            unreachable=WeComUnreachable,
+            api_error=WeComApiError,
+            **kwargs,
+        )
