@@ -12,7 +12,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "newsbot"
 
 # Storage behind ports: these layers never import SQLAlchemy or newsbot.storage.
-NO_STORAGE = ("core", "service", "conversation", "channels")
+NO_STORAGE = ("core", "ports", "service", "conversation", "channels")
 STORAGE = ("sqlalchemy", "newsbot.storage")
 
 
@@ -56,7 +56,56 @@ def test_no_storage_outside_storage(layer: str) -> None:
         bad = points_at(imports(path), STORAGE)
         if bad:
             wrong[name] = bad
-    assert not wrong, f"import storage through ports.py instead: {wrong}"
+    assert not wrong, f"import storage through newsbot.ports instead: {wrong}"
+
+
+# --- every port lives in newsbot.ports (one module per area), and nowhere else -----------------
+
+PORTS = PACKAGE / "ports"
+# what a port may name besides the standard library: the core's records, and the HTTP front's Route
+PORTS_MAY_IMPORT = ("newsbot.core", "newsbot.ports", "newsbot.front.routes")
+
+
+def protocols(path: Path) -> list[str]:
+    """The classes `path` defines that derive from typing.Protocol."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef)
+        and any(ast.unparse(base).split("[")[0].endswith("Protocol") for base in node.bases)
+    ]
+
+
+def test_service_defines_no_ports() -> None:
+    wrong = {module_name(p): found for p in modules("service") if (found := protocols(p))}
+    assert not wrong, f"a store or outside system the service needs is a port: {wrong}"
+
+
+def test_ports_import_only_the_core() -> None:
+    wrong = {}
+    for path in modules("ports"):
+        bad = [
+            m
+            for m in points_at(imports(path), ("newsbot",))
+            if not points_at({m}, PORTS_MAY_IMPORT)
+        ]
+        if bad:
+            wrong[module_name(path)] = bad
+    assert not wrong, f"ports name the core's records, never an adapter or the service: {wrong}"
+
+
+def test_every_port_is_exported_from_newsbot_ports() -> None:
+    import newsbot.ports
+
+    defined = {
+        node.name
+        for path in modules("ports")
+        for node in ast.parse(path.read_text(encoding="utf-8")).body
+        if isinstance(node, ast.ClassDef)
+    }
+    assert defined - set(newsbot.ports.__all__) == set()
+    assert all(hasattr(newsbot.ports, name) for name in newsbot.ports.__all__)
 
 
 def test_core_reads_no_config_and_does_no_io() -> None:

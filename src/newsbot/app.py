@@ -21,11 +21,11 @@ from newsbot.core.incoming import Incoming, Response
 from newsbot.core.summarize import ExtractiveSummarizer
 from newsbot.front.digest_pages import DigestPages
 from newsbot.front.routes import Route
-from newsbot.ports import Channel, ChannelStores, Clock, Summarizer, SystemClock
+from newsbot.ports import ArticleReader, Channel, ChannelStores, Clock, Summarizer, SystemClock
 from newsbot.service import Newsroom
 from newsbot.service.admin_reports import AdminReports
 from newsbot.service.channels import ChannelRegistry
-from newsbot.service.delivery import ArticleReader, DeliveryService, DeliveryStores
+from newsbot.service.delivery import DeliveryService, DeliveryStores
 from newsbot.service.groups import GroupService, TestSend
 from newsbot.service.housekeeping import Expiry, Housekeeping
 from newsbot.service.ingest import Ingestor, IngestParts

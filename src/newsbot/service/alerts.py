@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Protocol
 
 from newsbot.config import DeliverySettings
 from newsbot.core import schedule
@@ -20,14 +19,10 @@ from newsbot.core.digest import Matcher, alert_message, keyword_hits
 from newsbot.core.models import Article, NewMessage, Subscriber
 from newsbot.core.replies import Message
 from newsbot.errors import AlreadyStored
-from newsbot.ports import Clock, Database, Outbox, SubscriberStore
+from newsbot.ports import ArticleGetter, Clock, Database, Outbox, SubscriberStore
 
 log = logging.getLogger(__name__)
 Render = Callable[[str, Message], list[str]]  # (channel name, message) -> chunks
-
-
-class ArticleGetter(Protocol):
-    def get(self, article_id: int) -> Article | None: ...
 
 
 class AlertQueue:

@@ -20,7 +20,6 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 from newsbot.config import Settings
 from newsbot.core import schedule
@@ -35,6 +34,7 @@ from newsbot.core.models import EMPTY, QUEUED, SKIPPED, Article, NewMessage, Sub
 from newsbot.core.replies import Message, text_block
 from newsbot.ports import (
     AlertMarks,
+    ArticleReader,
     Clock,
     Database,
     DigestRecords,
@@ -56,16 +56,6 @@ MAX_CANDIDATES = 2000  # articles read per tick; a day of the portal is a few hu
 
 
 Slotted = tuple[Subscriber, schedule.DigestSlot]
-
-
-class ArticleReader(Protocol):
-    def get(self, article_id: int) -> Article | None: ...
-
-    def latest(self, limit: int) -> list[Article]: ...
-
-    def recent(
-        self, since: datetime, limit: int, sections: Sequence[str] = ()
-    ) -> list[Article]: ...
 
 
 def default_matcher() -> Matcher:

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
-from datetime import datetime, time
-from typing import Protocol
+from datetime import time
 
 from newsbot.core.groups import (
     GroupError,
@@ -24,23 +23,9 @@ from newsbot.core.groups import (
     validate_spec,
 )
 from newsbot.core.models import hhmm
-from newsbot.ports import Clock
+from newsbot.ports import Clock, GroupDirectory
 
 TEST_MESSAGE = "newsbot 测试消息：本群已订阅山西大院资讯每日摘要（{name}）。"
-
-
-class GroupDirectory(Protocol):
-    """The stored groups (storage/groups.GroupStore)."""
-
-    def add(self, spec: GroupSpec, now: datetime) -> int: ...
-
-    def set_state(
-        self, name: str, state: GroupState, reason: str | None, now: datetime
-    ) -> bool: ...
-
-    def remove(self, name: str) -> bool: ...
-
-    def views(self, name: str | None = None) -> list[GroupView]: ...
 
 
 # (chat id, text) -> (accepted, the platform's answer); sends at once, never raises for an answer

@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from newsbot.config import Settings, SourceSettings
 from newsbot.core import dedupe
@@ -41,47 +40,17 @@ from newsbot.errors import (
     RetryLater,
     UrlRefused,
 )
-from newsbot.ports import ArticleStore, Clock, SourceStore, Summarizer
+from newsbot.ports import (
+    ArticleStore,
+    Clock,
+    Fetched,
+    Listing,
+    PageFetcher,
+    SourceStore,
+    Summarizer,
+)
 
 log = logging.getLogger(__name__)
-
-
-class Fetched(Protocol):
-    """A fetched resource as adapters.http.FetchResult presents it."""
-
-    @property
-    def url(self) -> str: ...
-    @property
-    def body(self) -> bytes: ...
-    @property
-    def etag(self) -> str | None: ...
-    @property
-    def last_modified(self) -> str | None: ...
-    @property
-    def max_age(self) -> float | None: ...
-    @property
-    def not_modified(self) -> bool: ...
-    @property
-    def content_type(self) -> str | None: ...
-
-
-class PageFetcher(Protocol):
-    async def fetch(
-        self,
-        url: str,
-        *,
-        etag: str | None = None,
-        last_modified: str | None = None,
-        source_url: str | None = None,  # the configured URL whose origin may be private
-        budget: TimeBudget | None = None,  # the source's request time for this poll
-    ) -> Fetched: ...
-
-
-class Listing(Protocol):
-    @property
-    def items(self) -> list[FeedItem]: ...
-    @property
-    def note(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)

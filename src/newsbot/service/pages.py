@@ -14,29 +14,13 @@ import hmac
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from newsbot.core import schedule
 from newsbot.core.digest import Digest
 from newsbot.core.digest_compact import card_description, digest_title
 from newsbot.core.digest_page import PageInfo, digest_page_html
-
-
-class PageStore(Protocol):
-    def put(
-        self,
-        conn: Any,
-        token: str,
-        *,
-        local_date: str,
-        title: str,
-        description: str,
-        html: str,
-        now: datetime,
-        expires_at: datetime,
-    ) -> None:
-        """Store the page in the caller's transaction unless one with this token exists."""
-        ...
+from newsbot.ports import PageStore
 
 
 class DigestPublisher:

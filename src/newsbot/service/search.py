@@ -16,19 +16,15 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime
-from typing import Protocol
 
 from newsbot.core.query import InvalidQuery, Note, Query, SearchHit, SearchResults, matches
-from newsbot.ports import Clock
+from newsbot.ports import Clock, IndexState, SearchIndexPort
 
 __all__ = [
-    "IndexState",
     "InvalidQuery",
     "Note",
     "Query",
     "SearchHit",
-    "SearchIndexPort",
     "SearchResults",
     "Searcher",
     "matches",
@@ -36,30 +32,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 SLOT_SECONDS = 10  # how long the same query may be answered from memory
 REMEMBERED = 256  # queries remembered (least recently used forgotten)
-
-
-class IndexState(Protocol):
-    @property
-    def stored_version(self) -> str | None: ...
-    @property
-    def expected_version(self) -> str: ...
-    @property
-    def current(self) -> bool: ...
-
-
-class SearchIndexPort(Protocol):
-    @property
-    def generation(self) -> int:
-        """Changes whenever this process writes to the index."""
-        ...
-
-    def search(
-        self, query: str, *, page: int = 1, page_size: int | None = None, now: datetime
-    ) -> SearchResults: ...
-    def status(self) -> IndexState: ...
-    def rebuild(
-        self, batch_size: int = 500, progress: Callable[[int], None] | None = None
-    ) -> int: ...
 
 
 class Searcher:
