@@ -23,7 +23,7 @@ format: install
 	$(VENV)/bin/ruff format src tests benchmarks
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 
-typecheck: install  ## mypy (strict on the pure core and the service)
+typecheck: install  ## mypy (strict on the pure core, the ports and the service)
 	$(VENV)/bin/mypy src/newsbot
 
 # The digest-page tests drive Debian's headless Chromium; a CJK font makes its screenshots legible.

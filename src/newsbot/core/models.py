@@ -168,7 +168,7 @@ class SummaryDefaults:
 DEFAULT_SUMMARY = SummaryDefaults()
 
 
-# --- records the stores exchange with the service (ports.py) ----------------------------------
+# --- records the stores exchange with the service (ports/) ------------------------------------
 
 
 @dataclass(frozen=True, slots=True)

@@ -284,6 +284,7 @@ chat_choices = Table(
     Column("chat_id", String(128), primary_key=True),
     Column("choices", Text, nullable=False),  # JSON list of button payloads, numbered from 1
     Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_chat_choices_updated_at", "updated_at"),  # the purge's (migration 0011)
 )
 
 reply_windows = Table(
@@ -294,4 +295,5 @@ reply_windows = Table(
     Column("quota_left", Integer, nullable=False),
     Column("open_until", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_reply_windows_open_until", "open_until"),  # the purge's (migration 0011)
 )

@@ -1,7 +1,7 @@
 """Storage for the WeChat and WeCom channels, shared by every process through the database:
 the inbound dedupe ledger, API access tokens, numbered choices, reply windows.
 
-Channels see these through the Protocols in ports.py (ChannelStores); app.py builds them.
+Channels see these through the Protocols in ports/channel_stores.py (ChannelStores); app.py builds them.
 The statements on a reply's path are built once per store (`_Statements`) and run with
 parameters: building a SQLAlchemy statement costs more CPU than SQLite takes to run it.
 """
