@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+from bisect import insort
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, text
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from newsbot.config import SearchSettings
@@ -31,7 +32,7 @@ from newsbot.core.query import (
 from newsbot.core.query_text import INDEX_VERSION, find_spans, normalize, snippet
 from newsbot.errors import StorageError
 from newsbot.storage.db import is_postgres
-from newsbot.storage.schema import articles, meta, sources
+from newsbot.storage.schema import UTCDateTime, articles, meta, sources
 from newsbot.storage.search.documents import IndexDoc, prepare, prepare_fields
 from newsbot.storage.search.filters import Fragments
 from newsbot.storage.search.postgres import PostgresBackend
@@ -53,6 +54,7 @@ WHOLE_WORD_MEMORY = 20_000
 
 class Backend(Protocol):
     name: str
+    stored_table: str  # the table of (article_id, stored): the compact text of each article
 
     def ensure(self, connection: Connection) -> None: ...
     def write(self, connection: Connection, docs: Sequence[IndexDoc]) -> None: ...
@@ -100,6 +102,17 @@ class SearchIndex:
         self.backend: Backend = PostgresBackend() if is_postgres(engine) else SqliteBackend()
         self._ensured = False
         self._whole_words: dict[tuple[Any, int, int], bool] = {}
+        self._details_sql = (
+            text(
+                "SELECT h.id, h.title, h.url, h.section, h.text, h.published_at, "
+                f"src.key AS source_key, t.stored FROM articles AS h "
+                "JOIN sources AS src ON src.id = h.source_id "
+                f"LEFT JOIN {self.backend.stored_table} AS t ON t.article_id = h.id "
+                "WHERE h.id IN :ids"
+            )
+            .bindparams(bindparam("ids", expanding=True))
+            .columns(published_at=UTCDateTime())
+        )
 
     @property
     def generation(self) -> int:
@@ -197,8 +210,9 @@ class SearchIndex:
 
     def _ranked(
         self, connection: Connection, query: Query, now: datetime, page: int, size: int
-    ) -> tuple[list[tuple[int, float]], int]:
-        """One page of (id, score) and the number of candidates (window + 1 at most).
+    ) -> tuple[list[Contender], int]:
+        """One page of contenders (final scores) and the number of candidates (window + 1 at
+        most).
 
         The database scores the newest `window` matches (relevance x 0.5 ** (age / half-life))
         and returns only the contenders: rows whose score, doubled by a whole-word hit, could
@@ -206,7 +220,7 @@ class SearchIndex:
         (jieba on the matching runs) then runs here on those few."""
         since = query.since_time(now)
         plan = self.backend.plan(connection, query, since, self.window)
-        carried: list[tuple[int, float]] = []
+        carried: list[Contender] = []
         dropped = 0
         while True:
             scored, total = self._contenders(
@@ -221,11 +235,8 @@ class SearchIndex:
             if self.backend.carries(plan):
                 carried, dropped = scored, total - len(scored)
             plan = wider
-        if query.include and scored:
-            scored = self._whole_word_bonus(connection, query, scored)
-        scored.sort(key=lambda item: (-item[1], -item[0]))
-        start = (page - 1) * size
-        return scored[start : start + size], total
+        best = self._best(connection, query, scored, page * size) if query.include else scored
+        return best[(page - 1) * size : page * size], total
 
     def _contenders(
         self,
@@ -235,10 +246,10 @@ class SearchIndex:
         now: datetime,
         shown: int,
         plan: Any,
-        carried: list[tuple[int, float]],
+        carried: list[Contender],
         dropped: int,
-    ) -> tuple[list[tuple[int, float]], int]:
-        """(id, base score) of the contenders for the first `shown` places under one plan,
+    ) -> tuple[list[Contender], int]:
+        """The contenders for the first `shown` places under one plan, best base score first,
         and the number of candidates. `carried`, `dropped`: the contenders of earlier plans
         over newer ids (PostgreSQL only), and how many other candidates they had: those
         scored below that plan's bar, which is no higher than the bar of any window holding
@@ -261,8 +272,8 @@ class SearchIndex:
                 " UNION ALL SELECT id, base FROM unnest(CAST(:carried_ids AS integer[]), "
                 "CAST(:carried_base AS double precision[])) AS carried (id, base)"
             )
-            params["carried_ids"] = [i for i, _ in carried]
-            params["carried_base"] = [b for _, b in carried]
+            params["carried_ids"] = [c.id for c in carried]
+            params["carried_base"] = [c.base for c in carried]
         sql = (
             f"WITH candidates AS ({inner}), scored AS (SELECT id, relevance * power(0.5, "
             f"age_days / :half_life) AS base FROM candidates{more}), "
@@ -273,23 +284,39 @@ class SearchIndex:
             "SELECT id, base, total FROM kept WHERE base * :bonus >= (SELECT value FROM bar) "
             "ORDER BY base DESC, id DESC"
         )
-        rows = connection.execute(text(sql).bindparams(*fragments.binds), params).all()
+        statement = text(sql).bindparams(*fragments.binds)
+        rows = connection.execute(statement, params).all()
         if not rows and (carried or dropped):
             return [], len(carried) + dropped  # not reached: carried contenders come back
         if not rows:
             count = f"WITH candidates AS ({inner}) SELECT count(*) FROM candidates"
             total = connection.execute(text(count).bindparams(*fragments.binds), params).scalar()
             return [], int(total or 0)
-        return [(row.id, float(row.base or 0.0)) for row in rows], int(rows[0].total)
+        contenders = [Contender(row.id, float(row.base or 0.0)) for row in rows]
+        return contenders, int(rows[0].total)
 
-    def _whole_word_bonus(
-        self, connection: Connection, query: Query, scored: list[tuple[int, float]]
-    ) -> list[tuple[int, float]]:
-        texts = self.backend.stored_texts(connection, [article_id for article_id, _ in scored])
-        return [
-            (i, score * WHOLE_WORD_BONUS if self._whole_word(query, i, texts.get(i, "")) else score)
-            for i, score in scored
-        ]
+    def _best(
+        self, connection: Connection, query: Query, contenders: list[Contender], shown: int
+    ) -> list[Contender]:
+        """The first `shown` places, best final score first (ties: the newer id): contenders
+        are taken best base first, each scored with its whole-word bonus, until the next one's
+        base even doubled could no longer displace the last of the places. Only those are
+        checked, and read: ahead(shown) at a time, each with its article (_details), so the
+        usual page costs one statement beyond the ranking."""
+        best: list[Contender] = []
+        for at, contender in enumerate(contenders):
+            if len(best) >= shown:
+                last = best[shown - 1]
+                reach = contender.base * WHOLE_WORD_BONUS
+                if reach < last.score or (reach == last.score and contender.id < last.id):
+                    break
+            if contender.stored is None:
+                self._details(connection, contenders[at : at + ahead(shown)])
+            if self._whole_word(query, contender.id, contender.stored or ""):
+                contender.score = contender.base * WHOLE_WORD_BONUS
+            insort(best, contender, key=Contender.order)
+            del best[shown:]
+        return best
 
     def _whole_word(self, query: Query, article_id: int, stored: str) -> bool:
         key = (query.terms, article_id, hash(stored))
@@ -301,31 +328,45 @@ class SearchIndex:
             self._whole_words[key] = verdict
         return verdict
 
+    def _details(self, connection: Connection, contenders: list[Contender]) -> None:
+        """Read the contenders' stored texts and articles (one statement)."""
+        ids = [c.id for c in contenders]
+        found = {row.id: row for row in connection.execute(self._details_sql, {"ids": ids})}
+        for contender in contenders:
+            row = found.get(contender.id)
+            contender.stored = (row.stored if row is not None else None) or ""
+            contender.article = row
+
     def _hits(
-        self, connection: Connection, query: Query, chosen: list[tuple[int, float]]
+        self, connection: Connection, query: Query, chosen: list[Contender]
     ) -> tuple[SearchHit, ...]:
-        if not chosen:
-            return ()
-        rows = connection.execute(
-            select(
-                articles.c.id,
-                articles.c.title,
-                articles.c.url,
-                articles.c.section,
-                articles.c.text,
-                articles.c.published_at,
-                sources.c.key,
-            )
-            .join(sources, sources.c.id == articles.c.source_id)
-            .where(articles.c.id.in_([article_id for article_id, _ in chosen]))
-        ).all()
-        by_id = {row.id: row for row in rows}
+        missing = [c for c in chosen if c.stored is None]
+        if missing:  # not read for the ranking (no included terms)
+            self._details(connection, missing)
         needles = query.needles()
-        return tuple(
-            _hit(by_id[article_id], score, needles)
-            for article_id, score in chosen
-            if article_id in by_id
-        )
+        return tuple(_hit(c.article, c.score, needles) for c in chosen if c.article is not None)
+
+
+def ahead(shown: int) -> int:
+    """How many contenders are read at a time: the places shown and as many again (a page of
+    whole-word hits is decided after shown + 1)."""
+    return 2 * shown + 2
+
+
+class Contender:
+    """A candidate that may reach the page: its base score (relevance x recency), its final
+    score (with the whole-word bonus, once checked), its stored text and article once read."""
+
+    __slots__ = ("article", "base", "id", "score", "stored")
+
+    def __init__(self, id: int, base: float) -> None:
+        self.id, self.base, self.score = id, base, base
+        self.stored: str | None = None
+        self.article: Any = None
+
+    @staticmethod
+    def order(contender: Contender) -> tuple[float, int]:
+        return (-contender.score, -contender.id)
 
 
 def check_sections(connection: Connection, named: Sequence[str]) -> None:
@@ -350,13 +391,14 @@ def _section_exists(connection: Connection, name: str) -> bool:
 
 
 def _hit(row: Any, score: float, needles: frozenset[str]) -> SearchHit:
+    """`row`: the article's id, title, url, section, text, published_at and source_key."""
     title_spans = tuple(find_spans(row.title, needles))
     return SearchHit(
         article_id=row.id,
         title=row.title,
         url=row.url,
         section=row.section,
-        source_key=row.key,
+        source_key=row.source_key,
         published=row.published_at,
         snippet=snippet(row.text, needles),
         score=score,

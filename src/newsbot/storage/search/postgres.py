@@ -144,6 +144,7 @@ def relevance(query: Query, fragments: Fragments) -> str:
 
 class PostgresBackend:
     name = "postgresql"
+    stored_table = "article_search"
 
     def ensure(self, connection: Connection) -> None:
         """Nothing to repair: deletion cascades through the foreign key."""

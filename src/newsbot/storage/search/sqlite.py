@@ -90,6 +90,7 @@ def title_expression(query: Query) -> str:
 
 class SqliteBackend:
     name = "sqlite"
+    stored_table = "article_search_text"
 
     def ensure(self, connection: Connection) -> None:
         """Re-create the trigger and index if a table rebuild of `articles` dropped them."""
