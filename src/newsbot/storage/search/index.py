@@ -102,13 +102,13 @@ class SearchIndex:
         self.backend: Backend = PostgresBackend() if is_postgres(engine) else SqliteBackend()
         self._ensured = False
         self._whole_words: dict[tuple[Any, int, int], bool] = {}
+        # The stored text by a subquery: a few key lookups, whatever the planner knows.
+        stored = f"SELECT t.stored FROM {self.backend.stored_table} AS t WHERE t.article_id = h.id"
         self._details_sql = (
             text(
                 "SELECT h.id, h.title, h.url, h.section, h.text, h.published_at, "
-                f"src.key AS source_key, t.stored FROM articles AS h "
-                "JOIN sources AS src ON src.id = h.source_id "
-                f"LEFT JOIN {self.backend.stored_table} AS t ON t.article_id = h.id "
-                "WHERE h.id IN :ids"
+                f"src.key AS source_key, ({stored}) AS stored FROM articles AS h "
+                "JOIN sources AS src ON src.id = h.source_id WHERE h.id IN :ids"
             )
             .bindparams(bindparam("ids", expanding=True))
             .columns(published_at=UTCDateTime())

@@ -27,8 +27,9 @@ from newsbot.storage.search.documents import (
 )
 from newsbot.storage.search.filters import Fragments, age_days, article_filters
 
-# The density probe reads the newest SAMPLE rows; at DENSE (a share) or more, walk (plan()).
-SAMPLE, DENSE = 200, 0.2
+# The density probe reads the newest SAMPLE rows; at one match in DENSE rows or more (20 %),
+# walk (plan()).
+SAMPLE, DENSE = 200, 5
 # A range covers this many times the ids the window needs at the density seen.
 SPARE = 1.2
 # Past this many buckets (~500k ids), the oldest range is bounded by a row check only.
@@ -70,26 +71,15 @@ def _id_bounds(plan: Plan, fragments: Fragments) -> list[str]:
     return found
 
 
-def _session(connection: Connection) -> None:
-    """Settings for this transaction (one round trip): a custom plan for every statement
-    (psycopg prepares a statement after 5 runs, and a generic plan cannot see how selective
-    the pairs are), no parallel workers (their start-up costs more than these queries), and
-    room to sort candidates in memory."""
-    connection.execute(
-        text(
-            "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
-            "set_config('max_parallel_workers_per_gather', '0', true), "
-            "set_config('work_mem', '16MB', true)"
-        )
-    )
-
-
-def _choose(connection: Connection, *, walk: bool) -> None:
-    """Walk: no bitmaps, so the btree on article_id is read newest first. Bitmap: the planner
-    chooses (the GIN bitmap; an index-only join to articles' covering index)."""
-    connection.execute(
-        text("SELECT set_config('enable_bitmapscan', :on, true)"), {"on": "off" if walk else "on"}
-    )
+# Settings for the search's transaction: a custom plan for every statement (psycopg prepares a
+# statement after 5 runs, and a generic plan cannot see how selective the pairs are), no
+# parallel workers (their start-up costs more than these queries), and room to sort candidates
+# in memory. They are set by the plan's probe itself (one round trip for both).
+SESSION = (
+    "set_config('plan_cache_mode', 'force_custom_plan', true), "
+    "set_config('max_parallel_workers_per_gather', '0', true), "
+    "set_config('work_mem', '16MB', true)"
+)
 
 
 def _span(window: int, found: int, rows: int) -> int:
@@ -174,7 +164,8 @@ class PostgresBackend:
         self, connection: Connection, query: Query, since: datetime | None, window: int
     ) -> Plan:
         """The first plan. One probe of the newest SAMPLE rows (the query's exact conditions
-        and filters, ~0.5 ms) gives the density d of matches.
+        and filters, ~0.5 ms) gives the density d of matches; the same statement sets the
+        transaction's settings (SESSION, and the plan's choice of bitmaps).
 
         Dense (d >= 20 %, or nothing to narrow by): walk ids newest first, checking each row's
         inline text (~1.7 us a row), and stop at the window. Otherwise one GIN scan of the rows
@@ -183,8 +174,8 @@ class PostgresBackend:
         widens a range that proves short). Cost follows the included terms' candidates within
         the range, the range follows the matches: `a -b` with a common b no longer checks
         every row holding a."""
-        _session(connection)
         if not query.include:
+            connection.execute(text(f"SELECT {SESSION}"))
             return Plan(walk=True)
         fragments = Fragments()
         newest = "SELECT article_id, stored FROM article_search ORDER BY article_id DESC LIMIT "
@@ -195,12 +186,20 @@ class PostgresBackend:
             f"{where}) AS found FROM ({newest}{SAMPLE}) AS s "
             "JOIN articles AS a ON a.id = s.article_id"
         )
-        row = connection.execute(text(sample).bindparams(*fragments.binds)).one()
+        # Walk: no bitmaps, so the btree on article_id is read newest first. Bitmap: the
+        # planner chooses (the GIN bitmap; an index-only join to articles' covering index).
+        # The choice is made and set by the probe's own statement, for the statements after it.
+        dense = f"(n > 0 AND found * {DENSE} >= n)"
+        walk = "true" if prefilter(query, "s", Fragments()) is None else dense
+        probe = (
+            f"SELECT n, top, found, walk, {SESSION}, set_config('enable_bitmapscan', "
+            f"CASE WHEN walk THEN 'off' ELSE 'on' END, true) FROM (SELECT n, top, found, "
+            f"{walk} AS walk FROM ({sample}) AS sample) AS probe"
+        )
+        row = connection.execute(text(probe).bindparams(*fragments.binds)).one()
         n, top, found = int(row.n), int(row.top or 0), int(row.found)
-        if prefilter(query, "s", Fragments()) is None or (n and found >= DENSE * n):
-            _choose(connection, walk=True)
+        if row.walk:
             return Plan(walk=True)
-        _choose(connection, walk=False)
         if n < SAMPLE:
             return Plan(walk=False, top=top)
         return _bounded(top, _span(window, found, n))
