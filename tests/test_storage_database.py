@@ -3,8 +3,10 @@ and whether an error means "the database is down" is decided here, on both backe
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 from sqlalchemy import Engine, text
 
@@ -12,7 +14,7 @@ from delivery_support import add_subscriber
 from newsbot.core.models import NewMessage
 from newsbot.errors import AlreadyStored, StorageError
 from newsbot.storage import db
-from newsbot.storage.database import Database
+from newsbot.storage.database import Database, is_outage
 from newsbot.storage.outbox import OutboxStore
 
 NOW = datetime(2026, 5, 5, 8, 0, tzinfo=UTC)
@@ -60,3 +62,47 @@ def test_secrets_are_made_once_and_shared(engine: Engine) -> None:
     assert first.secret("callbacks") == second.secret("callbacks")
     assert len(first.secret("callbacks")) == 32
     assert first.secret("callbacks") != first.secret("digest_pages")
+
+
+@pytest.mark.postgres
+def test_a_connection_the_server_dropped_is_replaced_after_idling(postgres_url: str) -> None:
+    """No pre-ping on every checkout: a pooled connection is pinged only after lying idle
+    (db.PING_IDLE_SECONDS), and one that does not answer is replaced, not handed out."""
+    engine = db.create_db_engine(postgres_url)
+    try:
+        with engine.connect() as conn:
+            first = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        with engine.connect() as conn:  # used a moment ago: the same connection, no ping
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar() == first
+        terminate(postgres_url, first)
+        time.sleep(db.PING_IDLE_SECONDS + 0.2)
+        with engine.connect() as conn:
+            second = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        assert second != first
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_connection_dropped_a_moment_ago_fails_once_as_an_outage(postgres_url: str) -> None:
+    """The trade-off of not pinging a connection used a moment ago: if the server dropped it
+    meanwhile, that one transaction fails as an outage, and the pool is renewed for the next."""
+    engine = db.create_db_engine(postgres_url)
+    database = Database(engine)
+    try:
+        with engine.connect() as conn:
+            first = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        terminate(postgres_url, first)
+        with pytest.raises(StorageError) as failed, database.transaction() as conn:
+            conn.execute(text("SELECT 1"))
+        assert is_outage(failed.value)
+        with database.transaction() as conn:
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != first
+    finally:
+        engine.dispose()
+
+
+def terminate(postgres_url: str, backend_pid: object) -> None:
+    plain = postgres_url.replace("postgresql+psycopg://", "postgresql://").split("?")[0]
+    with psycopg.connect(plain, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (backend_pid,))

@@ -10,6 +10,8 @@ SQLite database) so that two processes starting together on a fresh database do 
 from __future__ import annotations
 
 import contextlib
+import functools
+import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +33,7 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 
 from newsbot.config import masked_url
 from newsbot.core.text import clean_text, has_unstorable
@@ -115,17 +117,45 @@ def _create_engine(url: str, *, echo: bool = False) -> Engine:
     if backend == "sqlite":
         return _sqlite_engine(parsed.render_as_string(hide_password=False), parsed.database, echo)
     if backend == "postgresql":
-        return create_engine(
+        engine = create_engine(
             parsed,
             echo=echo,
-            pool_pre_ping=True,
             pool_size=10,
             max_overflow=10,
             connect_args={"connect_timeout": 10},  # a silent host is an error, not a hang
         )
+        event.listen(engine, "checkin", _checked_in)
+        event.listen(engine, "checkout", functools.partial(_ping_if_idle, engine.dialect))
+        return engine
     raise ConfigError(
         "storage.database_url", f"unsupported database {backend!r} (use sqlite or postgresql)"
     )
+
+
+# A PostgreSQL connection is pinged (a round trip) when it leaves the pool only after lying idle
+# this long: the pool's pre-ping did it on every checkout, five times per WeChat reply, for
+# connections in use a few milliseconds before. A connection that broke in that short while
+# fails its statement instead; SQLAlchemy then sees the disconnect and replaces the pool's
+# connections, and the caller reports it like any outage (storage/database.py, is_outage).
+PING_IDLE_SECONDS = 2.0
+
+
+def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dialect: Any, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """The pool's checkout: a connection known to be closed, or idle for PING_IDLE_SECONDS and
+    not answering, is replaced (DisconnectionError makes the pool connect afresh)."""
+    if dbapi_connection.closed or getattr(dbapi_connection, "broken", False):
+        raise DisconnectionError("connection closed")
+    since = record.info.get("idle_since")
+    if since is None or time.monotonic() - since < PING_IDLE_SECONDS:
+        return  # just connected, or used a moment ago
+    try:
+        dialect.do_ping(dbapi_connection)  # what pool_pre_ping runs (outside a transaction)
+    except Exception as exc:
+        raise DisconnectionError(f"connection lost: {type(exc).__name__}") from exc
 
 
 def _sqlite_engine(url: str, database: str | None, echo: bool) -> Engine:
