@@ -148,6 +148,29 @@ def test_title_whole_word_and_recency_rank_first(engine: Engine) -> None:
     assert ranked == [title, body, partial, old]
 
 
+def test_whole_word_hits_beyond_the_first_read_still_rank_first(engine: Engine) -> None:
+    """Contenders are checked for whole words best base first, a few at a time (index.ahead):
+    whole-word hits older than the first few partial ones must still take the first places,
+    and a partial hit newer than an old whole-word one still comes before it."""
+    index = SearchIndex(engine)
+    partial = [
+        add_article(engine, index, "论坛", "会议推动高质量发展。", age_days=age)
+        for age in range(1, 11)
+    ]
+    whole = [
+        add_article(engine, index, "论坛", "会议讨论质量发展问题。", age_days=age)
+        for age in (20, 25, 60)
+    ]
+
+    def page(n: int) -> list[int]:
+        return [
+            hit.article_id for hit in index.search("质量发展", page=n, page_size=2, now=NOW).hits
+        ]
+
+    assert page(1) == whole[:2]
+    assert [i for n in range(2, 8) for i in page(n)] == [*partial, whole[2]]
+
+
 def test_migration_rebuilds_an_existing_archive_in_place(
     database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
