@@ -68,9 +68,6 @@ class Backend(Protocol):
     def candidate_sql(
         self, query: Query, since: datetime | None, now: datetime, fragments: Fragments, plan: Any
     ) -> str: ...
-    def stored_texts(
-        self, connection: Connection, article_ids: Sequence[int]
-    ) -> dict[int, str]: ...
     def size_bytes(self, connection: Connection) -> int: ...
     def all_ids(self, connection: Connection, query: Query) -> set[int]: ...
 
@@ -216,8 +213,9 @@ class SearchIndex:
 
         The database scores the newest `window` matches (relevance x 0.5 ** (age / half-life))
         and returns only the contenders: rows whose score, doubled by a whole-word hit, could
-        still reach the page (the page's last base score is the bar). The whole-word check
-        (jieba on the matching runs) then runs here on those few."""
+        still reach the page (the page's last base score is the bar), best first. The
+        whole-word check (jieba on the matching runs) then runs here, on as few of them as
+        decide the page (_best)."""
         since = query.since_time(now)
         plan = self.backend.plan(connection, query, since, self.window)
         carried: list[tuple[int, float]] = []
@@ -253,10 +251,11 @@ class SearchIndex:
         dropped: int,
     ) -> tuple[list[tuple[int, float]], int]:
         """(id, base score) of the contenders for the first `shown` places under one plan,
-        best first, and the number of candidates. `carried`, `dropped`: the contenders of earlier plans
-        over newer ids (PostgreSQL only), and how many other candidates they had: those
-        scored below that plan's bar, which is no higher than the bar of any window holding
-        them, so they cannot reach the page; they only take their places in the window."""
+        best first, and the number of candidates. `carried`, `dropped`: the contenders of
+        earlier plans over newer ids (PostgreSQL only), and how many other candidates they had:
+        those scored below that plan's bar, which is no higher than the bar of any window
+        holding them, so they cannot reach the page; they only take their places in the
+        window."""
         fragments = Fragments()
         inner = self.backend.candidate_sql(query, since, now, fragments, plan)
         bonus = WHOLE_WORD_BONUS if query.include else 1.0
@@ -287,8 +286,7 @@ class SearchIndex:
             "SELECT id, base, total FROM kept WHERE base * :bonus >= (SELECT value FROM bar) "
             "ORDER BY base DESC, id DESC"
         )
-        statement = text(sql).bindparams(*fragments.binds)
-        rows = connection.execute(statement, params).all()
+        rows = connection.execute(text(sql).bindparams(*fragments.binds), params).all()
         if not rows and (carried or dropped):
             return [], len(carried) + dropped  # not reached: carried contenders come back
         if not rows:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, text
 
 from newsbot.core.query import Query, Term
 from newsbot.storage.search.documents import (
@@ -264,13 +264,6 @@ class PostgresBackend:
             where.insert(0, narrow)
         sql = f"SELECT s.article_id FROM article_search AS s WHERE {' AND '.join(where)}"
         return set(connection.execute(text(sql).bindparams(*fragments.binds)).scalars())
-
-    def stored_texts(self, connection: Connection, article_ids: Sequence[int]) -> dict[int, str]:
-        statement = text(
-            "SELECT article_id, stored FROM article_search WHERE article_id IN :ids"
-        ).bindparams(bindparam("ids", expanding=True))
-        rows = connection.execute(statement, {"ids": list(article_ids)}).all()
-        return {row.article_id: row.stored for row in rows}
 
     def size_bytes(self, connection: Connection) -> int:
         """article_search with its TOAST and indexes, and the covering index on articles."""

@@ -256,13 +256,6 @@ class SqliteBackend:
         statement = text("SELECT rowid FROM article_search WHERE article_search MATCH :m")
         return set(connection.execute(statement, {"m": match_expression(query)}).scalars())
 
-    def stored_texts(self, connection: Connection, article_ids: Sequence[int]) -> dict[int, str]:
-        statement = text(
-            "SELECT article_id, stored FROM article_search_text WHERE article_id IN :ids"
-        ).bindparams(bindparam("ids", expanding=True))
-        rows = connection.execute(statement, {"ids": list(article_ids)}).all()
-        return {row.article_id: row.stored for row in rows}
-
     def size_bytes(self, connection: Connection) -> int:
         """Bytes of the index's tables (needs the dbstat module; 0 without it)."""
         try:
