@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/bench_delivery.py [--quick] [--subscribers N] [--rate R]
                                                   [--database-url URL]
+    .venv/bin/python benchmarks/bench_delivery.py --processes N --database-url postgresql://...
+                                                  [--rate R] [--limit L] [--subscribers N]
 
 Setup: N subscribers (default 10,000; --quick 2,000), all due at 08:00 Shanghai, 6 articles, so
 each digest is one Telegram message. The fake Bot API (tests/fakes/bot_api.py) runs in its own
@@ -19,12 +21,23 @@ Printed, in one run:
   lost (chats with no digest), duplicates (extra messages), CPU ms of this process and SQL
   statements per message sent (load-independent), peak RSS of this process (the fake is in
   another process and not counted).
+
+--processes N (PostgreSQL; the run happens in a fresh schema of that database): N delivery
+processes (tests/delivery_fanout_worker.py, as N `newsbot run`) send one fan-out to a fake that
+enforces --limit msg/s globally (default: the rate; Telegram's real figures are --rate 25
+--limit 30) and 1 msg/s per chat. Printed for partitioned sending (each process its share of
+the chats at rate / N) and, on the same load, for the baseline of independent pacing (each
+process at the whole rate, as before) and for one process alone (what this machine sustains
+now): the aggregate msg/s against the limit, 429s, lost, duplicates, the busiest process's part,
+and the CPU ms per message of the senders together (load-independent).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import multiprocessing as mp
 import os
 import resource
@@ -34,6 +47,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -246,6 +261,114 @@ def crash_run(
     }
 
 
+# --- several processes on PostgreSQL: partitioned sending vs independent pacing -----------------
+
+
+@contextlib.contextmanager
+def fresh_schema(url: str) -> Iterator[str]:
+    """`url` with its search_path set to a new schema, dropped afterwards."""
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def processes_run(
+    url: str, rate: float, limit: float, subscribers: int, processes: int, independent: bool
+) -> dict[str, float]:
+    """One fan-out, enqueued first, then sent by `processes` worker processes at once."""
+    with fresh_schema(url) as schema_url:
+        prepare(schema_url, subscribers)
+        engine = db.create_db_engine(schema_url)
+        settings = Settings(delivery=DeliverySettings(rate_per_second=rate))
+        service = build_delivery(settings, engine, FixedClock(), ArticleStore(engine))
+        service.deliver_due_at(NOW)
+        service.close()
+        engine.dispose()
+        server = FakeServer(limit)
+        command = [sys.executable, str(WORKER), schema_url, server.base_url, server.token]
+        extra = ["--no-enqueue", "--senders", str(processes)]
+        extra += ["--independent"] if independent else []
+        reports = run_workers([[*command, str(rate), NOW.isoformat(), *extra]] * processes)
+        stats = server.stats()
+        server.stop()
+    counts = stats["counts"]
+    chats = [str(FIRST_CHAT + i) for i in range(subscribers)]
+    sent = [int(r["send"]["sent"]) for r in reports]
+    elapsed = max(r["finished"] for r in reports) - min(r["started"] for r in reports)
+    return {
+        "elapsed": elapsed,
+        "sent": sum(sent),
+        "busiest": max(sent),
+        "too_many": stats["too_many"],
+        "lost": sum(1 for c in chats if counts.get(c, 0) == 0),
+        "duplicates": sum(max(0, counts.get(c, 0) - 1) for c in chats),
+        "cpu_ms": 1000.0 * sum(r["cpu_s"] for r in reports) / max(1, sum(sent)),
+    }
+
+
+def run_workers(commands: list[list[str]]) -> list[dict[str, Any]]:
+    """Run the worker processes at once; their last JSON lines (output to files: a full pipe
+    would block a worker while we wait for another)."""
+    with contextlib.ExitStack() as stack:
+        logs = [stack.enter_context(tempfile.TemporaryFile("w+")) for _ in commands]
+        workers = [
+            subprocess.Popen(command, stdout=log, stderr=log, text=True)
+            for command, log in zip(commands, logs, strict=True)
+        ]
+        reports = []
+        for worker, log in zip(workers, logs, strict=True):
+            worker.wait(timeout=3600)
+            log.seek(0)
+            out = log.read()
+            if worker.returncode != 0:
+                raise RuntimeError(f"worker failed: {out[-2000:]}")
+            lines = [line for line in out.splitlines() if line.startswith('{"event": "done"')]
+            reports.append(json.loads(lines[-1]))
+        return reports
+
+
+def main_processes(args: argparse.Namespace) -> None:
+    url = args.database_url or ""
+    if not url.startswith("postgresql"):
+        raise SystemExit("--processes needs --database-url postgresql://... (SQLite: one process)")
+    if url.startswith("postgresql://"):
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    rate, n = args.rate, args.processes
+    limit = args.limit or rate
+    subscribers = args.subscribers or (1_000 if args.quick else 3_000)
+    print(
+        f"{n} processes on PostgreSQL, one fan-out of {subscribers} digests; configured rate "
+        f"{rate:g} msg/s, the fake enforces {limit:g} msg/s global (sliding 1 s) and 1 msg/s per chat"
+    )
+    print(f"load average before the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    runs = [
+        ("one process alone (reference: this machine now)", 1, False),
+        ("independent pacing (baseline)", n, True),
+        ("partitioned sending", n, False),
+    ]
+    for name, processes, independent in runs:
+        r = processes_run(url, rate, limit, subscribers, processes, independent)
+        aggregate = r["sent"] / r["elapsed"]
+        print(
+            f"{name}: {r['sent']:.0f} sent in {r['elapsed']:.1f} s = {aggregate:.1f} msg/s "
+            f"aggregate = {aggregate / limit:.3f} of the {limit:g}/s limit "
+            f"({aggregate / rate:.3f} of the configured {rate:g}); 429s {r['too_many']:.0f}; "
+            f"lost {r['lost']:.0f}, duplicates {r['duplicates']:.0f}; busiest process sent "
+            f"{r['busiest']:.0f} ({r['busiest'] * processes / max(1, r['sent']):.2f} of an even "
+            f"share); "
+            f"{r['cpu_ms']:.2f} ms CPU per message (senders together)"
+        )
+
+
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -266,7 +389,19 @@ def main() -> None:
         "--crash-runs", type=int, default=None, help="kill -9 runs (default 3; quick 1)"
     )
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        help="N sending processes on PostgreSQL: partitioned sending vs independent pacing",
+    )
+    parser.add_argument(
+        "--limit", type=float, default=None, help="with --processes: the enforced msg/s"
+    )
     args = parser.parse_args()
+    if args.processes:
+        main_processes(args)
+        return
     subscribers = args.subscribers or (2_000 if args.quick else 10_000)
     rate = args.rate
     print(

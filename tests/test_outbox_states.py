@@ -95,7 +95,7 @@ def test_marks_in_one_transaction_keep_each_rows_lease(engine: Engine) -> None:
     for row_id, remote in zip(ids, ("m1", "m2"), strict=True):
         stored = first.get(row_id)
         assert stored is not None and (stored["state"], stored["remote_id"]) == (SENT, remote)
-        assert stored["attempts"] == 1 and stored["claim_token"] is None
+        assert stored["attempts"] == 1 and stored["claim_token"] == first.token  # who sent it
     assert first.counts() == {SENT: 2, PENDING: 1}
 
 

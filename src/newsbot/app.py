@@ -42,6 +42,7 @@ from newsbot.storage.leader import LeaderLock
 from newsbot.storage.outbox import OutboxStore
 from newsbot.storage.pages import DigestPageStore
 from newsbot.storage.search import SearchIndex
+from newsbot.storage.senders import SenderTable
 from newsbot.storage.sources import SourceStore
 from newsbot.storage.subscribers import SubscriberStore
 from newsbot.storage.weixin import ChoiceStore, InboundLedger, ReplyWindows, TokenCache
@@ -166,6 +167,7 @@ def build_delivery(
         ),
         leader=LeaderLock(engine),
         watermark=AlertWatermark(engine),
+        senders=SenderTable(engine),
     )
     return DeliveryService(settings, stores, clock, articles, channels, **options)
 

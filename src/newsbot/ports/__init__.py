@@ -39,6 +39,7 @@ from newsbot.ports.delivery import (
     GroupDirectory,
     Outbox,
     PageStore,
+    Senders,
     SubscriberStore,
 )
 from newsbot.ports.search import IndexState, SearchIndexPort
@@ -83,6 +84,7 @@ __all__ = [
     "RobotDirectory",
     "SearchIndexPort",
     "SendOutcome",
+    "Senders",
     "SizeUnit",
     "SourceStore",
     "SubscriberStore",

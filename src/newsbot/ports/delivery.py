@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from newsbot.core.groups import GroupSpec, GroupState, GroupView
 from newsbot.core.models import KeywordChange, NewMessage, OutboxRow, Subscriber, SubscriberCounts
+from newsbot.core.shares import Member
 from newsbot.ports.storage import Transaction
 
 
@@ -79,8 +80,26 @@ class AlertMarks(Protocol):
     def take_new(self, limit: int = 1000) -> builtins.list[int]: ...
 
 
+class Senders(Protocol):
+    """The processes that send outbox rows, with their pace (partitioned sending, core/shares.py).
+    Each method returns the members in their order, as recorded."""
+
+    @property
+    def shared(self) -> bool:
+        """May several processes send (PostgreSQL)? False: this process always sends alone."""
+        ...
+
+    def beat(
+        self, token: str, label: str, pace: int, now: datetime, expiry: timedelta
+    ) -> builtins.list[Member]: ...
+    def repace(self, token: str, pace: int) -> builtins.list[Member]: ...
+    def leave(self, token: str) -> None: ...
+
+
 class Outbox(Protocol):
     """The persistent outbox (one row per rendered chunk) and the delivery ledger beside it."""
+
+    token: str  # this process's claim token
 
     def enqueue(
         self, tx: Transaction, messages: Sequence[NewMessage], now: datetime
@@ -95,8 +114,22 @@ class Outbox(Protocol):
         ...
 
     def claim(
-        self, now: datetime, limit: int, channels: Sequence[str] | None = None
-    ) -> builtins.list[OutboxRow]: ...
+        self,
+        now: datetime,
+        limit: int,
+        channels: Sequence[str] | None = None,
+        *,
+        shared: bool = False,
+    ) -> builtins.list[OutboxRow]:
+        """Lease due rows; `shared`: only this process's share of the chats (Senders)."""
+        ...
+
+    def sent_by_others(
+        self, chats: Sequence[tuple[str, str]], since: datetime
+    ) -> builtins.list[tuple[str, str, datetime]]:
+        """(channel, chat, sent at) of these chats' rows another process sent since `since`."""
+        ...
+
     def mark_sending(self, row_id: int, now: datetime) -> bool: ...
     def mark_sent(self, row_id: int, remote_id: str, now: datetime) -> None: ...
     def mark_sending_many(

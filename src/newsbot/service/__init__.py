@@ -331,5 +331,5 @@ class Newsroom:
         """At the end of the process's work: give up the scheduler leadership (another process
         takes over at once) and close the database pool. Threads still inside a database call
         are not waited for, so a stop stays prompt when the database hangs."""
-        self._delivery.leader.release()
+        self._delivery.release()
         self._database.dispose()

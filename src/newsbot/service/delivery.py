@@ -40,6 +40,7 @@ from newsbot.ports import (
     DigestRecords,
     LeaderLock,
     Outbox,
+    Senders,
     SubscriberStore,
     Transaction,
 )
@@ -48,6 +49,7 @@ from newsbot.service.alerts import AlertQueue
 from newsbot.service.channels import ChannelRegistry
 from newsbot.service.pages import DigestPublisher
 from newsbot.service.sending import OutboxSender, SendReport
+from newsbot.service.shares import SendingShares
 
 log = logging.getLogger(__name__)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -80,6 +82,7 @@ class DeliveryStores:
     subscribers: SubscriberStore
     leader: LeaderLock
     watermark: AlertMarks
+    senders: Senders | None = None  # partitioned sending among processes (service/shares.py)
 
 
 @dataclass
@@ -103,6 +106,7 @@ class DeliveryService:
         *,
         matcher_factory: Callable[[], Matcher] = default_matcher,
         pages: DigestPublisher | None = None,
+        share_sending: bool = True,
     ) -> None:
         self.settings = settings.delivery
         self.database = stores.database
@@ -128,6 +132,12 @@ class DeliveryService:
         )
         self._recovered = False
         d = self.settings
+        senders = stores.senders
+        self.shares = (
+            SendingShares(senders, self.outbox, self.channels, clock)
+            if share_sending and senders is not None and senders.shared
+            else None  # SQLite: one process, paced alone (share_sending=False: benchmarks)
+        )
         self.sender = OutboxSender(
             self.outbox,
             self.subscribers,
@@ -136,6 +146,7 @@ class DeliveryService:
             max_attempts=d.max_attempts,
             batch_size=max(500, int(d.rate_per_second * 4)),  # many chats: every channel busy
             db_threads=4 if self.database.concurrent else 1,
+            shares=self.shares,
         )
 
     # --- the digest tick ------------------------------------------------------------------------
@@ -354,6 +365,13 @@ class DeliveryService:
 
     def close(self) -> None:
         self.sender.close()
+        self.release()
+
+    def release(self) -> None:
+        """The process stops: give up the scheduler leadership and this process's share of the
+        sending (the other processes take both at once)."""
+        if self.shares is not None:
+            self.shares.stop()
         self.leader.release()
 
     def recover(self, *, everything: bool) -> int:

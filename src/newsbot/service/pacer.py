@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -128,6 +129,9 @@ class Pacer:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        self.rate = rate_per_second
+        self.headroom = headroom
+        self.shares = 1  # this process paces at rate / shares (core/shares.py)
         self.interval = 1.0 / (rate_per_second * headroom)
         # The platform's own global limit, counted from the answers like a recipient's: at most
         # `rate` arrivals in any second, whatever the jitter (the spacing above keeps the pace).
@@ -156,6 +160,38 @@ class Pacer:
             pacing.per_group,
             **options,  # type: ignore[arg-type]
         )
+
+    def share(self, shares: int) -> None:
+        """Pace at 1/shares of the channel's rate: `shares` processes send on one bot token or
+        app (partitioned sending, core/shares.py); 1 is the whole rate, as built.
+
+        Each process keeps at most floor(rate / shares) answers in any second, so together they
+        never pass the rate. The send-time window counts what the slower grid itself places in a
+        second (rounded up, not down: truncating 7.9 to 7 would cost a small share an eighth of
+        its rate); the answer window above stays the hard limit.
+        """
+        shares = max(1, shares)
+        if shares == self.shares:
+            return
+        self.shares = shares
+        rate = self.rate / shares
+        self.interval = 1.0 / (rate * self.headroom)
+        if self.global_window is not None:
+            self.global_window.limit = max(1, int(rate))
+        if shares == 1:
+            self.per_window = max(1, int(rate * self.headroom))
+        else:
+            self.per_window = max(1, math.ceil(rate * self.headroom))
+
+    def sent_elsewhere(self, chat_id: str, seconds_ago: float, *, group: bool = False) -> None:
+        """Another process sent to this recipient `seconds_ago` (its answer, as recorded): count
+        it in the recipient's windows, as if sent here (a chat changing hands keeps its limits).
+        The global window is not touched: that process's sends are in its own share of the rate."""
+        at = self._monotonic() - max(0.0, seconds_ago)
+        if self.chat_window is not None:
+            self.chat_window.record(chat_id, at)
+        if group and self.group_window is not None:
+            self.group_window.record(chat_id, at)
 
     def delivered(self, grant: Grant) -> None:
         """The send that acquire() allowed has been answered: the recipient's windows count it

@@ -53,6 +53,7 @@ from newsbot.errors import SendError
 from newsbot.ports import Clock, Outbox, SubscriberStore
 from newsbot.service.channels import ChannelRegistry
 from newsbot.service.group_commit import GroupCommit
+from newsbot.service.shares import SendingShares
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -97,8 +98,10 @@ class OutboxSender:
         batch_size: int = 500,
         concurrency: int = 16,
         db_threads: int = 1,
+        shares: SendingShares | None = None,
     ) -> None:
         self.outbox = outbox
+        self.shares = shares  # several processes: claim only this one's share (service/shares.py)
         self.subscribers = subscribers
         self.channels = channels
         self.clock = clock
@@ -158,12 +161,7 @@ class OutboxSender:
         try:
             while True:
                 if not exhausted and sum(map(len, lanes.values())) < self.batch_size // 2:
-                    rows = await self._call(
-                        self.outbox.claim,
-                        self.clock.now(),
-                        self.batch_size,
-                        self.channels.sending(),
-                    )
+                    rows = await self._claim()
                     exhausted = len(rows) < self.batch_size
                     for task in self._dispatch(rows, lanes, report):
                         tasks.add(task)
@@ -181,6 +179,13 @@ class OutboxSender:
         finally:
             for task in list(tasks):
                 task.cancel()  # their rows' leases expire and another tick takes them
+
+    async def _claim(self) -> list[OutboxRow]:
+        if self.shares is not None:
+            return await self.shares.claim(self._call, self.batch_size, self.channels.sending())
+        return await self._call(
+            self.outbox.claim, self.clock.now(), self.batch_size, self.channels.sending()
+        )
 
     def _dispatch(
         self,

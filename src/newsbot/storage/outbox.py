@@ -10,6 +10,9 @@ a plain `UPDATE ... WHERE state='pending'` under SQLite's single writer does the
 `sending` is written (committed) right before the API call and `sent` right after it, so after a
 crash the rows left in `sending` are the only ones that may have reached the user: `recover`
 puts them back to pending (we choose a possible duplicate over a possible loss) and counts them.
+With several processes on PostgreSQL each claims only its share of the chats (`claim(shared=True)`,
+core/shares.py); a sent row keeps its claim token, so a chat's new sender can tell what another
+process sent to it a moment ago (`sent_by_others`).
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from newsbot.core.models import NewMessage, OutboxRow
+from newsbot.core.shares import chat_bucket, claim_range
 from newsbot.storage import db
 from newsbot.storage.schema import deliveries, outbox
+from newsbot.storage.senders import members_for_claim
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 HELD = "held"  # the channel can reach the recipient only after they write (WeChat 45015)
@@ -123,6 +128,7 @@ class OutboxStore:
                 "attempts": 0,
                 "not_before": m.not_before or now,
                 "created_at": now,
+                "chat_bucket": chat_bucket(m.channel, m.chat_id),
             }
             for m in messages
         ]
@@ -155,9 +161,19 @@ class OutboxStore:
     # --- claiming -----------------------------------------------------------------------------
 
     def claim(
-        self, now: datetime, limit: int, channels: Sequence[str] | None = None
+        self,
+        now: datetime,
+        limit: int,
+        channels: Sequence[str] | None = None,
+        *,
+        shared: bool = False,
     ) -> list[OutboxRow]:
-        """Lease up to `limit` due pending rows to this process, oldest first."""
+        """Lease up to `limit` due pending rows to this process, oldest first.
+
+        `shared` (partitioned sending, several processes: core/shares.py): only the rows of this
+        process's share of the chats, as the senders table says in this same transaction, and of
+        no chat that another process still holds rows of.
+        """
         with self._tx() as conn:
             due = and_(
                 outbox.c.state == PENDING,
@@ -166,6 +182,11 @@ class OutboxStore:
             )
             if channels is not None:
                 due = and_(due, outbox.c.channel.in_(list(channels)))
+            if shared:
+                share = claim_range(members_for_claim(conn), self.token)
+                if share is None:
+                    return []  # not (yet) a member with a share: nothing to claim
+                due = and_(due, self._in_share(share, now))
             query = (
                 select(outbox.c.id)
                 .where(due)
@@ -188,6 +209,38 @@ class OutboxStore:
                 .order_by(outbox.c.id)
             )
             return [_row(r) for r in rows]
+
+    def _in_share(self, share: tuple[int, int], now: datetime) -> Any:
+        """Rows of chats in this process's buckets that no other process may still be sending
+        to: none of the chat's rows is held by another token under a live lease."""
+        other = outbox.alias("other")
+        held = select(other.c.id).where(
+            other.c.chat_id == outbox.c.chat_id,
+            other.c.channel == outbox.c.channel,
+            other.c.claim_token != self.token,
+            other.c.state.in_([PENDING, SENDING]),
+            other.c.claimed_until >= now,
+        )
+        low, high = share
+        return and_(outbox.c.chat_bucket >= low, outbox.c.chat_bucket < high, ~exists(held))
+
+    def sent_by_others(
+        self, chats: Sequence[tuple[str, str]], since: datetime
+    ) -> list[tuple[str, str, datetime]]:
+        """(channel, chat id, sent at) of the rows another token sent to these chats since
+        `since`: what a chat's previous sender counted in its windows (partitioned sending)."""
+        wanted = set(chats)
+        if not wanted:
+            return []
+        query = select(outbox.c.channel, outbox.c.chat_id, outbox.c.sent_at).where(
+            outbox.c.chat_id.in_(sorted({chat for _, chat in wanted})),
+            outbox.c.sent_at >= since,
+            outbox.c.state == SENT,
+            outbox.c.claim_token != self.token,
+        )
+        with self._tx() as conn:
+            rows = conn.execute(query).all()
+        return [(c, chat, at) for c, chat, at in rows if (c, chat) in wanted]
 
     def mark_sending(self, row_id: int, now: datetime) -> bool:
         """Committed before the API call; False if the lease was lost (another sender took it)."""
@@ -224,11 +277,10 @@ class OutboxStore:
             conn.execute(
                 update(outbox)
                 .where(outbox.c.id == bindparam("sent_id"))
-                .values(
+                .values(  # claim_token stays: who sent it (partitioned sending reads it)
                     state=SENT,
                     remote_id=bindparam("sent_remote_id"),
                     sent_at=now,
-                    claim_token=None,
                     claimed_until=None,
                 ),
                 [{"sent_id": row_id, "sent_remote_id": remote[:64]} for row_id, remote in sent],
@@ -334,14 +386,25 @@ class OutboxStore:
             return int(result.rowcount)
 
     def move_chat(self, old_chat_id: str, new_chat_id: str) -> int:
-        """A group became a supergroup: its unsent rows go to the new chat id."""
+        """A group became a supergroup: its unsent rows go to the new chat id (and its bucket)."""
+        unsent = and_(outbox.c.chat_id == old_chat_id, outbox.c.state.in_([PENDING, SENDING]))
+        moved = 0
         with self.engine.begin() as conn:
-            result = conn.execute(
-                update(outbox)
-                .where(outbox.c.chat_id == old_chat_id, outbox.c.state.in_([PENDING, SENDING]))
-                .values(chat_id=new_chat_id, state=PENDING, claim_token=None, claimed_until=None)
-            )
-            return int(result.rowcount)
+            channels = conn.scalars(select(outbox.c.channel).where(unsent).distinct()).all()
+            for channel in channels:
+                result = conn.execute(
+                    update(outbox)
+                    .where(unsent, outbox.c.channel == channel)
+                    .values(
+                        chat_id=new_chat_id,
+                        chat_bucket=chat_bucket(channel, new_chat_id),
+                        state=PENDING,
+                        claim_token=None,
+                        claimed_until=None,
+                    )
+                )
+                moved += int(result.rowcount)
+        return moved
 
     def replace_payload(self, row_id: int, payload: dict[str, Any]) -> None:
         with self._tx() as conn:

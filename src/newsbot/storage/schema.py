@@ -193,8 +193,22 @@ outbox = Table(
     Column("sent_at", UTCDateTime),
     Column("claim_token", String(32)),  # which sender holds the row (lease until claimed_until)
     Column("claimed_until", UTCDateTime),
+    # core.shares.chat_bucket(channel, chat_id): which sending process owns the chat (0012)
+    Column("chat_bucket", Integer, nullable=False, server_default="0"),
     Index("ix_outbox_state_not_before", "state", "not_before"),
     Index("ix_outbox_chat_id_state", "chat_id", "state"),
+    Index("ix_outbox_chat_id_sent_at", "chat_id", "sent_at"),  # who sent to a chat just now
+)
+
+# The processes that send outbox rows (partitioned sending, storage/senders.py; migration 0012).
+outbox_senders = Table(
+    "outbox_senders",
+    metadata,
+    Column("token", String(32), primary_key=True),  # the process's claim token
+    Column("label", String(200), nullable=False),  # host and pid, for operators
+    Column("pace", Integer, nullable=False),  # it sends at most 1/pace of each channel's rate
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
 )
 
 deliveries = Table(
