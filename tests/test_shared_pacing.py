@@ -7,9 +7,11 @@ import itertools
 from datetime import timedelta
 
 import pytest
+from alembic import command
+from alembic.config import Config as AlembicConfig
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, text
 
 from delivery_support import NOW, FakeMonotonic
 from newsbot.core.channels import RateWindow
@@ -174,3 +176,38 @@ def test_what_another_process_sent_to_a_chat_is_found(pg: Engine) -> None:
     assert sorted(at for _, _, at in found) == [NOW + timedelta(seconds=1)] * 2
     assert first.sent_by_others([("telegram", "42")], NOW) == []  # its own sends: its pacer knew
     assert second.sent_by_others([("telegram", "42")], NOW + timedelta(seconds=2)) == []
+
+
+# --- migration 0012: unsent rows get their bucket ----------------------------------------------
+
+
+def test_migration_backfills_the_buckets_of_unsent_rows(engine: Engine) -> None:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(db.MIGRATIONS))
+
+    def migrate(direction: str, revision: str) -> None:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            getattr(command, direction)(config, revision)
+
+    migrate("downgrade", "0011")
+    assert "chat_bucket" not in {c["name"] for c in inspect(engine).get_columns("outbox")}
+    columns = ("dedupe_key", "channel", "chat_id", "kind", "payload", "state", "attempts")
+    with engine.begin() as conn:
+        for i, state in enumerate(("pending", "held", "sent")):
+            values = (f"k{i}", "telegram", f"{900 + i}", "digest", "{}", state, 0)
+            conn.execute(
+                text(
+                    f"INSERT INTO outbox ({', '.join(columns)}, not_before, created_at) "
+                    f"VALUES ({', '.join(':' + c for c in columns)}, :now, :now)"
+                ),
+                {**dict(zip(columns, values, strict=True)), "now": NOW.replace(tzinfo=None)},
+            )
+    migrate("upgrade", "head")
+    with engine.connect() as conn:
+        found = dict(conn.execute(text("SELECT chat_id, chat_bucket FROM outbox")).all())
+    assert found == {
+        "900": chat_bucket("telegram", "900"),
+        "901": chat_bucket("telegram", "901"),
+        "902": 0,
+    }  # a sent row's bucket is never read
