@@ -25,7 +25,17 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from newsbot.core.models import NewMessage, OutboxRow
@@ -214,15 +224,19 @@ class OutboxStore:
         """Rows of chats in this process's buckets that no other process may still be sending
         to: none of the chat's rows is held by another token under a live lease."""
         other = outbox.alias("other")
-        held = select(other.c.id).where(
-            other.c.chat_id == outbox.c.chat_id,
-            other.c.channel == outbox.c.channel,
+        # NOT IN an uncorrelated subquery: PostgreSQL hashes it once (a correlated NOT EXISTS
+        # was planned as a nested loop: 2,833 candidates x 500 held rows took 190 ms)
+        held = select(other.c.channel, other.c.chat_id).where(
             other.c.claim_token != self.token,
             other.c.state.in_([PENDING, SENDING]),
             other.c.claimed_until >= now,
         )
         low, high = share
-        return and_(outbox.c.chat_bucket >= low, outbox.c.chat_bucket < high, ~exists(held))
+        return and_(
+            outbox.c.chat_bucket >= low,
+            outbox.c.chat_bucket < high,
+            tuple_(outbox.c.channel, outbox.c.chat_id).not_in(held),
+        )
 
     def sent_by_others(
         self, chats: Sequence[tuple[str, str]], since: datetime
