@@ -289,7 +289,8 @@ def processes_run(
         prepare(schema_url, subscribers)
         engine = db.create_db_engine(schema_url)
         settings = Settings(delivery=DeliverySettings(rate_per_second=rate))
-        service = build_delivery(settings, engine, FixedClock(), ArticleStore(engine))
+        channels = channels_with(settings)  # rendered for Telegram, as `newsbot run` does
+        service = build_delivery(settings, engine, FixedClock(), ArticleStore(engine), channels)
         service.deliver_due_at(NOW)
         service.close()
         engine.dispose()
