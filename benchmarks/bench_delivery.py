@@ -296,7 +296,8 @@ def processes_run(
         engine.dispose()
         server = FakeServer(limit)
         command = [sys.executable, str(WORKER), schema_url, server.base_url, server.token]
-        extra = ["--no-enqueue", "--senders", str(processes)]
+        start_at = time.time() + 10 + 2 * processes  # after every worker's start-up
+        extra = ["--no-enqueue", "--senders", str(processes), "--start-at", str(start_at)]
         extra += ["--independent"] if independent else []
         reports = run_workers([[*command, str(rate), NOW.isoformat(), *extra]] * processes)
         stats = server.stats()
@@ -345,7 +346,7 @@ def main_processes(args: argparse.Namespace) -> None:
         url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     rate, n = args.rate, args.processes
     limit = args.limit or rate
-    subscribers = args.subscribers or (1_000 if args.quick else 3_000)
+    subscribers = args.subscribers or (1_000 if args.quick else 3_000)  # >= 500 a process: busy
     print(
         f"{n} processes on PostgreSQL, one fan-out of {subscribers} digests; configured rate "
         f"{rate:g} msg/s, the fake enforces {limit:g} msg/s global (sliding 1 s) and 1 msg/s per chat"

@@ -1,7 +1,7 @@
 """A delivery process for the crash, two-process and benchmark runs (run as a subprocess).
 
     python tests/delivery_fanout_worker.py DB_URL BOT_BASE_URL TOKEN RATE NOW_ISO [--no-enqueue]
-        [--senders N] [--independent]
+        [--senders N] [--independent] [--start-at EPOCH]
 
 It does what `newsbot run`'s delivery and outbox ticks do: the digest tick (claim, build, enqueue),
 then sends the outbox through real python-telegram-bot until nothing is pending or in flight.
@@ -11,6 +11,7 @@ the CPU seconds the process spent in it).
 --senders N (PostgreSQL): before sending, wait until N processes are registered as senders and
 have slowed down for each other (processes that were running before the fan-out).
 --independent: pace alone, at the whole rate, as before partitioned sending (a baseline).
+--start-at EPOCH: then wait until this wall-clock time before sending (workers start together).
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ async def main(
         report = service.deliver_due_at(service.clock.now()) if enqueue else None
         if "--senders" in options:
             await settle(service, int(options[options.index("--senders") + 1]))
+        if "--start-at" in options:  # all workers begin sending together (a benchmark)
+            await asyncio.sleep(
+                max(0.0, float(options[options.index("--start-at") + 1]) - time.time())
+            )
         print(json.dumps({"event": "enqueued", "recovered": recovered}), flush=True)
         started, cpu = time.time(), time.process_time()
         sent = await service.sender.drain(poll=0.05)
