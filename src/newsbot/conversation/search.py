@@ -3,6 +3,8 @@
 Page buttons carry the query itself when it fits the signed callback data ("s:PAGE:QUERY");
 a longer query is kept as the subscriber's last_query in the database and the button carries
 a short hash of it ("S:PAGE:HASH"), so an old button for a different query is refused clearly.
+A query that fits clears last_query (no hash button matches after it). last_query is written
+only when it changes (most searches write nothing) and read with the turn's subscriber.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ async def search(turn: Turn, args: str) -> Response:
     limit = turn.services.settings.search.max_query_chars
     if len(query) > limit:
         return turn.say(turn.t("search.too_long", length=len(query), limit=limit))
-    await turn.db(turn.services.newsroom.remember_query, turn.subscriber, query)
+    kept = None if turn.signer.fits(f"s:{MAX_PAGE}:{query}") else query
+    if kept != turn.subscriber.last_query:  # written only when it changes: not on every search
+        await turn.db(turn.services.newsroom.remember_query, turn.subscriber, kept)
     return await _page(turn, query, 1)
 
 
@@ -41,7 +45,7 @@ async def page_button(turn: Turn, payload: str) -> Response:
         return Response(notice=turn.t("error.bad_callback"))
     query: str | None = value
     if kind == "S":
-        query = await turn.db(turn.services.newsroom.last_query, turn.subscriber)
+        query = turn.subscriber.last_query  # read with the subscriber, at this turn's start
         if query is None or _digest(query) != value:
             return Response(notice=turn.t("search.expired"))
     assert query is not None

@@ -148,6 +148,7 @@ class Subscriber:
     last_digest_at: datetime | None = None
     created_at: datetime | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    last_query: str | None = None  # the last search too long for its page buttons to carry
 
     @property
     def is_group(self) -> bool:

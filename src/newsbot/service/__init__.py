@@ -190,7 +190,9 @@ class Newsroom:
     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return self._subscriptions.remove_keywords(subscriber, words)
 
-    def remember_query(self, subscriber: Subscriber, query: str) -> None:
+    def remember_query(self, subscriber: Subscriber, query: str | None) -> None:
+        """Keep `query` as the subscriber's last search (None: a search short enough for its
+        buttons to carry it, so no hash button matches any more)."""
         self._subscriptions.remember_query(subscriber, query)
 
     def last_query(self, subscriber: Subscriber) -> str | None:

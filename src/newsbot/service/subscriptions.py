@@ -87,7 +87,7 @@ class Subscriptions:
     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return self.store.remove_keywords(subscriber.id, words)
 
-    def remember_query(self, subscriber: Subscriber, query: str) -> None:
+    def remember_query(self, subscriber: Subscriber, query: str | None) -> None:
         self.store.set_last_query(subscriber.id, query)
 
     def last_query(self, subscriber: Subscriber) -> str | None:

@@ -11,9 +11,12 @@ import builtins
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime, time
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from newsbot.core.models import (
@@ -76,14 +79,39 @@ class SubscriberStore:
         name: str | None = None,
         **defaults: Any,
     ) -> tuple[Subscriber, bool]:
-        """The subscriber for this chat, created with `defaults` if new; (subscriber, created)."""
-        found = self.get(channel, chat_id)
-        if found is not None:
-            return found, False
+        """The subscriber for this chat, created with `defaults` if new; (subscriber, created).
+
+        One transaction: the read, and for a new chat the insert (ON CONFLICT DO NOTHING ...
+        RETURNING: when another process created it meanwhile, it is read again, in the same
+        transaction, which sees the other's commit on both backends)."""
+        key = {"channel": channel, "chat_id": str(chat_id)}
+        with self.engine.begin() as conn:
+            found = _one_in(conn, _BY_CHAT, key)
+            if found is not None:
+                return found, False
+            values = self._new_values(channel, str(chat_id), chat_type, name, defaults)
+            try:
+                row = conn.execute(_create(conn.dialect.name), values).first()
+            except SQLAlchemyError as exc:
+                raise StorageError(f"cannot create subscriber {channel}:{chat_id}: {exc}") from exc
+            if row is not None:  # RETURNING: the new row without reading it again
+                return subscriber_from_row(row, ()), True
+            created = _one_in(conn, _BY_CHAT, key)  # another process's, committed meanwhile
+        assert created is not None
+        return created, False
+
+    def _new_values(
+        self,
+        channel: str,
+        chat_id: str,
+        chat_type: str,
+        name: str | None,
+        defaults: dict[str, Any],
+    ) -> dict[str, Any]:
         now = self.clock.now()
-        values = {
+        return {
             "channel": channel,
-            "chat_id": str(chat_id),
+            "chat_id": chat_id,
             "chat_type": chat_type,
             "display_name": (name or "")[:200] or None,
             "language": DEFAULT_LANGUAGE,
@@ -97,17 +125,6 @@ class SubscriberStore:
             "updated_at": now,
             **_column_values(defaults),
         }
-        try:
-            with self.engine.begin() as conn:  # RETURNING: the new row without reading it again
-                row = conn.execute(insert(subscribers).values(**values).returning(subscribers))
-                return subscriber_from_row(row.one(), ()), True
-        except IntegrityError:  # another process created it between our read and insert
-            pass
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot create subscriber {channel}:{chat_id}: {exc}") from exc
-        created = self.get(channel, chat_id)
-        assert created is not None
-        return created, False
 
     def get(self, channel: str, chat_id: str) -> Subscriber | None:
         return self._one(_BY_CHAT, {"channel": channel, "chat_id": str(chat_id)})
@@ -138,8 +155,8 @@ class SubscriberStore:
     def deactivate(self, subscriber_id: int) -> Subscriber:
         return self.update(subscriber_id, active=False)
 
-    def set_last_query(self, subscriber_id: int, query: str) -> None:
-        """One UPDATE, no re-read: this runs on every search."""
+    def set_last_query(self, subscriber_id: int, query: str | None) -> None:
+        """One UPDATE, no re-read (None forgets it)."""
         with self.engine.begin() as conn:
             values = {"b_id": subscriber_id, "last_query": query, "updated_at": self.clock.now()}
             conn.execute(_SET_LAST_QUERY, values)
@@ -293,11 +310,15 @@ class SubscriberStore:
 
     def _one(self, query: Any, params: dict[str, Any]) -> Subscriber | None:
         with self.engine.connect() as conn:
-            row = conn.execute(query, params).first()
-            if row is None:
-                return None
-            words = conn.execute(_KEYWORDS_OF_ONE, {"id": row.id}).scalars()
-            return subscriber_from_row(row, tuple(str(word) for word in words))
+            return _one_in(conn, query, params)
+
+
+def _one_in(conn: Connection, query: Any, params: dict[str, Any]) -> Subscriber | None:
+    row = conn.execute(query, params).first()
+    if row is None:
+        return None
+    words = conn.execute(_KEYWORDS_OF_ONE, {"id": row.id}).scalars()
+    return subscriber_from_row(row, tuple(str(word) for word in words))
 
 
 # The reads and the write on every chat turn, built once (building a statement costs more CPU
@@ -312,6 +333,16 @@ _KEYWORDS_OF_ONE = (
     .order_by(keywords.c.id)
 )
 _SET_LAST_QUERY = update(subscribers).where(subscribers.c.id == bindparam("b_id"))
+
+
+@cache
+def _create(dialect: str) -> Any:
+    """A new chat's row, or nothing when it exists already (no error, no aborted transaction)."""
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = upsert(subscribers).on_conflict_do_nothing(
+        index_elements=[subscribers.c.channel, subscribers.c.chat_id]
+    )
+    return statement.returning(subscribers)
 
 
 def load_or_create_secret(engine: Engine, name: str) -> bytes:
@@ -385,4 +416,5 @@ def subscriber_from_row(row: Any, words: tuple[str, ...]) -> Subscriber:
         last_digest_at=row.last_digest_at,
         created_at=row.created_at,
         extra=extra,
+        last_query=row.last_query,
     )
