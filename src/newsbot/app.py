@@ -18,6 +18,7 @@ from newsbot.config import Settings
 from newsbot.conversation import Conversation
 from newsbot.core.channels import Outbound
 from newsbot.core.incoming import Incoming, Response
+from newsbot.core.models import OutboxRow
 from newsbot.core.summarize import ExtractiveSummarizer
 from newsbot.front.digest_pages import DigestPages
 from newsbot.front.routes import Route
@@ -256,6 +257,9 @@ class ChannelHost:
 
     def take_held(self, channel: str, chat_id: str) -> list[Outbound]:
         return self.newsroom.take_held(channel, chat_id)
+
+    def held_messages(self, rows: Sequence[OutboxRow]) -> list[Outbound]:
+        return self.newsroom.held_messages(rows)
 
     def language(self, channel: str, chat_id: str) -> str:
         return self.newsroom.language_of(channel, chat_id)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from newsbot.core.models import OutboxRow
+
 
 @dataclass(frozen=True, slots=True)
 class WindowGrant:
@@ -36,15 +38,28 @@ class InboundRecord(Protocol):
         """The answer already recorded (a retry gets the same), else None."""
         ...
 
+    @property
+    def held(self) -> Sequence[OutboxRow]:
+        """The outbox rows held for the recipient, taken with the record (take_held=True)."""
+        ...
+
 
 class InboundLedger(Protocol):
     """Each inbound message id once: retries of a platform get the first answer."""
 
     def begin(
-        self, channel: str, key: str, now: datetime, *, window: WindowGrant | None = None
+        self,
+        channel: str,
+        key: str,
+        now: datetime,
+        *,
+        window: WindowGrant | None = None,
+        take_held: bool = False,
     ) -> InboundRecord:
         """Record the message; the first request for `key` gets first=True. With `window`, the
-        reader's reply window opens in the same transaction."""
+        reader's reply window opens in the same transaction, and with `take_held` the messages
+        held for them (SendOutcome.HOLD_UNTIL_CONTACT) are taken there too, counting as sent
+        (ChannelContext.held_messages makes them Outbound)."""
         ...
 
     def reply(self, channel: str, key: str) -> str | None: ...

@@ -9,6 +9,7 @@ from typing import Protocol
 from newsbot.core.channels import ChannelProfile, Outbound
 from newsbot.core.groups import RobotTarget
 from newsbot.core.incoming import Incoming, Response
+from newsbot.core.models import OutboxRow
 from newsbot.front.routes import Route
 from newsbot.ports.channel_stores import ChannelStores
 
@@ -55,6 +56,11 @@ class ChannelContext(Protocol):
     def take_held(self, channel: str, chat_id: str) -> list[Outbound]:
         """The messages held for this recipient (SendOutcome.HOLD_UNTIL_CONTACT), taken for
         the channel to deliver now (WeChat: as the passive reply); they count as sent."""
+        ...
+
+    def held_messages(self, rows: Sequence[OutboxRow]) -> list[Outbound]:
+        """Held outbox rows taken with an inbound record (InboundLedger.begin(take_held=True)),
+        as the messages the channel delivers now."""
         ...
 
     def language(self, channel: str, chat_id: str) -> str:

@@ -19,6 +19,7 @@ from newsbot.core.channels import ChannelProfile
 from newsbot.core.models import (
     Article,
     KeywordChange,
+    OutboxRow,
     SourceState,
     Subscriber,
     SubscriberCounts,
@@ -256,6 +257,10 @@ class Newsroom:
         """The recipient's held messages, for the channel to deliver now (WeChat's passive
         reply); they count as sent."""
         rows = self._delivery.outbox.take_held(channel, chat_id, self._clock.now())
+        return self.held_messages(rows)
+
+    def held_messages(self, rows: Sequence[OutboxRow]) -> list[Outbound]:
+        """Held rows a channel took itself (with its inbound record), as messages to deliver."""
         return [outbound_of(row) for row in rows]
 
     def recipient_wrote(self, channel: str, chat_id: str) -> int:

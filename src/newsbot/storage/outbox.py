@@ -380,10 +380,8 @@ class OutboxStore:
     def take_held(self, channel: str, chat_id: str, now: datetime) -> list[OutboxRow]:
         """The recipient's held rows, marked sent in the same statement (UPDATE ... RETURNING:
         two processes never both take one); the channel delivers them itself now."""
-        values = {"b_channel": channel, "b_chat_id": chat_id, "sent_at": now}
-        with self.engine.begin() as conn:  # on every message of such a channel: built once
-            rows = conn.execute(_TAKE_HELD, values).all()
-        return sorted((_row(row) for row in rows), key=lambda r: r.id)
+        with self.engine.begin() as conn:
+            return take_held_in(conn, channel, chat_id, now)
 
     def release_held(self, channel: str, chat_id: str, now: datetime) -> int:
         """The recipient wrote: their held rows are due again."""
@@ -511,6 +509,14 @@ _TAKE_HELD = (
     .values(state=SENT, remote_id="passive")
     .returning(*outbox.c)
 )
+
+
+def take_held_in(conn: Connection, channel: str, chat_id: str, now: datetime) -> list[OutboxRow]:
+    """OutboxStore.take_held inside the caller's transaction (the WeChat inbound record takes
+    them in its own: one commit per message, storage/weixin.py)."""
+    values = {"b_channel": channel, "b_chat_id": chat_id, "sent_at": now}
+    rows = conn.execute(_TAKE_HELD, values).all()  # on every message of such a channel: built once
+    return sorted((_row(row) for row in rows), key=lambda r: r.id)
 
 
 def _row(row: Any) -> OutboxRow:

@@ -20,8 +20,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from newsbot.core.models import OutboxRow
 from newsbot.ports import Offered, WindowGrant
 from newsbot.storage.db import purge_batch
+from newsbot.storage.outbox import take_held_in
 from newsbot.storage.schema import (
     api_tokens,
     chat_choices,
@@ -37,6 +39,7 @@ ledger_c = inbound_messages.c
 class Inbound:
     first: bool  # this request is the first to see the message: it must answer it
     reply: str | None  # the answer already recorded (a retry gets the same), else None
+    held: tuple[OutboxRow, ...] = ()  # taken for the reader with the record (take_held=True)
 
 
 class _Statements:
@@ -119,17 +122,28 @@ class InboundLedger:
         self.sql = statements(engine)
 
     def begin(
-        self, channel: str, key: str, now: datetime, *, window: WindowGrant | None = None
+        self,
+        channel: str,
+        key: str,
+        now: datetime,
+        *,
+        window: WindowGrant | None = None,
+        take_held: bool = False,
     ) -> Inbound:
         """Record the message (the first request for `key` wins). With `window`, the reader's
-        action also opens their reply window, in the same transaction: one commit per message."""
+        action also opens their reply window, and with `take_held` too the messages held for
+        them are taken (marked sent, OutboxStore.take_held), in the same transaction: one
+        commit per message. A retry takes nothing (its insert fails first)."""
         record = {"channel": channel, "dedupe_key": key, "state": WORKING, "created_at": now}
+        held: list[OutboxRow] = []
         try:
             with self.engine.begin() as conn:
                 conn.execute(self.sql.record, record)
                 if window is not None:
                     conn.execute(self.sql.open_window, _window_values(channel, window, now))
-            return Inbound(True, None)
+                    if take_held:
+                        held = take_held_in(conn, channel, window.chat_id, now)
+            return Inbound(True, None, tuple(held))
         except IntegrityError:
             return Inbound(False, self.reply(channel, key))
 

@@ -132,15 +132,14 @@ class WeChatCallback:
         return reply
 
     def _arrive(self, key: str, message: Any) -> Arrival:
-        """In one worker thread: record the message and open the reader's window (one commit),
-        then take what was held for them. A retry finds the first request's record."""
+        """In one worker thread: record the message, open the reader's window and take what
+        was held for them (one commit). A retry finds the first request's record."""
         now = self.clock.now()
         grant = self.dialog.grant(message, now)
-        inbound = self.ledger.begin(CHANNEL, key, now, window=grant)
+        inbound = self.ledger.begin(CHANNEL, key, now, window=grant, take_held=True)
         if not inbound.first:
             return Arrival(False, inbound.reply)
-        held = self.dialog.take_held(str(message.source)) if grant is not None else []
-        return Arrival(True, None, held)
+        return Arrival(True, None, self.dialog.held(inbound.held))
 
     async def _answer_of_first(self, key: str, deadline: float) -> str:
         """A retry: the first request's answer, once recorded (else "success")."""

@@ -25,6 +25,7 @@ from newsbot.conversation.words import NEXT_PAGE_WORDS, PREV_PAGE_WORDS
 from newsbot.core.channels import Kind, Outbound
 from newsbot.core.i18n import t
 from newsbot.core.incoming import Incoming, Response
+from newsbot.core.models import OutboxRow
 from newsbot.core.render import render_plain
 from newsbot.ports import ChannelContext, Clock, Offered, WindowGrant
 
@@ -56,9 +57,9 @@ class WeChatDialog:
         quota, length = MESSAGE_WINDOW if kind != "event" else EVENT_WINDOW
         return WindowGrant(str(message.source), quota, now + length)
 
-    def take_held(self, openid: str) -> list[Outbound]:
-        """The reader's held messages (blocking: called in the arrival's worker thread)."""
-        return self.context.take_held(NAME, openid)
+    def held(self, rows: Sequence[OutboxRow]) -> list[Outbound]:
+        """The reader's held messages, taken with the inbound record (InboundLedger.begin)."""
+        return self.context.held_messages(rows) if rows else []
 
     async def respond(self, message: Any, held: Sequence[Outbound] = ()) -> Answer:
         """What to send this reader: what was held for them first, then the answer."""
