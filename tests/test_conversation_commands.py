@@ -140,6 +140,31 @@ async def test_search_pages_with_signed_buttons(conversation: Conversation) -> N
     assert "高新区化解债务" in await say(conversation, "债务")
 
 
+async def test_a_long_query_is_kept_for_its_buttons_and_a_short_one_clears_it(
+    conversation: Conversation, newsroom: Newsroom
+) -> None:
+    """A query too long for the button data is kept as last_query (the button carries its
+    hash); a short one clears it, so the old hash button is refused; it is written only when
+    it changes (not on every search)."""
+    long_query = "党建 -" + "x" * 60
+    first = await conversation.handle(Incoming("telegram", "1", f"/search {long_query}"))
+    assert "第 1/4 页" in text_of(first)
+    (button,) = first.messages[0].buttons[0]
+    assert button.data is not None and button.data.startswith("S:2:")
+    subscriber = store(newsroom).get("telegram", "1")
+    assert subscriber is not None and subscriber.last_query == long_query
+    again = await conversation.handle(Incoming("telegram", "1", f"/search {long_query}"))
+    assert again.messages[0].buttons[0][0].data == button.data
+    unchanged = store(newsroom).get("telegram", "1")
+    assert unchanged is not None and unchanged.last_query == long_query
+    second = await conversation.handle(Incoming("telegram", "1", callback_data=button.data))
+    assert second.edit and "第 2/4 页" in text_of(second)
+    await say(conversation, "/search 党建")  # short: its buttons carry it
+    assert store(newsroom).last_query(subscriber.id) is None
+    stale = await conversation.handle(Incoming("telegram", "1", callback_data=button.data))
+    assert stale.notice.startswith("这组搜索结果已过期") and not stale.messages
+
+
 async def test_a_quoted_query_is_echoed_in_one_pair_of_quotes(conversation: Conversation) -> None:
     for query in ('"党建"', "“党建”"):
         reply = await say(conversation, f"/search {query}")
