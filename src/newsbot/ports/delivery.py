@@ -137,6 +137,10 @@ class Outbox(Protocol):
     ) -> builtins.set[int]:  # the ids whose lease held, in one transaction
         ...
     def mark_sent_many(self, sent: Sequence[tuple[int, str]], now: datetime) -> None: ...
+    def mark_many(
+        self, sending: Sequence[int], sent: Sequence[tuple[int, str]], now: datetime
+    ) -> builtins.set[int]:  # both kinds of marks in one transaction; the `sending` ids held
+        ...
     def retry(
         self,
         row_id: int,

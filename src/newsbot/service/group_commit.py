@@ -32,11 +32,16 @@ class GroupCommit(Generic[Item, Result]):
         self.items = 0
 
     async def submit(self, item: Item) -> Result:
+        return await self.enqueue(item)
+
+    def enqueue(self, item: Item) -> asyncio.Future[Result]:
+        """Queue the item now (before anything submitted after it) and return its future:
+        for a caller that goes on without waiting for the write (the future tells later)."""
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._queue.append((item, future))
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush())
-        return await future
+        return future
 
     async def _flush(self) -> None:
         batch: list[tuple[Item, asyncio.Future[Result]]] = []

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
+    Select,
     and_,
     bindparam,
     func,
@@ -178,7 +179,11 @@ class OutboxStore:
         *,
         shared: bool = False,
     ) -> list[OutboxRow]:
-        """Lease up to `limit` due pending rows to this process, oldest first.
+        """Lease up to `limit` due pending rows to this process, round robin over the chats:
+        every chat's oldest row, then every chat's second oldest, and so on (oldest first
+        within a round). Oldest first overall would hand a batch to the few chats whose rows
+        were queued first (a group's 30 alerts, then the next group's), and the other chats
+        would wait a batch or more while their own rate limits sat unused.
 
         `shared` (partitioned sending, several processes: core/shares.py): only the rows of this
         process's share of the chats, as the senders table says in this same transaction, and of
@@ -197,12 +202,7 @@ class OutboxStore:
                 if share is None:
                     return []  # not (yet) a member with a share: nothing to claim
                 due = and_(due, self._in_share(share, now))
-            query = (
-                select(outbox.c.id)
-                .where(due)
-                .order_by(outbox.c.not_before, outbox.c.id)
-                .limit(limit)
-            )
+            query = _round_robin(due, limit)
             if db.is_postgres(self.engine):
                 query = query.with_for_update(skip_locked=True)
             ids = [row.id for row in conn.execute(query)]
@@ -261,44 +261,39 @@ class OutboxStore:
         return row_id in self.mark_sending_many([row_id], now)
 
     def mark_sending_many(self, row_ids: Sequence[int], now: datetime) -> set[int]:
-        """`mark_sending` for several rows in one transaction (the sender's group commit: one
-        commit per batch of marks instead of one per message); the ids whose lease held."""
-        if not row_ids:
-            return set()
-        with self._tx() as conn:
-            result = conn.execute(
-                update(outbox)
-                .where(
-                    outbox.c.id.in_(list(row_ids)),
-                    outbox.c.state == PENDING,
-                    outbox.c.claim_token == self.token,
-                )
-                .values(
-                    state=SENDING, attempts=outbox.c.attempts + 1, claimed_until=now + self.lease
-                )
-                .returning(outbox.c.id)
-            )
-            return {int(row[0]) for row in result}
+        """`mark_sending` for several rows in one transaction; the ids whose lease held."""
+        return self.mark_many(row_ids, (), now)
 
     def mark_sent(self, row_id: int, remote_id: str, now: datetime) -> None:
-        self.mark_sent_many([(row_id, remote_id)], now)
+        self.mark_many((), [(row_id, remote_id)], now)
 
     def mark_sent_many(self, sent: Sequence[tuple[int, str]], now: datetime) -> None:
         """`mark_sent` for several (row id, remote id) in one transaction (one executemany)."""
-        if not sent:
-            return
+        self.mark_many((), sent, now)
+
+    def mark_many(
+        self, sending: Sequence[int], sent: Sequence[tuple[int, str]], now: datetime
+    ) -> set[int]:
+        """The sender's group commit: rows about to be sent marked `sending` and rows the
+        platform accepted marked `sent`, in one transaction (one commit per batch of marks
+        instead of two per message). Returns the `sending` ids whose lease held.
+
+        The statements are built once (module constants): building an UPDATE and its cache
+        key cost more CPU than SQLite took to run it, on a path taken for every message."""
+        if not sending and not sent:
+            return set()
+        held: set[int] = set()
         with self._tx() as conn:
-            conn.execute(
-                update(outbox)
-                .where(outbox.c.id == bindparam("sent_id"))
-                .values(  # claim_token stays: who sent it (partitioned sending reads it)
-                    state=SENT,
-                    remote_id=bindparam("sent_remote_id"),
-                    sent_at=now,
-                    claimed_until=None,
-                ),
-                [{"sent_id": row_id, "sent_remote_id": remote[:64]} for row_id, remote in sent],
-            )
+            if sent:
+                rows = [
+                    {"sent_id": row_id, "sent_remote_id": remote[:64], "sent_now": now}
+                    for row_id, remote in sent
+                ]
+                conn.execute(_MARK_SENT, rows)
+            if sending:
+                params = {"ids": list(sending), "token": self.token, "until": now + self.lease}
+                held = {int(row[0]) for row in conn.execute(_MARK_SENDING, params)}
+        return held
 
     def retry(
         self, row_id: int, not_before: datetime, error: str, *, count_attempt: bool = True
@@ -531,3 +526,41 @@ def _row(row: Any) -> OutboxRow:
         attempts=row.attempts,
         claim_token=row.claim_token,
     )
+
+
+# The marks of every message sent (OutboxStore.mark_many), built once.
+_MARK_SENDING = (
+    update(outbox)
+    .where(
+        outbox.c.id.in_(bindparam("ids", expanding=True)),
+        outbox.c.state == PENDING,
+        outbox.c.claim_token == bindparam("token"),
+    )
+    .values(state=SENDING, attempts=outbox.c.attempts + 1, claimed_until=bindparam("until"))
+    .returning(outbox.c.id)
+)
+_MARK_SENT = (
+    update(outbox)
+    .where(outbox.c.id == bindparam("sent_id"))
+    .values(  # claim_token stays: who sent it (partitioned sending reads it)
+        state=SENT,
+        remote_id=bindparam("sent_remote_id"),
+        sent_at=bindparam("sent_now"),
+        claimed_until=None,
+    )
+)
+
+
+def _round_robin(due: Any, limit: int) -> Select[Any]:
+    """The ids of `limit` due rows in round-robin order over the chats, lockable: the window
+    function that places a row within its chat sits in a subquery, since PostgreSQL allows no
+    FOR UPDATE beside one."""
+    order = (outbox.c.not_before, outbox.c.id)
+    place = func.row_number().over(partition_by=(outbox.c.channel, outbox.c.chat_id), order_by=order)
+    ranked = select(outbox.c.id, outbox.c.not_before, place.label("place")).where(due).subquery()
+    chosen = (
+        select(ranked.c.id)
+        .order_by(ranked.c.place, ranked.c.not_before, ranked.c.id)
+        .limit(limit)
+    )
+    return select(outbox.c.id).where(outbox.c.id.in_(chosen)).order_by(outbox.c.id)
