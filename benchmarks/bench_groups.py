@@ -85,6 +85,7 @@ CHANNEL = {"wecom": "wecom_robot", "dingtalk": "dingtalk", "feishu": "feishu"}
 WINDOWS = {"wecom": [(20, 60.0)], "dingtalk": [(20, 60.0)], "feishu": [(5, 1.0), (100, 60.0)]}
 ITEMS = 30
 FIRST_CHAT = 10_000
+JSON = {"Content-Type": "application/json"}
 _POINT = re.compile(r"(\w)(\d+)号要点")
 
 
@@ -346,7 +347,7 @@ async def baseline(per_robot: int, robots: int = 10) -> dict[str, dict[str, int]
                 url: str, index: int, codes: Counter[int] = codes, kind: str = kind
             ) -> None:
                 body = _plain_body(kind, url, index, fakes)
-                answer = (await client.post(body[0], json=body[1])).json()
+                answer = (await client.post(body[0], content=body[1], headers=JSON)).json()
                 codes[int(answer.get("errcode", answer.get("code", -1)))] += 1
 
             jobs = [post(url, i) for url in fakes.webhooks[kind] for i in range(per_robot)]
@@ -356,7 +357,7 @@ async def baseline(per_robot: int, robots: int = 10) -> dict[str, dict[str, int]
     return result
 
 
-def _plain_body(kind: str, url: str, index: int, fakes: Fakes) -> tuple[str, dict[str, Any]]:
+def _plain_body(kind: str, url: str, index: int, fakes: Fakes) -> tuple[str, bytes]:
     from newsbot.channels import dingtalk, feishu, wecom_robot
     from newsbot.core.groups import RobotTarget
 

@@ -249,7 +249,7 @@ class OutboxSender:
                     await self._call(self.outbox.release, ids)
                     continue
                 row = lane.popleft()
-                blocked = not await self._send_row(row, report, recording)
+                blocked = not await self._send_row(row, report, recording, lane)
         finally:
             lanes.pop(key, None)
         for future in recording:
@@ -269,10 +269,15 @@ class OutboxSender:
         return report
 
     async def _send_row(
-        self, row: OutboxRow, report: SendReport, recording: list[asyncio.Future[bool]]
+        self,
+        row: OutboxRow,
+        report: SendReport,
+        recording: list[asyncio.Future[bool]],
+        lane: deque[OutboxRow] | None = None,
     ) -> bool:
         """Send one row; False when the chat's later rows must wait (or are gone). The row's
-        `sent` mark is queued into `recording` (see _run_lane)."""
+        `sent` mark is queued into `recording` (see _run_lane); `lane` holds the chat's later
+        claimed rows (given back with this one when its window is full for long)."""
         sender = self.channels.sender(row.channel)
         if sender is None:  # the channel stopped while its rows were in a lane
             await self._call(self.outbox.release, [row.id])
@@ -282,8 +287,10 @@ class OutboxSender:
         wait = pacer.window_full_for(row.chat_id, group=message.is_group)
         if wait > LONG_WAIT:  # a full per-minute window (robots): give the rows back until then
             not_before = self.clock.now() + timedelta(seconds=wait)
-            await self._call(self.outbox.release, [row.id], not_before)
-            await self._call(self.outbox.postpone_chat, row.chat_id, row.id, not_before)
+            ids = [row.id, *(r.id for r in lane or ())]
+            if lane:
+                lane.clear()
+            await self._call(self.outbox.release_chat_until, row.chat_id, ids, not_before)
             report.window_waits += 1
             return False
         marked = False

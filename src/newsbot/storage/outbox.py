@@ -328,16 +328,22 @@ class OutboxStore:
     def postpone_chat(self, chat_id: str, after_id: int, not_before: datetime) -> None:
         """Keep a chat's later chunks behind a postponed one, so chunks arrive in order."""
         with self._tx() as conn:
+            _postpone_chat(conn, chat_id, after_id, not_before)
+
+    def release_chat_until(
+        self, chat_id: str, row_ids: Sequence[int], not_before: datetime
+    ) -> None:
+        """Give a chat's claimed rows back until `not_before` and keep its later rows behind
+        them (a robot whose per-minute window is full), in one transaction."""
+        if not row_ids:
+            return
+        with self._tx() as conn:
             conn.execute(
                 update(outbox)
-                .where(
-                    outbox.c.chat_id == chat_id,
-                    outbox.c.state == PENDING,
-                    outbox.c.id > after_id,
-                    outbox.c.not_before < not_before,
-                )
-                .values(not_before=not_before)
+                .where(outbox.c.id.in_(list(row_ids)), outbox.c.state == PENDING)
+                .values(claim_token=None, claimed_until=None, not_before=not_before)
             )
+            _postpone_chat(conn, chat_id, min(row_ids), not_before)
 
     def fail(self, row_id: int, error: str) -> None:
         with self._tx() as conn:
@@ -528,6 +534,19 @@ def _row(row: Any) -> OutboxRow:
     )
 
 
+def _postpone_chat(conn: Connection, chat_id: str, after_id: int, not_before: datetime) -> None:
+    conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.chat_id == chat_id,
+            outbox.c.state == PENDING,
+            outbox.c.id > after_id,
+            outbox.c.not_before < not_before,
+        )
+        .values(not_before=not_before)
+    )
+
+
 # The marks of every message sent (OutboxStore.mark_many), built once.
 _MARK_SENDING = (
     update(outbox)
@@ -556,11 +575,11 @@ def _round_robin(due: Any, limit: int) -> Select[Any]:
     function that places a row within its chat sits in a subquery, since PostgreSQL allows no
     FOR UPDATE beside one."""
     order = (outbox.c.not_before, outbox.c.id)
-    place = func.row_number().over(partition_by=(outbox.c.channel, outbox.c.chat_id), order_by=order)
+    place = func.row_number().over(
+        partition_by=(outbox.c.channel, outbox.c.chat_id), order_by=order
+    )
     ranked = select(outbox.c.id, outbox.c.not_before, place.label("place")).where(due).subquery()
     chosen = (
-        select(ranked.c.id)
-        .order_by(ranked.c.place, ranked.c.not_before, ranked.c.id)
-        .limit(limit)
+        select(ranked.c.id).order_by(ranked.c.place, ranked.c.not_before, ranked.c.id).limit(limit)
     )
     return select(outbox.c.id).where(outbox.c.id.in_(chosen)).order_by(outbox.c.id)

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from newsbot.channels.robots.channel import RobotChannel
+from newsbot.channels.robots.sender import json_body
 from newsbot.config import Settings
 from newsbot.core.channels import (
     ChannelProfile,
@@ -66,14 +67,15 @@ def sign(timestamp_ms: int, secret: str) -> str:
 class DingTalkWire:
     def request(
         self, target: RobotTarget, chunk: str, *, plain: bool, now: datetime
-    ) -> tuple[str, dict[str, Any]]:
+    ) -> tuple[str, bytes]:
         url = target.webhook
         if target.secret:
             stamp = int(now.timestamp() * 1000)
             url += f"&timestamp={stamp}&sign={quote_plus(sign(stamp, target.secret))}"
         if plain:
-            return url, {"msgtype": "text", "text": {"content": chunk}}
-        return url, {"msgtype": "markdown", "markdown": {"title": _title(chunk), "text": chunk}}
+            return url, json_body({"msgtype": "text", "text": {"content": chunk}})
+        markdown = {"title": _title(chunk), "text": chunk}
+        return url, json_body({"msgtype": "markdown", "markdown": markdown})
 
     def code_of(self, payload: dict[str, Any]) -> tuple[int, str]:
         return int(payload.get("errcode", -1)), str(payload.get("errmsg", ""))

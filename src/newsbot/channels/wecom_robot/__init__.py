@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from newsbot.channels.robots.channel import RobotChannel
+from newsbot.channels.robots.sender import json_body
 from newsbot.config import Settings
 from newsbot.core.channels import (
     ChannelProfile,
@@ -47,9 +48,9 @@ PROFILE = ChannelProfile(
 class WeComWire:
     def request(
         self, target: RobotTarget, chunk: str, *, plain: bool, now: datetime
-    ) -> tuple[str, dict[str, Any]]:
+    ) -> tuple[str, bytes]:
         kind = "text" if plain else "markdown"
-        return target.webhook, {"msgtype": kind, kind: {"content": chunk}}
+        return target.webhook, json_body({"msgtype": kind, kind: {"content": chunk}})
 
     def code_of(self, payload: dict[str, Any]) -> tuple[int, str]:
         return int(payload.get("errcode", -1)), str(payload.get("errmsg", ""))
