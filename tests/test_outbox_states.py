@@ -99,6 +99,42 @@ def test_marks_in_one_transaction_keep_each_rows_lease(engine: Engine) -> None:
     assert first.counts() == {SENT: 2, PENDING: 1}
 
 
+def test_sent_and_sending_marks_in_one_transaction(engine: Engine) -> None:
+    """The sender records one message sent and marks the chat's next one `sending` together."""
+    store = OutboxStore(engine)
+    for key in "ab":
+        store.enqueue_one(message(key), NOW)
+    first, second = store.claim(NOW, 10)
+    assert store.mark_many([first.id], (), NOW) == {first.id}
+    assert store.mark_many([second.id], [(first.id, "m1")], NOW) == {second.id}
+    assert (store.get(first.id) or {})["state"] == SENT
+    assert (store.get(second.id) or {})["state"] == SENDING
+
+
+def test_a_claim_goes_round_robin_over_the_chats(engine: Engine) -> None:
+    """Rows queued chat by chat (a group's 30 alerts, then the next group's): a batch takes
+    every chat's oldest row first, so no chat waits a batch while others send."""
+    store = OutboxStore(engine)
+    for chat in ("a", "b", "c"):
+        for i in range(10):
+            store.enqueue_one(message(f"{chat}{i}", chat_id=chat), NOW - timedelta(minutes=30 - i))
+    rows = store.claim(NOW, 6)
+    assert sorted(r.dedupe_key for r in rows) == ["a0", "a1", "b0", "b1", "c0", "c1"]
+    again = store.claim(NOW, 4)  # the next round: every chat's next oldest, then the oldest
+    assert sorted(r.dedupe_key for r in again) == ["a2", "a3", "b2", "c2"]
+
+
+def test_a_full_window_gives_the_chats_rows_back_until_it_opens(engine: Engine) -> None:
+    store = OutboxStore(engine)
+    for i in range(4):
+        store.enqueue_one(message(f"k{i}"), NOW)
+    rows = store.claim(NOW, 2)  # k0, k1 claimed; k2, k3 not
+    later = NOW + timedelta(seconds=60)
+    store.release_chat_until("42", [r.id for r in rows], later)
+    assert store.claim(NOW + timedelta(seconds=59), 10) == []  # all four wait, in order
+    assert [r.dedupe_key for r in store.claim(later, 10)] == ["k0", "k1", "k2", "k3"]
+
+
 def test_recover_after_crash(engine: Engine) -> None:
     store = OutboxStore(engine)
     for key in ("d1", "d2", "d3"):
