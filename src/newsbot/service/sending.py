@@ -96,7 +96,7 @@ class OutboxSender:
         *,
         max_attempts: int = 8,
         batch_size: int = 500,
-        concurrency: int = 24,
+        concurrency: int = 16,
         db_threads: int = 1,
         shares: SendingShares | None = None,
     ) -> None:

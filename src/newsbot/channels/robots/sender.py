@@ -41,7 +41,7 @@ TIMEOUT = aiohttp.ClientTimeout(total=10.0, connect=5.0)
 # the outbox sends at once per channel. aiohttp, not httpx: httpx (httpcore) scans every pooled
 # connection with a poll() per request, 1.8 ms of CPU per request here against aiohttp's 0.15 ms,
 # and 100 Feishu bots at 5 a second are 500 requests a second (docs/robots.md).
-CONNECTIONS = 24
+CONNECTIONS = 16
 JSON_HEADERS = {"Content-Type": "application/json"}
 # A group's webhook is read from the database at most this often while it is being sent to (a
 # digest and its alerts are dozens of messages in a minute); long enough to save the reads,
