@@ -47,8 +47,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -74,6 +72,7 @@ from newsbot.storage import db  # noqa: E402
 from newsbot.storage.articles import ArticleStore  # noqa: E402
 from newsbot.storage.outbox import SENDING  # noqa: E402
 from newsbot.storage.schema import outbox  # noqa: E402
+from pg_schema import fresh_schema  # noqa: E402
 
 NOW = datetime(2026, 5, 4, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
 FIRST_CHAT = 10_000
@@ -264,28 +263,11 @@ def crash_run(
 # --- several processes on PostgreSQL: partitioned sending vs independent pacing -----------------
 
 
-@contextlib.contextmanager
-def fresh_schema(url: str) -> Iterator[str]:
-    """`url` with its search_path set to a new schema, dropped afterwards."""
-    import psycopg
-
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    plain = url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in url else "?"
-    try:
-        yield f"{url}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
 def processes_run(
     url: str, rate: float, limit: float, subscribers: int, processes: int, independent: bool
 ) -> dict[str, float]:
     """One fan-out, enqueued first, then sent by `processes` worker processes at once."""
-    with fresh_schema(url) as schema_url:
+    with fresh_schema(url, "bench") as schema_url:
         prepare(schema_url, subscribers)
         engine = db.create_db_engine(schema_url)
         settings = Settings(delivery=DeliverySettings(rate_per_second=rate))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -47,6 +48,7 @@ from fakes.bot_api import FakeBotAPI  # noqa: E402
 from fakes.chat_world import build_world  # noqa: E402
 from fakes.wechat_api import APP_ID, APP_SECRET, FakeWeChatAPI  # noqa: E402
 from fakes.wechat_server import AES_KEY, TOKEN, Reply, WeChatServer  # noqa: E402
+from pg_schema import fresh_schema  # noqa: E402
 
 LIMIT_MS = 5000.0
 HOOK_SECRET = "bench-hook-secret"
@@ -318,30 +320,6 @@ async def measure(
         await telegram_burst(service, session, bot, readers)
 
 
-def postgres_schema(url: str) -> tuple[str, str]:
-    """(URL whose search_path is a fresh schema, schema name)."""
-    import uuid
-
-    import psycopg
-
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(
-        url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
-    ) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options=-csearch_path%3D{schema}", schema
-
-
-def drop_schema(url: str, schema: str) -> None:
-    import psycopg
-
-    with psycopg.connect(
-        url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
-    ) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -350,8 +328,12 @@ def free_port() -> int:
 
 def main(quick: bool, postgres: str | None, processes: int) -> None:
     readers, articles = (50, 50) if quick else (200, 500)
-    with tempfile.TemporaryDirectory() as tmp, FakeWeChatAPI() as wechat, FakeBotAPI() as bot:
-        url, schema = postgres_schema(postgres) if postgres else (f"sqlite:///{tmp}/bench.db", "")
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        wechat = stack.enter_context(FakeWeChatAPI())
+        bot = stack.enter_context(FakeBotAPI())
+        sqlite = f"sqlite:///{tmp}/bench.db"
+        url = stack.enter_context(fresh_schema(postgres, "bench")) if postgres else sqlite
         print(f"database: {'PostgreSQL' if postgres else 'SQLite'}")
         build_world(url, articles=articles).close()
         config = Path(tmp) / "bench.toml"
@@ -368,8 +350,6 @@ def main(quick: bool, postgres: str | None, processes: int) -> None:
             for process in started:
                 process.send_signal(signal.SIGTERM)
                 process.wait(30)
-            if postgres:
-                drop_schema(postgres, schema)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from newsbot.storage import db
+from pg_schema import fresh_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -35,18 +35,17 @@ def postgres_url() -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
     if not POSTGRES_URL:
         pytest.skip("NEWSBOT_TEST_POSTGRES_URL is not set")
-    import psycopg
+    with fresh_schema(POSTGRES_URL) as url:
+        yield url
 
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    plain = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+@pytest.fixture
+def pg(postgres_url: str) -> Iterator[Engine]:
+    """A migrated engine on PostgreSQL only (what needs several processes' database)."""
+    engine = db.create_db_engine(postgres_url)
+    db.upgrade(engine)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

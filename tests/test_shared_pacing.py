@@ -100,14 +100,6 @@ async def test_a_send_from_another_process_counts_in_the_chats_windows() -> None
 # --- the senders table and the share claim (PostgreSQL: on SQLite one process sends alone) -----
 
 
-@pytest.fixture
-def pg(postgres_url: str) -> Engine:
-    engine = db.create_db_engine(postgres_url)
-    db.upgrade(engine)
-    yield engine  # type: ignore[misc]
-    engine.dispose()
-
-
 def test_senders_register_expire_and_repace(pg: Engine) -> None:
     table = SenderTable(pg)
     expiry = timedelta(seconds=10)

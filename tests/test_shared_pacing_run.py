@@ -25,7 +25,6 @@ from newsbot.config import Settings
 from newsbot.core.models import NewMessage
 from newsbot.ports import SystemClock
 from newsbot.service.delivery import DeliveryService
-from newsbot.storage import db
 from newsbot.storage.articles import ArticleStore
 from newsbot.storage.outbox import SENDING, OutboxStore
 from newsbot.storage.schema import outbox
@@ -33,14 +32,6 @@ from newsbot.storage.senders import SenderTable
 
 pytestmark = pytest.mark.postgres
 CHATS, CHUNKS = 100, 3  # 300 messages
-
-
-@pytest.fixture
-def pg(postgres_url: str) -> Engine:
-    engine = db.create_db_engine(postgres_url)
-    db.upgrade(engine)
-    yield engine  # type: ignore[misc]
-    engine.dispose()
 
 
 def enqueue_fanout(engine: Engine) -> list[str]:
